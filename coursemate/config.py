@@ -1,0 +1,162 @@
+"""The one home of coursemate's configuration.
+
+Every setting has a default here, can be overridden by an environment variable named
+``COURSEMATE_<FIELD>`` (for example ``COURSEMATE_INDEX_DIR`` or ``COURSEMATE_LLM``), and by the
+CLI flags that map onto the same fields. ``Settings.load(**overrides)`` applies them in that order:
+defaults, then environment, then explicit overrides (``None`` overrides are ignored).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from coursemate.errors import CoursemateError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS_DIR = REPO_ROOT / "data"
+ENV_PREFIX = "COURSEMATE_"
+
+
+class ConfigError(CoursemateError, ValueError):
+    """A setting has a value coursemate cannot use; the message says which and why."""
+
+
+def _default_home() -> Path:
+    return Path.home() / ".coursemate"
+
+
+@dataclass
+class Settings:
+    """All of coursemate's settings. Paths are resolved lazily from ``home`` when left unset."""
+
+    # Where indexes, training runs and reports live (each can be moved on its own).
+    home: Path = field(default_factory=_default_home)
+    index_dir: Path | None = None
+    runs_dir: Path | None = None
+    reports_dir: Path | None = None
+
+    # Corpus and retrieval.
+    corpus_paths: list[Path] = field(default_factory=lambda: [DEFAULT_CORPUS_DIR])
+    embedding_model: str = "all-MiniLM-L6-v2"
+    embedding_batch_size: int = 64
+    device: str = "auto"
+    chunk_size: int = 800
+    chunk_overlap: int = 120
+    sparse_backend: str = "auto"  # auto | rank-bm25 | bm25s
+    bm25s_min_chunks: int = 20_000  # "auto" switches to bm25s from this many chunks on
+    bm25_stemming: bool = True
+    bm25_stopwords: bool = True
+    dense_index: str = "flat"  # flat | hnsw | ivf
+    rrf_k: int = 60
+    bm25_weight: float = 1.0
+    dense_weight: float = 1.0
+    candidates: int = 100  # hits taken from each method before fusion
+    spelling: bool = True
+
+    # Language model and agents.
+    llm: str = "auto"  # auto | embedded | URL | transformers:PATH | vllm:MODEL
+    llm_model: str | None = None  # model name on an OpenAI-compatible server (asked from /v1/models when unset)
+    llm_api_key: str | None = None
+    llm_tool_choice: str = "auto"  # auto | required | none: servers differ (llama.cpp rejects "required")
+    llm_timeout: float = 60.0
+    llm_max_tokens: int = 512
+    llm_temperature: float = 0.0
+    agent_max_steps: int = 6
+    serve_model: str = "Qwen/Qwen2.5-7B-Instruct"
+    serve_port: int = 8000
+
+    # Training runs.
+    max_concurrent_runs: int = 2
+
+    # UI.
+    ui_host: str = "127.0.0.1"
+    ui_port: int = 7860
+
+    def __post_init__(self) -> None:
+        self.home = Path(self.home).expanduser()
+        self.index_dir = Path(self.index_dir).expanduser() if self.index_dir else self.home / "index"
+        self.runs_dir = Path(self.runs_dir).expanduser() if self.runs_dir else self.home / "runs"
+        self.reports_dir = Path(self.reports_dir).expanduser() if self.reports_dir else self.home / "reports"
+        self.corpus_paths = [Path(p).expanduser() for p in self.corpus_paths]
+        self._validate()
+
+    def _validate(self) -> None:
+        choices = {
+            "sparse_backend": ("auto", "rank-bm25", "bm25s"),
+            "dense_index": ("flat", "hnsw", "ivf"),
+            "llm_tool_choice": ("auto", "required", "none"),
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ConfigError(f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}")
+        if self.chunk_size < 50:
+            raise ConfigError(f"chunk_size must be at least 50 characters; got {self.chunk_size}")
+        if not 0 <= self.chunk_overlap < self.chunk_size:
+            raise ConfigError(f"chunk_overlap must be between 0 and chunk_size; got {self.chunk_overlap}")
+        if self.rrf_k < 1:
+            raise ConfigError(f"rrf_k must be at least 1; got {self.rrf_k}")
+        if self.bm25_weight < 0 or self.dense_weight < 0 or self.bm25_weight + self.dense_weight == 0:
+            raise ConfigError("bm25_weight and dense_weight must be non-negative and not both zero")
+
+    @classmethod
+    def load(cls, **overrides: Any) -> "Settings":
+        """Defaults, then ``COURSEMATE_*`` environment variables, then non-None ``overrides``."""
+        values = _from_environment()
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        unknown = set(values) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> "Settings":
+        """A copy with some fields changed (``None`` values are ignored)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly view (secrets masked)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "llm_api_key" and value:
+                value = "***"
+            elif isinstance(value, Path):
+                value = str(value)
+            elif isinstance(value, list):
+                value = [str(v) for v in value]
+            out[f.name] = value
+        return out
+
+
+def _from_environment() -> dict[str, Any]:
+    hints = get_type_hints(Settings)
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        raw = os.environ.get(ENV_PREFIX + f.name.upper())
+        if raw is None or raw == "":
+            continue
+        values[f.name] = _parse(f.name, raw, hints[f.name])
+    return values
+
+
+def _parse(name: str, raw: str, hint: Any) -> Any:
+    text = str(hint)
+    try:
+        if hint is bool:
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if hint is int:
+            return int(raw)
+        if hint is float:
+            return float(raw)
+        if "list" in text:
+            return [p for p in raw.split(os.pathsep) if p]
+        return raw
+    except ValueError:
+        raise ConfigError(f"environment variable {ENV_PREFIX}{name.upper()} has an invalid value {raw!r}") from None

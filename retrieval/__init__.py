@@ -1,0 +1,10 @@
+"""Hybrid retrieval over course notes: BM25 (rank-bm25 / bm25s) + dense FAISS, fused by reciprocal rank fusion.
+
+>>> from retrieval import NotesIndex
+>>> hits = NotesIndex.load_or_build().search("what do LSTM gates do?", k=5)
+"""
+
+from retrieval.index import MODES, NotesIndex
+from retrieval.types import Chunk, Document, Hit, Section
+
+__all__ = ["NotesIndex", "MODES", "Chunk", "Document", "Hit", "Section"]

@@ -1,0 +1,69 @@
+"""``coursemate index`` and ``coursemate search``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import textwrap
+
+from coursemate.config import Settings
+
+MODES = ("hybrid", "bm25", "dense")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``index`` and ``search``."""
+    index = subparsers.add_parser("index", help="build (or reuse) the index of the notes")
+    index.add_argument("corpus_paths", nargs="*", metavar="PATHS", default=None, help="notes files or folders (default: the shipped notes)")
+    index.add_argument("--rebuild", action="store_true", help="rebuild even if the index is up to date")
+    index.add_argument("--chunk-size", type=int)
+    index.add_argument("--chunk-overlap", type=int)
+    index.add_argument("--sparse-backend", choices=("auto", "rank-bm25", "bm25s"))
+    index.add_argument("--dense-index", choices=("flat", "hnsw", "ivf"))
+    index.add_argument("--json", action="store_true", help="print the index manifest as JSON")
+    index.set_defaults(handler=run_index)
+
+    search = subparsers.add_parser("search", help="search the notes")
+    search.add_argument("query", metavar="QUERY")
+    search.add_argument("--k", type=int, default=5, help="number of hits (default 5)")
+    search.add_argument("--mode", choices=MODES, default="hybrid")
+    search.add_argument("--rrf-k", type=int, help="reciprocal rank fusion constant")
+    search.add_argument("--bm25-weight", type=float)
+    search.add_argument("--dense-weight", type=float)
+    search.add_argument("--json", action="store_true", help="print the hits as a JSON list")
+    search.set_defaults(handler=run_search)
+
+
+def run_index(args: argparse.Namespace, settings: Settings) -> int:
+    from retrieval.index import NotesIndex
+
+    index = NotesIndex.load_or_build(settings, rebuild=args.rebuild, progress=not args.json)
+    m = index.manifest
+    if args.json:
+        print(json.dumps({k: v for k, v in m.items() if k != "files"}, indent=2))
+    else:
+        print(f"index: {settings.index_dir}")
+        print(f"{m['documents']} documents, {m['chunks']} chunks, BM25 backend {m['sparse_backend']}, "
+              f"dense {m['params']['dense_index']} ({m['params']['embedding_model']}), built {m['built_at']}")
+        for skipped in m.get("skipped", []):
+            print(f"skipped: {skipped}")
+    return 0
+
+
+def run_search(args: argparse.Namespace, settings: Settings) -> int:
+    from retrieval.index import NotesIndex, check_query
+
+    check_query(args.query)  # fail fast, before loading models
+    index = NotesIndex.load_or_build(settings, progress=not args.json)
+    hits = index.search(args.query, k=args.k, mode=args.mode)
+    if args.json:
+        print(json.dumps([h.to_dict() for h in hits], indent=2, ensure_ascii=False))
+        return 0
+    if not hits:
+        print("no matching passages")
+    for h in hits:
+        where = " > ".join(p for p in (h.chunk.title, h.chunk.section) if p)
+        ranks = f"bm25 #{h.bm25_rank or '-'}  dense #{h.dense_rank or '-'}  score {h.score:.4f}"
+        print(f"[{h.rank}] {where}  ({h.chunk.doc_id}; {ranks})")
+        print(textwrap.indent(textwrap.shorten(h.chunk.text, 400, placeholder=" ..."), "    "))
+    return 0

@@ -1,0 +1,267 @@
+"""NotesIndex: the hybrid (BM25 + dense FAISS, fused by RRF) index of a corpus, persisted in one folder."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections import Counter
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from coursemate.config import Settings
+from coursemate.errors import CoursemateError
+from retrieval import store
+from retrieval.chunking import chunk_documents, indexed_text
+from retrieval.dense import DenseIndex
+from retrieval.embeddings import embed, load_embedder
+from retrieval.fusion import reciprocal_rank_fusion
+from retrieval.sparse import BACKENDS, SparseIndex, choose_backend, top_k
+from retrieval.tokenize import Tokenizer
+from retrieval.types import Chunk, Document, Hit
+
+log = logging.getLogger(__name__)
+
+MODES = ("hybrid", "bm25", "dense")
+MAX_QUERY_CHARS = 10_000
+_VERSIONED_LIBRARIES = ("sentence-transformers", "faiss-cpu", "rank-bm25", "bm25s", "langchain-text-splitters")
+_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+
+
+class NotesIndex:
+    """Chunks of a corpus with a BM25 index and a dense FAISS index over them.
+
+    Build or reuse one with :meth:`load_or_build`; query it with :meth:`search`.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        documents: list[Document],
+        chunks: list[Chunk],
+        sparse: SparseIndex,
+        dense: DenseIndex,
+        manifest: dict,
+    ) -> None:
+        self.settings = settings
+        self.documents = {d.doc_id: d for d in documents}
+        self.chunks = chunks
+        self.sparse = sparse
+        self.dense = dense
+        self.manifest = manifest
+        self.tokenizer = Tokenizer(settings.bm25_stemming, settings.bm25_stopwords)
+        self._vocabulary: Counter[str] | None = None
+
+    # ----------------------------------------------------------------- building and loading
+    @classmethod
+    def load_or_build(
+        cls,
+        settings: Settings | None = None,
+        paths: Sequence[Path | str] | None = None,
+        *,
+        documents: list[Document] | None = None,
+        rebuild: bool = False,
+        progress: bool = True,
+    ) -> "NotesIndex":
+        """Open the index in ``settings.index_dir``, (re)building it when missing, stale or damaged.
+
+        The corpus is ``documents`` when given, else the files at ``paths`` (default: the configured
+        corpus paths). The index is rebuilt whenever the corpus or an indexing setting changed.
+        """
+        settings = settings or Settings.load()
+        if paths is not None:
+            settings = settings.replace(corpus_paths=[Path(p) for p in paths])
+        if documents is None:
+            missing = [str(p) for p in settings.corpus_paths if not p.exists()]
+            if missing:
+                raise CoursemateError(f"corpus path not found: {', '.join(missing)}")
+            corpus_fingerprint = store.fingerprint_files(settings.corpus_paths)
+        else:
+            corpus_fingerprint = store.fingerprint_json([d.to_dict() for d in documents])
+        fingerprint = store.fingerprint_json({"corpus": corpus_fingerprint, "params": _index_params(settings)})
+
+        folder = settings.index_dir
+        if not rebuild:
+            try:
+                manifest = store.read_manifest(folder)
+                if manifest is not None and manifest.get("fingerprint") == fingerprint:
+                    return cls._load(settings, folder, manifest)
+                if manifest is not None:
+                    log.info("the corpus or index settings changed: rebuilding %s", folder)
+            except store.DamagedIndex as exc:
+                log.warning("the index is damaged (%s): rebuilding it", exc)
+            except Exception as exc:  # noqa: BLE001 - any unreadable file means: rebuild, never crash
+                log.warning("the index at %s could not be read (%s: %s): rebuilding it", folder, type(exc).__name__, exc)
+
+        skipped: list[str] = []
+        if documents is None:
+            from retrieval.ingest import load_corpus
+
+            documents, skipped = load_corpus(settings.corpus_paths)
+            for message in skipped:
+                log.warning("skipped %s", message)
+        return cls.build(settings, documents, fingerprint=fingerprint, skipped=skipped, progress=progress)
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        documents: list[Document],
+        *,
+        fingerprint: str = "",
+        skipped: Sequence[str] = (),
+        progress: bool = True,
+    ) -> "NotesIndex":
+        """Chunk, tokenize and embed ``documents``, then write the index folder atomically."""
+        if not documents:
+            raise CoursemateError("the corpus has no readable documents to index")
+        started = time.perf_counter()
+        chunks = chunk_documents(documents, settings.chunk_size, settings.chunk_overlap)
+        texts = [indexed_text(c) for c in chunks]
+        tokenizer = Tokenizer(settings.bm25_stemming, settings.bm25_stopwords)
+        backend = choose_backend(settings.sparse_backend, len(chunks), settings.bm25s_min_chunks)
+        sparse = BACKENDS[backend].build(tokenizer.many(texts))
+        embedder = load_embedder(settings.embedding_model, settings.device)
+        vectors = embed(embedder, texts, settings.embedding_batch_size, progress=progress)
+        dense = DenseIndex.build(vectors, settings.dense_index)
+        manifest = {
+            "fingerprint": fingerprint,
+            "params": _index_params(settings),
+            "sparse_backend": backend,
+            "documents": len(documents),
+            "chunks": len(chunks),
+            "skipped": list(skipped),
+            "corpus_paths": [str(p) for p in settings.corpus_paths],
+            "versions": _library_versions(),
+            "build_seconds": round(time.perf_counter() - started, 2),
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        with store.atomic_folder(settings.index_dir) as tmp:
+            store.write_jsonl(tmp / "documents.jsonl", (d.to_dict() for d in documents))
+            store.write_jsonl(tmp / "chunks.jsonl", (c.to_dict() for c in chunks))
+            sparse.save(tmp)
+            dense.save(tmp)
+            store.write_manifest(tmp, manifest)
+        log.info("indexed %d documents into %d chunks in %.1fs", len(documents), len(chunks), manifest["build_seconds"])
+        return cls(settings, documents, chunks, sparse, dense, manifest)
+
+    @classmethod
+    def _load(cls, settings: Settings, folder: Path, manifest: dict) -> "NotesIndex":
+        store.verify_files(folder, manifest)
+        documents = store.read_jsonl(folder / "documents.jsonl", Document.from_dict)
+        chunks = store.read_jsonl(folder / "chunks.jsonl", lambda row: Chunk(**row))
+        sparse = BACKENDS[manifest["sparse_backend"]].load(folder)
+        dense = DenseIndex.load(folder, settings.dense_index)
+        if len(chunks) != manifest["chunks"] or dense.index.ntotal != len(chunks):
+            raise store.DamagedIndex(f"{folder}: chunk counts disagree")
+        return cls(settings, documents, chunks, sparse, dense, manifest)
+
+    # ----------------------------------------------------------------- querying
+    @property
+    def embedder(self):
+        """The SentenceTransformer the index was built with (loaded once per process)."""
+        return load_embedder(self.settings.embedding_model, self.settings.device)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Normalized float32 embeddings of ``texts`` with the index's model."""
+        return embed(self.embedder, texts, self.settings.embedding_batch_size)
+
+    def search(self, query: str, k: int = 5, mode: str = "hybrid", extra_queries: Sequence[str] = ()) -> list[Hit]:
+        """The ``k`` best chunks for ``query``, with each method's rank and score as provenance.
+
+        ``extra_queries`` (other phrasings, such as a spelling-corrected query) are fused with the query.
+        """
+        queries = [check_query(query)] + [q for q in dict.fromkeys(extra_queries) if q and q.strip() and q != query]
+        if mode not in MODES:
+            raise CoursemateError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
+        if k < 1:
+            raise CoursemateError(f"k must be at least 1; got {k}")
+        s = self.settings
+        rankings: list[tuple[list[int], float]] = []
+        bm25: dict[int, tuple[int, float]] = {}
+        dense: dict[int, tuple[int, float]] = {}
+        if mode in ("hybrid", "bm25"):
+            for q in queries:
+                results = top_k(self.sparse.scores(self.tokenizer(q)), s.candidates)
+                _keep_best(bm25, results)
+                rankings.append(([i for i, _ in results], s.bm25_weight))
+        if mode in ("hybrid", "dense"):
+            vectors = self.embed(queries)
+            for vector in vectors:
+                results = self.dense.search(vector, s.candidates)
+                _keep_best(dense, results)
+                rankings.append(([i for i, _ in results], s.dense_weight))
+
+        if len(rankings) == 1:
+            ranked = [(i, score) for i, (_, score) in sorted((bm25 or dense).items(), key=lambda kv: kv[1][0])]
+        else:
+            fused = reciprocal_rank_fusion(rankings, s.rrf_k)
+            ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [
+            Hit(
+                rank=rank,
+                chunk=self.chunks[i],
+                score=float(score),
+                bm25_rank=bm25[i][0] if i in bm25 else None,
+                bm25_score=bm25[i][1] if i in bm25 else None,
+                dense_rank=dense[i][0] if i in dense else None,
+                dense_score=dense[i][1] if i in dense else None,
+            )
+            for rank, (i, score) in enumerate(ranked[:k], start=1)
+        ]
+
+    # ----------------------------------------------------------------- corpus access
+    def document(self, doc_id: str) -> Document:
+        """The document ``doc_id``; the error lists the valid ids."""
+        try:
+            return self.documents[doc_id]
+        except KeyError:
+            raise CoursemateError(f"unknown document {doc_id!r}; known documents: {', '.join(self.documents)}") from None
+
+    def vocabulary(self) -> Counter[str]:
+        """Lowercase word counts over the corpus (for spelling correction)."""
+        if self._vocabulary is None:
+            self._vocabulary = Counter(w for d in self.documents.values() for w in _WORD.findall(d.text.lower()))
+        return self._vocabulary
+
+
+def check_query(query: str) -> str:
+    """The query itself, or a CoursemateError when it is empty or too long."""
+    if not isinstance(query, str) or not query.strip():
+        raise CoursemateError("the query is empty; type a question or some keywords")
+    if len(query) > MAX_QUERY_CHARS:
+        raise CoursemateError(f"the query is {len(query):,} characters long; the limit is {MAX_QUERY_CHARS:,}")
+    return query
+
+
+def _keep_best(best: dict[int, tuple[int, float]], results: list[tuple[int, float]]) -> None:
+    """Record each chunk's best (lowest) rank and its score across several queries."""
+    for rank, (i, score) in enumerate(results, start=1):
+        if i not in best or rank < best[i][0]:
+            best[i] = (rank, score)
+
+
+def _index_params(settings: Settings) -> dict:
+    return {
+        "embedding_model": settings.embedding_model,
+        "chunk_size": settings.chunk_size,
+        "chunk_overlap": settings.chunk_overlap,
+        "bm25_stemming": settings.bm25_stemming,
+        "bm25_stopwords": settings.bm25_stopwords,
+        "sparse_backend": settings.sparse_backend,
+        "bm25s_min_chunks": settings.bm25s_min_chunks,
+        "dense_index": settings.dense_index,
+    }
+
+
+def _library_versions() -> dict[str, str]:
+    versions = {}
+    for name in _VERSIONED_LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "absent"
+    return versions

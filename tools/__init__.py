@@ -1,0 +1,1 @@
+"""Tools the agents call: training runs, summarization, spelling correction."""
