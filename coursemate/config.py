@@ -17,7 +17,7 @@ from typing import Any, get_type_hints
 from coursemate.errors import CoursemateError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS_DIR = REPO_ROOT / "data"
+DEFAULT_CORPUS_DIR = REPO_ROOT / "data" / "notes"
 ENV_PREFIX = "COURSEMATE_"
 
 

@@ -302,7 +302,7 @@ def course_session_documents(path: Path) -> list[NoteDocument]:
     return documents
 
 
-BLOGGER_CHROME = re.compile(r"^(Showing posts with label .*|🧠 .*|.*\.\.\.)$")
+TEASER_LINE = re.compile(r"^(🧠 .*|.*\.\.\.)$")
 
 
 def blogger_label_documents(path: Path) -> list[NoteDocument]:
@@ -338,7 +338,7 @@ def blogger_documents(path: Path, what: str) -> list[NoteDocument]:
 def drop_trailing_teaser(body: list[str]) -> list[str]:
     """Drop a page's trailing teaser for another post: an emoji-led title and a "..."-cut excerpt."""
     for i, line in enumerate(body):
-        if line.startswith("🧠 ") and all(BLOGGER_CHROME.match(rest) or not rest.strip() for rest in body[i:]):
+        if line.startswith("🧠 ") and all(TEASER_LINE.match(rest) or not rest.strip() for rest in body[i:]):
             return body[:i]
     return body
 

@@ -1,7 +1,7 @@
 """BM25 over chunk tokens: rank-bm25 (the reference) or bm25s (same ranking, sparse-matrix fast).
 
 Both use Okapi BM25 with k1=1.5, b=0.75 and Robertson's idf clamped at zero for terms in more than half
-of the chunks (rank-bm25 with ``epsilon=0`` equals bm25s' ``robertson`` method), so they rank identically.
+of the chunks (rank-bm25 with ``epsilon=0`` equals bm25s' ``robertson`` method), so they score and rank identically.
 """
 
 from __future__ import annotations
@@ -79,7 +79,8 @@ class BM25sIndex:
         known = [t for t in query_tokens if t in vocab]
         if not known:
             return np.zeros(self.model.scores["num_docs"], dtype=np.float32)
-        return self.model.get_scores(known).astype(np.float32, copy=False)
+        # bm25s' "robertson" term weight leaves out BM25's constant (k1 + 1) numerator factor.
+        return self.model.get_scores(known).astype(np.float32) * np.float32(K1 + 1)
 
     def save(self, folder: Path) -> None:
         self.model.save(str(folder / self._DIR))

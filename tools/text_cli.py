@@ -1,7 +1,59 @@
-"""Subcommands of this package (registered by coursemate.cli)."""
+"""``coursemate spell`` and ``coursemate summarize`` (registered by tools.cli)."""
+
+from __future__ import annotations
 
 import argparse
+import json
+import sys
+
+from coursemate.config import Settings
+from coursemate.errors import CoursemateError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add this package's subcommands."""
+    """Add the ``spell`` and ``summarize`` subcommands."""
+    spell = subparsers.add_parser("spell", help="correct the spelling of a text (course terms, numbers and code kept)")
+    spell.add_argument("text", help="the text to correct")
+    spell.add_argument("--json", action="store_true", help="print original, corrected, changed and changes as JSON")
+    spell.set_defaults(handler=spell_command)
+
+    summarize = subparsers.add_parser("summarize", help="summarize a note, a course session, a topic or a text, with citations")
+    source = summarize.add_mutually_exclusive_group(required=True)
+    source.add_argument("--doc", dest="doc_id", metavar="ID", help="a document id (see `coursemate docs`)")
+    source.add_argument("--session", type=int, metavar="N", help="a course session number")
+    source.add_argument("--topic", help="a topic, searched in the notes")
+    source.add_argument("--text", help="a text to summarize")
+    summarize.add_argument("--words", type=int, default=150, help="target length in words (default 150)")
+    summarize.add_argument("--json", action="store_true", help="print text, citations and method as JSON")
+    summarize.set_defaults(handler=summarize_command)
+
+
+def spell_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the corrected text (or the full correction as JSON)."""
+    from tools.spelling import SpellingCorrector, corrector_for_index
+
+    try:
+        corrector = corrector_for_index(_open_index(settings))
+    except CoursemateError as exc:
+        print(f"coursemate: notice: course vocabulary unavailable ({exc}); using the English dictionary alone",
+              file=sys.stderr)
+        corrector = SpellingCorrector()
+    result = corrector.correct(args.text)
+    print(json.dumps(result.to_dict()) if args.json else result.corrected)
+    return 0
+
+
+def summarize_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Print an extractive summary of the chosen source with its numbered sources."""
+    from tools.summarize import format_summary, summarize
+
+    summary = summarize(_open_index(settings), doc_id=args.doc_id, session=args.session, topic=args.topic,
+                        text=args.text, words=args.words)
+    print(json.dumps(summary.to_dict()) if args.json else format_summary(summary))
+    return 0
+
+
+def _open_index(settings: Settings):
+    from retrieval import NotesIndex
+
+    return NotesIndex.load_or_build(settings, progress=False)

@@ -1,1 +1,19 @@
-"""Training runs."""
+"""Real PyTorch training runs in background worker processes: the course's MNIST CNN, ResNet18 and an MLP
+on digits, MNIST, Fashion-MNIST, CIFAR-10 or an image folder.
+
+    from tools.training import RunManager, TrainingConfig
+    manager = RunManager(settings)
+    run_id = manager.start(TrainingConfig(dataset="digits", model="mnist_cnn", epochs=5))
+    summary = manager.wait(run_id)
+
+Importing this package does not import torch (only the worker process and ``tools.training.models`` do).
+"""
+
+from tools.training.config import DATASETS, MODELS, OPTIMIZERS, SCHEDULERS, TrainingConfig, TrainingConfigError
+from tools.training.manager import COMPARE_COLUMNS, RunManager
+from tools.training.store import ACTIVE_STATUSES, STATUSES
+
+__all__ = [
+    "ACTIVE_STATUSES", "COMPARE_COLUMNS", "DATASETS", "MODELS", "OPTIMIZERS", "SCHEDULERS", "STATUSES",
+    "RunManager", "TrainingConfig", "TrainingConfigError",
+]

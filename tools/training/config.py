@@ -6,6 +6,7 @@ This module imports no torch, so the CLI and the agents can validate a request b
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,7 @@ class TrainingConfig:
     augment: bool = False
     seed: int = 0
     device: str = "auto"  # auto (CUDA when present) | cpu | cuda | cuda:N
-    num_threads: int = 2  # CPU threads of the worker (fixed so results repeat)
+    num_threads: int = 1  # CPU threads of the worker (fixed so results repeat; 1 suits small models)
     data_root: str | None = None  # where torchvision datasets are looked for / downloaded
 
     def validated(self) -> "TrainingConfig":
@@ -71,6 +72,11 @@ class TrainingConfig:
         else:
             dataset = dataset.lower()
             _check_choice("dataset", dataset, DATASETS)
+        if dataset != "digits" and importlib.util.find_spec("torchvision") is None:
+            raise TrainingConfigError(
+                f"dataset {dataset!r} needs torchvision, which is not installed (pip install torchvision); "
+                "the offline choice is 'digits'"
+            )
         model, optimizer, scheduler = self.model.lower(), self.optimizer.lower(), self.scheduler.lower()
         _check_choice("model", model, MODELS)
         _check_choice("optimizer", optimizer, OPTIMIZERS)

@@ -119,6 +119,11 @@ def _import_torchvision(dataset: str):
             f"dataset {dataset!r} needs torchvision, which is not installed (pip install torchvision); "
             "the offline choice is 'digits'"
         ) from None
+    except Exception as exc:  # e.g. a torchvision build that does not match the installed torch
+        raise CoursemateError(
+            f"dataset {dataset!r} needs torchvision, which failed to load ({type(exc).__name__}: {exc}); "
+            "install the build matching your torch, or use 'digits'"
+        ) from None
     return torchvision
 
 

@@ -14,7 +14,6 @@ import signal
 import sys
 import time
 import traceback
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -23,19 +22,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from coursemate.errors import CoursemateError
 from tools.training.config import TrainingConfig
 from tools.training.data import ImageDataset, augment_batch, load_dataset
 from tools.training.models import build_model, count_parameters
-from tools.training.store import RunFolder
+from tools.training.store import RunFolder, now
 
 
 class Cancelled(Exception):
     """The run was asked to stop."""
-
-
-def now() -> str:
-    """Current UTC time, ISO 8601."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 class Worker:
@@ -66,6 +61,9 @@ class Worker:
         except Cancelled:
             status = "cancelled"
             self.log("cancelled")
+        except CoursemateError as exc:
+            status, error = "failed", str(exc)
+            self.log(f"failed: {exc}")
         except Exception as exc:  # any crash ends the run as failed, with its message
             status, error = "failed", f"{type(exc).__name__}: {exc}"
             self.log("failed: " + traceback.format_exc())
@@ -81,7 +79,7 @@ class Worker:
         return 1 if status == "failed" else 0
 
     def train(self) -> nn.Module:
-        config = self.config
+        config = self.config = self.config.validated()  # the config file may have been edited by hand
         torch.set_num_threads(config.num_threads)
         seed_everything(config.seed)
         device = resolve_device(config.device)
@@ -115,10 +113,12 @@ class Worker:
     def train_epoch(self, model, data: ImageDataset, optimizer, scheduler, generator, mean, std, device) -> tuple[float, float]:
         model.train()
         order = torch.randperm(len(data.train_labels), generator=generator)
-        total_loss, correct = 0.0, 0
+        total_loss, correct, seen = 0.0, 0, 0
         for start in range(0, len(order), self.config.batch_size):
             self.check_cancel()
             index = order[start:start + self.config.batch_size]
+            if len(index) == 1 and seen:  # batch norm cannot train on a last batch of one image
+                break
             images, labels = data.train_images[index].to(device), data.train_labels[index].to(device)
             if self.config.augment:
                 images = augment_batch(images, data.augmentation, generator)
@@ -131,7 +131,8 @@ class Worker:
                 scheduler.step()
             total_loss += loss.item() * len(index)
             correct += int((logits.argmax(1) == labels).sum())
-        return total_loss / len(order), correct / len(order)
+            seen += len(index)
+        return total_loss / seen, correct / seen
 
     @torch.no_grad()
     def evaluate(self, model, data: ImageDataset, mean, std, device) -> tuple[float, float]:

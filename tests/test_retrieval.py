@@ -1,0 +1,194 @@
+"""Hybrid retrieval on the shipped notes with the real embedding model, FAISS and BM25."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+
+import pytest
+
+from coursemate.errors import CoursemateError
+from retrieval import NotesIndex
+from retrieval.index import MAX_QUERY_CHARS
+from retrieval.langchain_adapter import NotesRetriever
+from retrieval.sparse import BM25sIndex, RankBM25Index
+
+# (question, document id that answers it, a phrase the answering passage contains, modes that must find it)
+QUESTIONS = [
+    ("Which dataset was DCGAN trained on?", "blog-dcgan", "lsun", ("hybrid", "bm25", "dense")),
+    ("What do the gates of an LSTM do?", "post-lstm-one-pager", "gate", ("hybrid", "bm25", "dense")),
+    ("How do L1 and L2 regularization differ?", "session-05-batch-normalization-regularization", "l2", ("hybrid", "bm25", "dense")),
+    ("Why does ResNet use skip connections?", None, "skip connection", ("hybrid", "bm25", "dense")),
+]
+
+
+def _found(hits, doc_id, phrase) -> bool:
+    return any((doc_id is None or h.chunk.doc_id == doc_id) and phrase in h.chunk.text.lower() for h in hits)
+
+
+@pytest.mark.parametrize("question,doc_id,phrase,modes", QUESTIONS, ids=[q[0] for q in QUESTIONS])
+def test_notes_questions_find_the_right_passage_in_top5(course_index, question, doc_id, phrase, modes):
+    for mode in modes:
+        hits = course_index.search(question, k=5, mode=mode)
+        assert _found(hits, doc_id, phrase), (mode, [(h.chunk.chunk_id, h.chunk.text[:80]) for h in hits])
+
+
+def test_hits_carry_provenance_and_exact_offsets(course_index):
+    hits = course_index.search("batch normalization", k=10)
+    assert [h.rank for h in hits] == list(range(1, 11))
+    assert all(a.score >= b.score for a, b in zip(hits, hits[1:]))
+    assert any(h.bm25_rank is not None and h.dense_rank is not None for h in hits)
+    for h in hits:
+        doc = course_index.document(h.chunk.doc_id)
+        assert doc.text[h.chunk.start : h.chunk.end] == h.chunk.text
+        assert h.chunk.title == doc.title
+        assert h.bm25_rank is not None or h.dense_rank is not None
+    row = hits[0].to_dict()
+    for key in ("rank", "doc_id", "title", "section", "source", "text", "score", "bm25_rank", "dense_rank"):
+        assert key in row
+
+
+def test_single_method_modes_leave_the_other_provenance_empty(course_index):
+    assert all(h.dense_rank is None and h.bm25_rank is not None for h in course_index.search("dropout", mode="bm25"))
+    assert all(h.bm25_rank is None and h.dense_rank is not None for h in course_index.search("dropout", mode="dense"))
+
+
+def test_extra_queries_rescue_a_misspelled_query(course_index):
+    hits = course_index.search("dcgan trainning datset", k=5, extra_queries=["dcgan training dataset"])
+    assert _found(hits, "blog-dcgan", "lsun")
+
+
+def test_chunks_stay_inside_one_section(course_index):
+    for chunk in course_index.chunks:
+        doc = course_index.documents[chunk.doc_id]
+        section = next(s for s in doc.sections if s.title == chunk.section and s.start <= chunk.start)
+        assert chunk.end <= max(s.end for s in doc.sections if s.title == section.title)
+
+
+def test_bm25s_ranks_exactly_like_rank_bm25(course_index):
+    tokens = course_index.tokenizer.many(
+        [f"{c.title} - {c.section}\n{c.text}" if c.section else f"{c.title}\n{c.text}" for c in course_index.chunks]
+    )
+    reference, fast = RankBM25Index.build(tokens), BM25sIndex.build(tokens)
+    for query in ("vanishing gradients lstm", "receptive field of a 3x3 convolution", "what is the the network"):
+        q = course_index.tokenizer(query)
+        a, b = reference.scores(q), fast.scores(q)
+        assert a == pytest.approx(b, rel=1e-4, abs=1e-4)
+
+
+@pytest.mark.parametrize("query", ["", "   \n\t"])
+def test_empty_query_is_a_clear_error(course_index, query):
+    with pytest.raises(CoursemateError, match="empty"):
+        course_index.search(query)
+
+
+def test_huge_query_is_a_clear_error(course_index):
+    with pytest.raises(CoursemateError, match="limit"):
+        course_index.search("convolution " * (100_000 // 12))
+    assert course_index.search("convolution " * (MAX_QUERY_CHARS // 12 - 1), k=3)
+
+
+def test_unknown_mode_and_document_name_the_valid_choices(course_index):
+    with pytest.raises(CoursemateError, match="hybrid, bm25, dense"):
+        course_index.search("dropout", mode="fuzzy")
+    with pytest.raises(CoursemateError, match="blog-dcgan"):
+        course_index.document("no-such-doc")
+
+
+def test_langchain_retriever_adapter(course_index):
+    docs = NotesRetriever(index=course_index, k=3).invoke("Which dataset was DCGAN trained on?")
+    assert len(docs) == 3
+    assert docs[0].metadata["doc_id"] and "bm25_rank" in docs[0].metadata
+
+
+# ------------------------------------------------------------------ persistence, on a small corpus of its own
+@pytest.fixture
+def small_corpus(tmp_path, course_settings):
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "pooling.md").write_text("# Pooling\n\n## Global average pooling\nGAP averages each feature map to one number.\n")
+    (notes / "optim.md").write_text("# Optimizers\n\n## Momentum\nMomentum accumulates past gradients to damp oscillations.\n")
+    settings = course_settings.replace(home=tmp_path / "home", index_dir=tmp_path / "home" / "index", corpus_paths=[notes])
+    return settings, notes
+
+
+def test_index_is_reused_then_rebuilt_when_the_corpus_changes(small_corpus):
+    settings, notes = small_corpus
+    first = NotesIndex.load_or_build(settings, progress=False)
+    again = NotesIndex.load_or_build(settings, progress=False)
+    assert again.manifest["built_at"] == first.manifest["built_at"] and again.manifest["fingerprint"] == first.manifest["fingerprint"]
+    (notes / "dropout.md").write_text("# Dropout\nDropout zeroes random activations during training.\n")
+    changed = NotesIndex.load_or_build(settings, progress=False)
+    assert changed.manifest["fingerprint"] != first.manifest["fingerprint"]
+    assert changed.search("dropout zeroes activations", k=1)[0].chunk.doc_id.startswith("dropout")
+    rechunked = NotesIndex.load_or_build(settings.replace(chunk_size=400), progress=False)
+    assert rechunked.manifest["fingerprint"] != changed.manifest["fingerprint"]
+
+
+@pytest.mark.parametrize("victim", ["dense.faiss", "chunks.jsonl", "manifest.json"])
+def test_truncated_index_file_is_reported_and_rebuilt(small_corpus, caplog, victim):
+    settings, _ = small_corpus
+    NotesIndex.load_or_build(settings, progress=False)
+    path = settings.index_dir / victim
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with caplog.at_level(logging.WARNING):
+        index = NotesIndex.load_or_build(settings, progress=False)
+    assert "rebuilding" in caplog.text
+    assert index.search("global average pooling", k=1)[0].chunk.doc_id.startswith("pooling")
+    assert NotesIndex.load_or_build(settings, progress=False).manifest["fingerprint"] == index.manifest["fingerprint"]
+
+
+def test_a_failed_build_leaves_the_previous_index_intact(small_corpus, monkeypatch):
+    settings, notes = small_corpus
+    good = NotesIndex.load_or_build(settings, progress=False)
+    (notes / "new.md").write_text("# New\nsomething new\n")
+
+    def explode(self, folder):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("retrieval.dense.DenseIndex.save", explode)
+    with pytest.raises(OSError):
+        NotesIndex.load_or_build(settings, progress=False)
+    monkeypatch.undo()
+    (notes / "new.md").unlink()
+    reopened = NotesIndex.load_or_build(settings, progress=False)
+    assert reopened.manifest["built_at"] == good.manifest["built_at"]
+    assert not [p for p in settings.index_dir.parent.iterdir() if ".tmp-" in p.name]
+
+
+def test_binary_file_in_corpus_is_skipped_by_name(small_corpus):
+    settings, notes = small_corpus
+    (notes / "weights.txt").write_bytes(b"\x00\x01\x02garbage\x00" * 100)
+    index = NotesIndex.load_or_build(settings, progress=False)
+    assert any("weights.txt" in s for s in index.manifest["skipped"])
+    assert len(index.documents) == 2
+
+
+def test_missing_corpus_path_is_a_clear_error(course_settings, tmp_path):
+    with pytest.raises(CoursemateError, match="not found"):
+        NotesIndex.load_or_build(course_settings.replace(index_dir=tmp_path / "i"), paths=[tmp_path / "nope"])
+
+
+# ------------------------------------------------------------------ CLI
+def _cli(*args, env_home):
+    return subprocess.run(
+        [sys.executable, "-m", "coursemate.cli", "--home", str(env_home), *args],
+        capture_output=True, text=True, timeout=600,
+    )
+
+
+def test_cli_search_json_and_errors(course_settings):
+    home = course_settings.home  # the session index is already built there
+    result = _cli("search", "Which dataset was DCGAN trained on?", "--json", "--k", "3", env_home=home)
+    assert result.returncode == 0, result.stderr
+    hits = json.loads(result.stdout)
+    assert len(hits) == 3 and hits[0]["rank"] == 1
+    assert {"rank", "doc_id", "title", "section", "source", "text", "score", "bm25_rank", "dense_rank"} <= set(hits[0])
+    assert any(h["doc_id"] == "blog-dcgan" for h in hits)
+
+    empty = _cli("search", "   ", env_home=home)
+    assert empty.returncode == 2 and "empty" in empty.stderr and "Traceback" not in empty.stderr
+    missing = _cli("index", "/no/such/notes", env_home=home)
+    assert missing.returncode == 2 and "not found" in missing.stderr and "Traceback" not in missing.stderr

@@ -1,0 +1,232 @@
+"""Spelling correction for questions about the course: symspellpy's English dictionary + the notes' vocabulary.
+
+Each unknown word is replaced by the candidate (within edit distance 2) that maximizes a small noisy-channel
+score: ``log(frequency) - TYPO_PENALTY * typing_distance(typed, candidate)``, where the typing distance makes the
+common slips (doubled letters, vowel swaps, neighbouring keys, transpositions) cheaper than other edits.
+On Norvig's development set this beats plain ``Verbosity.TOP`` lookup (see ``coursemate eval spelling``).
+
+Left alone: known words (English or course vocabulary), numbers, code-like tokens (digits, ``_``, ``.``,
+camelCase, ALLCAPS), words shorter than three letters.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from importlib.resources import files
+from typing import TYPE_CHECKING, Any
+
+from smolagents import Tool
+
+if TYPE_CHECKING:
+    from symspellpy import SymSpell
+
+    from retrieval import NotesIndex
+
+DICTIONARY_FILE = "frequency_dictionary_en_82_765.txt"
+DICTIONARY_NAME = f"symspellpy {DICTIONARY_FILE}"
+MAX_EDIT_DISTANCE = 2
+MIN_WORD_LENGTH = 3
+RANKINGS = ("noisy-channel", "top")
+# Weights of the typing distance and the penalty per unit of distance, tuned on Norvig's development set
+# (spell-testset1); spell-testset2 is the held-out check.
+TYPO_PENALTY = 8.0
+VOWEL_SWAP_COST = 0.7
+NEIGHBOUR_KEY_COST = 0.7
+DOUBLED_LETTER_COST = 0.4
+TRANSPOSITION_COST = 0.7
+# A course word counts like this many occurrences of the rarest English dictionary word per mention in the notes.
+COURSE_MENTION_WEIGHT = 10
+
+_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_TOKEN = re.compile(r"(\S+)")
+_EDGES = re.compile(r"^([^A-Za-z0-9_]*)(.*?)([^A-Za-z0-9_]*)$", re.S)
+_PLAIN_WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
+_CAMEL = re.compile(r"[a-z][A-Z]")
+_VOWELS = frozenset("aeiou")
+_KEY_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_KEY_POSITION = {c: (row, col) for row, keys in enumerate(_KEY_ROWS) for col, c in enumerate(keys)}
+
+
+@dataclass
+class Correction:
+    """The result of correcting a text: ``changes`` lists each ``(wrong, right)`` replacement in order."""
+
+    original: str
+    corrected: str
+    changed: bool
+    changes: list[tuple[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["changes"] = [list(pair) for pair in self.changes]
+        return data
+
+
+@functools.lru_cache(maxsize=1)
+def english_dictionary() -> "SymSpell":
+    """symspellpy's bundled English unigram dictionary (loaded once per process, ~2-3 s)."""
+    from symspellpy import SymSpell
+
+    symspell = SymSpell(max_dictionary_edit_distance=MAX_EDIT_DISTANCE, prefix_length=7)
+    if not symspell.load_dictionary(str(files("symspellpy") / DICTIONARY_FILE), term_index=0, count_index=1):
+        raise RuntimeError(f"symspellpy's {DICTIONARY_FILE} could not be read")
+    return symspell
+
+
+def vocabulary_from_texts(texts: Iterable[str]) -> Counter[str]:
+    """Lowercase word counts over ``texts`` (the same words ``NotesIndex.vocabulary()`` counts)."""
+    return Counter(w for text in texts for w in _WORD.findall(text.lower()))
+
+
+def is_code_like(token: str) -> bool:
+    """True for tokens that are not plain words: numbers, identifiers, paths, camelCase, ALLCAPS acronyms."""
+    if not _PLAIN_WORD.fullmatch(token):
+        return True
+    return bool(_CAMEL.search(token)) or (len(token) > 1 and token.isupper())
+
+
+def typing_distance(typed: str, word: str) -> float:
+    """Edit distance (with transpositions) where the usual typing slips cost less than 1."""
+    n, m = len(typed), len(word)
+    d = [[0.0] * (m + 1) for _ in range(n + 1)]
+    for i in range(1, n + 1):
+        d[i][0] = d[i - 1][0] + (DOUBLED_LETTER_COST if i > 1 and typed[i - 1] == typed[i - 2] else 1.0)
+    for j in range(1, m + 1):
+        d[0][j] = d[0][j - 1] + (DOUBLED_LETTER_COST if j > 1 and word[j - 1] == word[j - 2] else 1.0)
+    for i in range(1, n + 1):
+        a = typed[i - 1]
+        for j in range(1, m + 1):
+            b = word[j - 1]
+            # deleting a typed letter (or inserting a word letter) that repeats its neighbour is a doubling slip
+            delete = DOUBLED_LETTER_COST if (i > 1 and typed[i - 2] == a) or b == a else 1.0
+            insert = DOUBLED_LETTER_COST if (j > 1 and word[j - 2] == b) or a == b else 1.0
+            best = min(d[i - 1][j - 1] + _substitution_cost(a, b), d[i - 1][j] + delete, d[i][j - 1] + insert)
+            if i > 1 and j > 1 and a == word[j - 2] and typed[i - 2] == b:
+                best = min(best, d[i - 2][j - 2] + TRANSPOSITION_COST)
+            d[i][j] = best
+    return d[n][m]
+
+
+def _substitution_cost(a: str, b: str) -> float:
+    if a == b:
+        return 0.0
+    if a in _VOWELS and b in _VOWELS:
+        return VOWEL_SWAP_COST
+    pa, pb = _KEY_POSITION.get(a), _KEY_POSITION.get(b)
+    if pa and pb and abs(pa[0] - pb[0]) <= 1 and abs(pa[1] - pb[1]) <= 1:
+        return NEIGHBOUR_KEY_COST
+    return 1.0
+
+
+class SpellingCorrector:
+    """Corrects words against the English dictionary merged with a course vocabulary.
+
+    ``vocabulary`` is a mapping of lowercase word -> count (``NotesIndex.vocabulary()``) or an iterable of
+    texts to count words in. ``ranking`` is ``"noisy-channel"`` (default) or ``"top"`` (symspellpy's own
+    closest-then-most-frequent choice, kept for comparison in the evaluation).
+    """
+
+    def __init__(self, vocabulary: Mapping[str, int] | Iterable[str] | None = None, ranking: str = "noisy-channel"):
+        from symspellpy import SymSpell
+
+        if ranking not in RANKINGS:
+            raise ValueError(f"ranking must be one of {', '.join(RANKINGS)}; got {ranking!r}")
+        self.ranking = ranking
+        self.english = english_dictionary()
+        if vocabulary is None:
+            vocabulary = {}
+        elif not isinstance(vocabulary, Mapping):
+            vocabulary = vocabulary_from_texts(vocabulary)
+        self.course_words = {w.lower(): int(c) for w, c in vocabulary.items() if c > 0 and _WORD.fullmatch(w.lower())}
+        self.course = SymSpell(max_dictionary_edit_distance=MAX_EDIT_DISTANCE, prefix_length=7)
+        for word, count in self.course_words.items():
+            self.course.create_dictionary_entry(word, count)
+        self.mention_weight = COURSE_MENTION_WEIGHT * min(self.english.words.values())
+        self.dictionary_name = DICTIONARY_NAME + (f" + {len(self.course_words):,} course words" if self.course_words else "")
+
+    def is_known(self, word: str) -> bool:
+        """True if the lowercase ``word`` is in the English dictionary or the course vocabulary."""
+        return word in self.english.words or word in self.course_words
+
+    def frequency(self, word: str) -> float:
+        """English count plus the weighted course count of a lowercase word."""
+        return self.english.words.get(word, 0) + self.mention_weight * self.course_words.get(word, 0)
+
+    def correct_word(self, word: str) -> str:
+        """The best correction of one lowercase word (the word itself if known or nothing is close)."""
+        if self.is_known(word):
+            return word
+        from symspellpy import Verbosity
+
+        if self.ranking == "top":
+            suggestions = self.english.lookup(word, Verbosity.TOP, MAX_EDIT_DISTANCE)
+            suggestions += self.course.lookup(word, Verbosity.TOP, MAX_EDIT_DISTANCE)
+            if not suggestions:
+                return word
+            return min(suggestions, key=lambda s: (s.distance, -self.frequency(s.term))).term
+        candidates = {s.term for s in self.english.lookup(word, Verbosity.ALL, MAX_EDIT_DISTANCE)}
+        candidates |= {s.term for s in self.course.lookup(word, Verbosity.ALL, MAX_EDIT_DISTANCE)}
+        if not candidates:
+            return word
+        return max(sorted(candidates), key=lambda c: math.log(self.frequency(c)) - TYPO_PENALTY * typing_distance(word, c))
+
+    def correct(self, text: str) -> Correction:
+        """Correct every plain unknown word of ``text``, keeping spacing, punctuation and capitalization."""
+        changes: list[tuple[str, str]] = []
+
+        def fix_token(match: re.Match) -> str:
+            before, core, after = _EDGES.match(match.group(1)).groups()
+            if is_code_like(core):
+                return match.group(0)
+            fixed = "-".join(self._fix_word(part, changes) for part in core.split("-"))
+            return before + fixed + after
+
+        corrected = _TOKEN.sub(fix_token, text)
+        return Correction(original=text, corrected=corrected, changed=corrected != text, changes=changes)
+
+    def _fix_word(self, word: str, changes: list[tuple[str, str]]) -> str:
+        if len(word) < MIN_WORD_LENGTH:
+            return word
+        right = self.correct_word(word.lower())
+        if right == word.lower():
+            return word
+        if word[0].isupper():
+            right = right[0].upper() + right[1:]
+        changes.append((word, right))
+        return right
+
+
+@functools.lru_cache(maxsize=4)
+def corrector_for_index(index: "NotesIndex") -> SpellingCorrector:
+    """The corrector over ``index``'s vocabulary (built once per index and process)."""
+    return SpellingCorrector(index.vocabulary())
+
+
+class SpellTool(Tool):
+    """smolagents tool: fix the spelling of a text, keeping course terms, numbers and code as they are."""
+
+    name = "correct_spelling"
+    description = (
+        "Corrects spelling mistakes in a text (English words and the course's vocabulary such as resnet, softmax, "
+        "dropout). Numbers, code and acronyms are left unchanged. Returns the corrected text and the changes made."
+    )
+    inputs = {"text": {"type": "string", "description": "the text to correct"}}
+    output_type = "string"
+
+    def __init__(self, corrector: SpellingCorrector | None = None):
+        super().__init__()
+        self._corrector = corrector
+
+    def forward(self, text: str) -> str:
+        if self._corrector is None:
+            self._corrector = SpellingCorrector()
+        result = self._corrector.correct(text)
+        if not result.changed:
+            return f"{result.corrected}\n(no spelling changes)"
+        changes = ", ".join(f"{wrong} -> {right}" for wrong, right in result.changes)
+        return f"{result.corrected}\n(changes: {changes})"

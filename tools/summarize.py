@@ -1,0 +1,278 @@
+"""Summaries of a note, a course session, a topic or a given text, citing the chunks they come from.
+
+Without a language model the summary is extractive: sentences of the source chunks, ranked by centrality
+(similarity to the centroid of all sentence embeddings, or to the topic) with maximal marginal relevance for
+diversity, kept in their original order up to the word target, each followed by the ``[n]`` of its chunk.
+With a smolagents ``Model`` it is map-reduce: the chunks are summarized in batches that fit a context budget,
+then the partial summaries are merged, every step asked to keep the ``[n]`` markers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from smolagents import Tool
+
+from coursemate.errors import CoursemateError
+from retrieval.types import Chunk
+
+if TYPE_CHECKING:
+    from smolagents.models import Model
+
+    from retrieval import NotesIndex
+
+MIN_WORDS = 10
+MAX_WORDS = 2000
+TOPIC_CHUNKS = 8
+MMR_LAMBDA = 0.7  # weight of centrality against redundancy with sentences already chosen
+MIN_SENTENCE_WORDS = 4
+CONTEXT_BUDGET_TOKENS = 3000  # prompt size per language-model call (counted roughly as characters / 4)
+CHARS_PER_TOKEN = 4
+
+_SENTENCE = re.compile(r"[^\n]+?(?:[.!?](?=\s)|[.!?]?$)", re.M)
+_LEAD = re.compile(r"^(?:#+\s*|[-*•]\s+|\d+[.)]\s+)")
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+@dataclass(frozen=True)
+class Citation:
+    """The chunk behind the marker ``[n]`` of a summary."""
+
+    n: int
+    chunk_id: str
+    doc_id: str
+    title: str
+    section: str
+    text: str
+
+
+@dataclass
+class Summary:
+    """A summary whose ``[n]`` markers refer to ``citations``; ``method`` is "extractive" or "llm"."""
+
+    text: str
+    citations: list[Citation]
+    method: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def summarize(
+    index: "NotesIndex",
+    *,
+    doc_id: str | None = None,
+    session: int | None = None,
+    topic: str | None = None,
+    text: str | None = None,
+    words: int = 150,
+    model: "Model | None" = None,
+) -> Summary:
+    """Summarize exactly one source in about ``words`` words (extractive, or map-reduce with ``model``)."""
+    given = {"doc_id": doc_id, "session": session, "topic": topic, "text": text}
+    chosen = [name for name, value in given.items() if value is not None]
+    if len(chosen) != 1:
+        raise CoursemateError(
+            f"give exactly one thing to summarize (doc_id, session, topic or text); got {', '.join(chosen) or 'none'}"
+        )
+    if not MIN_WORDS <= words <= MAX_WORDS:
+        raise CoursemateError(f"the summary length must be between {MIN_WORDS} and {MAX_WORDS} words; got {words}")
+    chunks = source_chunks(index, doc_id=doc_id, session=session, topic=topic, text=text)
+    if model is not None:
+        return llm_summary(model, chunks, words)
+    query = index.embed([topic])[0] if topic is not None else None
+    return extractive_summary(chunks, words, index.embed, query=query)
+
+
+def source_chunks(
+    index: "NotesIndex",
+    *,
+    doc_id: str | None = None,
+    session: int | None = None,
+    topic: str | None = None,
+    text: str | None = None,
+) -> list[Chunk]:
+    """The chunks to summarize for one source, in reading order (topic: in relevance order)."""
+    if doc_id is not None:
+        index.document(doc_id)  # the error lists the valid ids
+        return [c for c in index.chunks if c.doc_id == doc_id]
+    if session is not None:
+        sessions = {d.doc_id: d.metadata["session"] for d in index.documents.values() if "session" in d.metadata}
+        wanted = {i for i, n in sessions.items() if str(n) == str(session)}
+        if not wanted:
+            valid = ", ".join(sorted({str(n) for n in sessions.values()}, key=lambda n: (len(n), n)))
+            raise CoursemateError(f"no course session {session}; sessions in the notes: {valid or 'none'}")
+        return [c for c in index.chunks if c.doc_id in wanted]
+    if topic is not None:
+        if not topic.strip():
+            raise CoursemateError("the topic is empty")
+        return [hit.chunk for hit in index.search(topic, k=TOPIC_CHUNKS)]
+    if not text or not text.strip():
+        raise CoursemateError("the text to summarize is empty")
+    return [Chunk("text", "text", "given text", "", "", text, 0, len(text))]
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences (and list items, lines) of ``text``, each a substring of it, without bullets or heading marks."""
+    sentences = []
+    for match in _SENTENCE.finditer(text):
+        sentence = _LEAD.sub("", match.group(0).strip()).strip()
+        if len(sentence.split()) >= MIN_SENTENCE_WORDS:
+            sentences.append(sentence)
+    return sentences
+
+
+def extractive_summary(chunks: list[Chunk], words: int, embed, query: np.ndarray | None = None) -> Summary:
+    """Pick central, diverse sentences of ``chunks`` up to ``words`` words; cite each sentence's chunk.
+
+    ``embed(texts) -> normalized rows``; ``query`` (a normalized vector) pulls the choice towards a topic.
+    """
+    candidates: list[tuple[int, int, str]] = []  # (chunk position, sentence position, sentence)
+    seen: set[str] = set()
+    for ci, chunk in enumerate(chunks):
+        for si, sentence in enumerate(split_sentences(chunk.text)):
+            if sentence not in seen:  # overlapping chunks repeat sentences
+                seen.add(sentence)
+                candidates.append((ci, si, sentence))
+    if not candidates:
+        raise CoursemateError("the source has no sentences long enough to summarize")
+
+    vectors = np.asarray(embed([s for _, _, s in candidates]), dtype=np.float32)
+    reference = vectors.mean(axis=0) + (query if query is not None else 0)
+    relevance = vectors @ (reference / (np.linalg.norm(reference) or 1.0))
+    chosen = _mmr_within_budget(vectors, relevance, [len(s.split()) for _, _, s in candidates], words)
+
+    numbers: dict[int, int] = {}
+    parts = []
+    for i in sorted(chosen, key=lambda i: candidates[i][:2]):
+        ci, _, sentence = candidates[i]
+        n = numbers.setdefault(ci, len(numbers) + 1)
+        parts.append(f"{sentence} [{n}]")
+    citations = [_citation(n, chunks[ci]) for ci, n in numbers.items()]
+    return Summary(" ".join(parts), citations, "extractive")
+
+
+def _mmr_within_budget(vectors: np.ndarray, relevance: np.ndarray, lengths: list[int], budget: int) -> list[int]:
+    """Maximal marginal relevance selection of sentences whose lengths add up to at most ``budget`` words."""
+    chosen: list[int] = []
+    remaining = set(range(len(lengths)))
+    used = 0
+    while remaining:
+        fitting = [i for i in remaining if used + lengths[i] <= budget]
+        if not fitting:
+            break
+        redundancy = (vectors[fitting] @ vectors[chosen].T).max(axis=1) if chosen else np.zeros(len(fitting))
+        scores = MMR_LAMBDA * relevance[fitting] - (1 - MMR_LAMBDA) * redundancy
+        best = fitting[int(np.argmax(scores))]
+        chosen.append(best)
+        remaining.discard(best)
+        used += lengths[best]
+    return chosen
+
+
+def llm_summary(model: "Model", chunks: list[Chunk], words: int) -> Summary:
+    """Map-reduce summary: batches of numbered passages within the context budget, then merged partials."""
+    citations = [_citation(n, chunk) for n, chunk in enumerate(chunks, start=1)]
+    passages = [f"[{c.n}] ({c.title}{' / ' + c.section if c.section else ''})\n{c.text}" for c in citations]
+    partials = [
+        _ask(model, MAP_PROMPT.format(words=words, passages="\n\n".join(batch)))
+        for batch in batch_by_budget(passages, CONTEXT_BUDGET_TOKENS)
+    ]
+    while len(partials) > 1:
+        partials = [
+            _ask(model, REDUCE_PROMPT.format(words=words, summaries="\n\n".join(batch)))
+            for batch in batch_by_budget(partials, CONTEXT_BUDGET_TOKENS)
+        ]
+    text = partials[0]
+    cited = {int(n) for n in _MARKER.findall(text)}
+    used = [c for c in citations if c.n in cited] or citations
+    return Summary(text, used, "llm")
+
+
+MAP_PROMPT = (
+    "Summarize the numbered passages from course notes below in at most {words} words. Use only facts from "
+    "the passages. End every sentence with the marker of the passage it comes from, like [2]. "
+    "Answer with the summary only.\n\n{passages}"
+)
+REDUCE_PROMPT = (
+    "Merge these partial summaries of course notes into one summary of at most {words} words. Keep the "
+    "citation markers such as [2] at the end of each sentence exactly as given; do not invent new ones. "
+    "Answer with the summary only.\n\n{summaries}"
+)
+
+
+def batch_by_budget(texts: list[str], budget_tokens: int) -> list[list[str]]:
+    """Consecutive groups of ``texts`` of at most ``budget_tokens`` (chars/4) each; a longer text is cut to fit.
+
+    Always at least two texts per group when it has more than one, so the reduce step shrinks the list.
+    """
+    limit = budget_tokens * CHARS_PER_TOKEN
+    batches: list[list[str]] = [[]]
+    size = 0
+    for text in texts:
+        text = text[:limit]
+        if batches[-1] and size + len(text) > limit and len(batches[-1]) > 1:
+            batches.append([])
+            size = 0
+        batches[-1].append(text)
+        size += len(text)
+    return batches
+
+
+def _ask(model: "Model", prompt: str) -> str:
+    from smolagents.models import ChatMessage, MessageRole
+
+    try:
+        reply = model.generate([ChatMessage(role=MessageRole.USER, content=[{"type": "text", "text": prompt}])])
+    except Exception as exc:  # noqa: BLE001 - any backend failure becomes one clear message
+        raise CoursemateError(f"the language model failed to summarize: {type(exc).__name__}: {exc}") from exc
+    content = reply.content if isinstance(reply.content, str) else " ".join(
+        part.get("text", "") for part in reply.content or [] if isinstance(part, dict)
+    )
+    if not content.strip():
+        raise CoursemateError("the language model returned an empty summary")
+    return content.strip()
+
+
+def _citation(n: int, chunk: Chunk) -> Citation:
+    return Citation(n, chunk.chunk_id, chunk.doc_id, chunk.title, chunk.section, chunk.text)
+
+
+def format_summary(summary: Summary) -> str:
+    """The summary text followed by its numbered sources (for the CLI and the agents)."""
+    sources = [f"[{c.n}] {c.title}{' / ' + c.section if c.section else ''} ({c.doc_id})" for c in summary.citations]
+    return summary.text + "\n\nSources:\n" + "\n".join(sources)
+
+
+class SummarizeTool(Tool):
+    """smolagents tool: summarize a note, a course session or a topic from the notes, with citations."""
+
+    name = "summarize_notes"
+    description = (
+        "Summarizes course material with [n] citations to the notes. Give exactly one of: doc_id (a document id), "
+        "session (a course session number), topic (a subject searched in the notes). words sets the length."
+    )
+    inputs = {
+        "doc_id": {"type": "string", "description": "id of a document to summarize", "nullable": True},
+        "session": {"type": "integer", "description": "course session number to summarize", "nullable": True},
+        "topic": {"type": "string", "description": "a topic to find in the notes and summarize", "nullable": True},
+        "words": {"type": "integer", "description": "target length in words (default 150)", "nullable": True},
+    }
+    output_type = "string"
+
+    def __init__(self, index: "NotesIndex", model: "Model | None" = None):
+        super().__init__()
+        self.index = index
+        self.model = model
+
+    def forward(self, doc_id: str | None = None, session: int | None = None, topic: str | None = None,
+                words: int | None = None) -> str:
+        try:
+            summary = summarize(self.index, doc_id=doc_id, session=session, topic=topic, words=words or 150,
+                                model=self.model)
+        except CoursemateError as exc:
+            return f"Error: {exc}"
+        return format_summary(summary)

@@ -1,0 +1,214 @@
+"""``RunManager``: start, watch, cancel, list and compare training runs, each trained by a worker process.
+
+Everything about a run lives in ``<settings.runs_dir>/<id>/`` (see :mod:`tools.training.store`), so a new
+manager (after an app restart, or in another process such as the CLI) sees every run; a run left "queued" or
+"running" by a worker that no longer exists is marked failed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from coursemate.config import Settings
+from coursemate.errors import CoursemateError
+from tools.training.config import TrainingConfig
+from tools.training.store import ACTIVE_STATUSES, RunFolder, now, write_json
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SPAWN_GRACE_SECONDS = 30.0  # a queued run without a worker after this long was never started
+CANCEL_WAIT_SECONDS = 10.0  # how long cancel() waits for the worker to stop by itself before killing it
+COMPARE_COLUMNS = ("id", "status", "model", "dataset", "params", "epochs", "epochs_completed", "best_test_accuracy",
+                   "final_test_accuracy", "train_seconds", "wall_seconds", "error")
+
+
+class RunManager:
+    """Training runs under ``settings.runs_dir``, at most ``settings.max_concurrent_runs`` active at once."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings.load()
+        self.runs_dir = Path(self.settings.runs_dir)
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        self._processes: dict[str, subprocess.Popen] = {}
+        self.list()  # marks runs whose worker died while this app was away
+
+    # -- starting -------------------------------------------------------------------------------------
+
+    def start(self, config: TrainingConfig | dict[str, Any]) -> str:
+        """Validate ``config``, start its worker process and return the new run's id."""
+        if isinstance(config, dict):
+            config = TrainingConfig.from_dict(config)
+        config = config.validated()
+        if config.data_root is None:
+            config = dataclasses.replace(config, data_root=str(self.settings.home / "datasets"))
+        active = [s["id"] for s in self.list() if s["status"] in ACTIVE_STATUSES]
+        limit = self.settings.max_concurrent_runs
+        if len(active) >= limit:
+            raise CoursemateError(
+                f"{len(active)} training run(s) already active ({', '.join(active)}); the limit is {limit} "
+                "(max_concurrent_runs): wait for one to finish or cancel it"
+            )
+        run_id = f"{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+        folder = RunFolder(self.runs_dir / run_id)
+        folder.path.mkdir(parents=True)
+        write_json(folder.config, config.to_dict())
+        folder.write_summary({
+            "id": run_id, "status": "queued", "model": config.model, "dataset": config.dataset,
+            "epochs": config.epochs, "epochs_completed": 0, "params": None, "best_test_accuracy": None,
+            "final_test_accuracy": None, "wall_seconds": None, "train_seconds": None, "error": None,
+            "created_at": now(), "started_at": None, "finished_at": None, "run_dir": str(folder.path),
+        })
+        self._spawn(folder)
+        return run_id
+
+    def _spawn(self, folder: RunFolder) -> None:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+        with folder.worker_output.open("wb") as output:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "tools.training.worker", str(folder.path)],
+                stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, env=env,
+                start_new_session=True,  # survives the CLI that started it (--detach) and its Ctrl-C
+            )
+        self._processes[folder.run_id] = process
+        write_json(folder.worker, {"pid": process.pid, "started_at": now()})
+
+    # -- reading --------------------------------------------------------------------------------------
+
+    def status(self, run_id: str) -> dict[str, Any]:
+        """The run's summary (id, status, params, accuracies, seconds, error ...)."""
+        return self._refresh(self._folder(run_id))
+
+    def metrics(self, run_id: str) -> list[dict[str, Any]]:
+        """The per-epoch metrics written so far (live while the run trains)."""
+        return self._folder(run_id).read_metrics()
+
+    def list(self) -> list[dict[str, Any]]:
+        """Summaries of every run, oldest first."""
+        summaries = [self._refresh(RunFolder(path)) for path in sorted(self.runs_dir.iterdir())
+                     if (path / "summary.json").exists()]
+        return sorted(summaries, key=lambda s: (s.get("created_at") or "", s["id"]))
+
+    def compare(self, run_ids: list[str]) -> list[dict[str, Any]]:
+        """One row per run with the columns of ``COMPARE_COLUMNS``, in the order asked."""
+        if not run_ids:
+            raise CoursemateError("give at least one run id to compare")
+        return [{column: summary.get(column) for column in COMPARE_COLUMNS} for summary in map(self.status, run_ids)]
+
+    def run_dir(self, run_id: str) -> Path:
+        """The run's folder (config.json, metrics.jsonl, train.log, loss.png, accuracy.png, model.pt, summary.json)."""
+        return self._folder(run_id).path
+
+    # -- waiting and stopping -------------------------------------------------------------------------
+
+    def wait(self, run_id: str, timeout: float | None = None,
+             on_epoch: Callable[[dict[str, Any]], None] | None = None, poll_seconds: float = 0.2) -> dict[str, Any]:
+        """Wait until the run ends (or ``timeout`` seconds pass) and return its summary; ``on_epoch`` is
+        called with each new metrics row as it appears."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        folder, seen = self._folder(run_id), 0
+        while True:
+            summary = self._refresh(folder)
+            rows = folder.read_metrics()
+            for row in rows[seen:]:
+                if on_epoch:
+                    on_epoch(row)
+            seen = len(rows)
+            if summary["status"] not in ACTIVE_STATUSES or (deadline is not None and time.monotonic() >= deadline):
+                return summary
+            time.sleep(poll_seconds)
+
+    def cancel(self, run_id: str) -> dict[str, Any]:
+        """Stop the run within seconds and mark it cancelled (a finished run is left as it is)."""
+        folder = self._folder(run_id)
+        summary = self._refresh(folder)
+        if summary["status"] not in ACTIVE_STATUSES:
+            return summary
+        folder.cancel_request.touch()
+        pid = folder.worker_pid()
+        deadline = time.monotonic() + CANCEL_WAIT_SECONDS
+        while pid is not None and self._worker_alive(folder, pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for sig, grace in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 3.0)):
+            if pid is None or not self._worker_alive(folder, pid):
+                break
+            os.kill(pid, sig)
+            stop = time.monotonic() + grace
+            while self._worker_alive(folder, pid) and time.monotonic() < stop:
+                time.sleep(0.1)
+        summary = folder.read_summary()
+        if summary["status"] in ACTIVE_STATUSES:
+            summary = folder.update_summary(status="cancelled", finished_at=now())
+        return summary
+
+    # -- internals ------------------------------------------------------------------------------------
+
+    def _folder(self, run_id: str) -> RunFolder:
+        folder = RunFolder(self.runs_dir / run_id)
+        if not run_id or "/" in run_id or run_id.startswith(".") or not folder.summary.exists():
+            known = [p.name for p in sorted(self.runs_dir.iterdir()) if (p / "summary.json").exists()][-10:]
+            raise CoursemateError(f"no training run {run_id!r} in {self.runs_dir}; "
+                                  + (f"recent runs: {', '.join(known)}" if known else "there are no runs yet"))
+        return folder
+
+    def _refresh(self, folder: RunFolder) -> dict[str, Any]:
+        """The summary, after marking the run failed if its worker is gone while it still looks active."""
+        summary = folder.read_summary()
+        if summary["status"] not in ACTIVE_STATUSES:
+            return summary
+        pid = folder.worker_pid()
+        if pid is None:  # only the manager has written to the folder yet
+            if time.time() - folder.summary.stat().st_mtime < SPAWN_GRACE_SECONDS:
+                return summary
+            error = "the worker process was never started (the app stopped while starting the run)"
+        elif self._worker_alive(folder, pid):
+            return summary
+        else:
+            summary = folder.read_summary()  # the worker may have finished its records just now
+            if summary["status"] not in ACTIVE_STATUSES:
+                return summary
+            error = f"the worker process {pid} died while the run was {summary['status']} (app restart or crash)"
+            tail = _tail(folder.worker_output)
+            if tail:
+                error += f": {tail}"
+        return folder.update_summary(status="failed", error=error, finished_at=now())
+
+    def _worker_alive(self, folder: RunFolder, pid: int) -> bool:
+        process = self._processes.get(folder.run_id)
+        if process is not None and process.pid == pid:
+            return process.poll() is None
+        return _process_alive(pid, folder.run_id)
+
+
+def _process_alive(pid: int, run_id: str) -> bool:
+    """Whether ``pid`` is a live process training ``run_id`` (a reused pid or a zombie counts as dead)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if cmdline.exists():
+        try:
+            return run_id in cmdline.read_bytes().decode(errors="replace")
+        except OSError:
+            return False
+    return True
+
+
+def _tail(path: Path, limit: int = 300) -> str:
+    """The last non-empty line of a worker's output (its crash message), shortened."""
+    if not path.exists():
+        return ""
+    lines = [line.strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+    return lines[-1][-limit:] if lines else ""
