@@ -1,1 +1,20 @@
-"""coursemate package."""
+"""The agents: a manager agent delegating to a notes agent and a training agent, grounded in the notes.
+
+>>> from agents import CourseAssistant
+>>> CourseAssistant().ask("What do LSTM gates do?").answer
+
+The names are imported on first use, so ``coursemate --help`` does not load smolagents.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {"Answer": "agents.assistant", "CourseAssistant": "agents.assistant", "Citation": "agents.grounding"}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'agents' has no attribute {name!r}")

@@ -1,7 +1,148 @@
-"""Subcommands of this package (registered by coursemate.cli)."""
+"""``coursemate ask``, ``coursemate chat`` and (from agents.serve) ``coursemate serve-llm``."""
+
+from __future__ import annotations
 
 import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from coursemate.config import Settings
+from coursemate.errors import CoursemateError
+
+CHAT_HELP = "commands: /new (new conversation), /export FILE (save this conversation as JSON), /quit"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add this package's subcommands."""
+    """Add ``ask``, ``chat`` and ``serve-llm``."""
+    from agents import serve
+
+    ask = subparsers.add_parser("ask", help="ask a question about the course notes")
+    ask.add_argument("question", metavar="QUESTION")
+    ask.add_argument("--json", action="store_true", help="print the answer object (citations, steps, trace) as JSON")
+    _model_flags(ask)
+    ask.set_defaults(handler=run_ask)
+
+    chat = subparsers.add_parser("chat", help="a multi-turn conversation in the terminal", description=CHAT_HELP)
+    _model_flags(chat)
+    chat.set_defaults(handler=run_chat)
+
+    serve.register(subparsers)
+
+
+def _model_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--llm", help="auto | embedded | none | an OpenAI-compatible URL | transformers:PATH | vllm:MODEL")
+    parser.add_argument("--llm-model", help="model name on the server (default: the first it lists)")
+    parser.add_argument("--tool-choice", dest="llm_tool_choice", choices=("auto", "required", "none"))
+    parser.add_argument("--agent-mode", choices=("auto", "agent", "grounded"),
+                        help="agent: manager + tool-calling agents; grounded: retrieve, then the model writes the answer")
+    parser.add_argument("--max-tokens", dest="llm_max_tokens", type=int, help="most tokens the model writes per call")
+    parser.add_argument("--max-steps", dest="agent_max_steps", type=int, help="most steps per agent")
+
+
+def run_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from agents.assistant import CourseAssistant
+    from retrieval.index import check_query
+
+    check_query(args.question)  # fail fast, before loading models
+    answer = CourseAssistant(settings).ask(args.question)
+    if args.json:
+        print(answer.to_json())
+    else:
+        print(answer.answer)
+        print(format_footer(answer))
+    return 0
+
+
+def format_footer(answer) -> str:
+    """Did-you-mean, sources, notice and model lines printed under an answer."""
+    lines = [""]
+    if answer.did_you_mean:
+        lines.append(f"did you mean: {answer.did_you_mean}")
+    if answer.citations:
+        lines.append("sources:")
+        for c in answer.citations:
+            where = " > ".join(p for p in (c.title, c.section) if p)
+            lines.append(f"  [{c.n}] {where} ({c.doc_id})")
+    if answer.notice:
+        lines.append(f"notice: {answer.notice}")
+    lines.append(f"model: {answer.model}")
+    return "\n".join(lines)
+
+
+def run_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from agents.assistant import CourseAssistant
+
+    assistant = CourseAssistant(settings)
+    number, answers = 1, []
+    print(f"coursemate chat ({CHAT_HELP})")
+    while True:
+        try:
+            line = input("you> ").strip()
+        except EOFError:
+            print()
+            return 0
+        if not line:
+            continue
+        if line in ("/quit", "/exit"):
+            return 0
+        if line == "/new":
+            number, answers = number + 1, []
+            print(f"(new conversation chat-{number})")
+            continue
+        if line.startswith("/export"):
+            target = line[len("/export"):].strip()
+            if not target:
+                print("usage: /export FILE")
+                continue
+            try:
+                _write_json(Path(target), {"conversation_id": f"chat-{number}", "answers": [a.to_dict() for a in answers]})
+                print(f"(saved {len(answers)} answer(s) to {target})")
+            except CoursemateError as exc:
+                print(f"coursemate: error: {exc}", file=sys.stderr)
+            continue
+        if line.startswith("/"):
+            print(CHAT_HELP)
+            continue
+        try:
+            answers.append(_chat_turn(assistant, line, f"chat-{number}"))
+        except CoursemateError as exc:
+            print(f"coursemate: error: {exc}", file=sys.stderr)
+
+
+def _chat_turn(assistant, question: str, conversation_id: str):
+    streamed = False
+    for event in assistant.stream(question, conversation_id):
+        if event["type"] == "token":
+            if not streamed:
+                print("coursemate> ", end="")
+            streamed = True
+            print(event["text"], end="", flush=True)
+        elif event["type"] == "answer":
+            answer = event["answer"]
+            if streamed:
+                print()
+            if not streamed or answer.answer.strip() != _streamed_text(answer):
+                print(("(final answer) " if streamed else "coursemate> ") + answer.answer)
+            print(format_footer(answer))
+            return answer
+    raise AssertionError("stream() always ends with an answer event")
+
+
+def _streamed_text(answer) -> str:
+    generation = [s for s in answer.trace.steps if s.kind == "generation"]
+    return generation[-1].output.strip() if generation else ""
+
+
+def _write_json(path: Path, data: dict) -> None:
+    """Write ``data`` as JSON atomically (temporary file, then rename)."""
+    path = path.expanduser()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8") as tmp:
+            json.dump(data, tmp, indent=2, ensure_ascii=False, default=str)
+        os.replace(tmp.name, path)
+    except OSError as exc:
+        raise CoursemateError(f"could not write {path}: {exc}") from exc

@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
     """Settings with every flag that names a setting applied on top of the environment."""
-    overrides = {k: v for k, v in vars(args).items() if k in SETTING_NAMES and v is not None}
+    overrides = {k: v for k, v in vars(args).items() if k in SETTING_NAMES and v not in (None, [])}
     return Settings.load(**overrides)
 
 

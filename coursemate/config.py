@@ -66,6 +66,9 @@ class Settings:
     llm_max_tokens: int = 512
     llm_temperature: float = 0.0
     agent_max_steps: int = 6
+    agent_mode: str = "auto"  # auto | agent | grounded: grounded = retrieve first, the model only writes the answer
+    answer_passages: int = 4  # passages retrieved for a grounded answer
+    coverage_min_similarity: float = 0.40  # best dense cosine below this: "not in the notes" (bench/agents.py)
     serve_model: str = "Qwen/Qwen2.5-7B-Instruct"
     serve_port: int = 8000
 
@@ -89,6 +92,7 @@ class Settings:
             "sparse_backend": ("auto", "rank-bm25", "bm25s"),
             "dense_index": ("flat", "hnsw", "ivf"),
             "llm_tool_choice": ("auto", "required", "none"),
+            "agent_mode": ("auto", "agent", "grounded"),
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:

@@ -46,6 +46,10 @@ def user(text: str) -> ChatMessage:
     return ChatMessage(role=MessageRole.USER, content=[{"type": "text", "text": text}])
 
 
+def system(text: str) -> ChatMessage:
+    return ChatMessage(role=MessageRole.SYSTEM, content=[{"type": "text", "text": text}])
+
+
 @pytest.fixture(scope="session")
 def server_model(llama_server):
     model, info = resolve_llm(Settings.load(llm=llama_server, llm_max_tokens=64))
@@ -76,7 +80,9 @@ def test_server_returns_a_real_tool_call_with_tool_choice_auto(server_model):
     request = model._prepare_completion_kwargs(messages=[user("hi")], tools_to_call_from=[add])
     assert request["tool_choice"] == "auto"  # not smolagents' default "required"
 
-    answer = model.generate([user("Use the add tool to add 2 and 3.")], tools_to_call_from=[add])
+    # llama.cpp's chatml-function-calling lists the tools inside the system message only.
+    messages = [system("You are a calculator. Call a function to compute."), user("Use the add tool to add 2 and 3.")]
+    answer = model.generate(messages, tools_to_call_from=[add])
 
     assert answer.tool_calls, f"no tool call, content was {answer.content!r}"
     call = answer.tool_calls[0]

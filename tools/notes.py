@@ -6,6 +6,7 @@ in its answer maps back to exactly one chunk of the index.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from coursemate.errors import CoursemateError
 from retrieval.types import Chunk, Hit
 
 READ_LIMIT_CHARS = 4000
+_MARKER = re.compile(r"\[(\d+)\]")
 
 
 @dataclass(frozen=True)
@@ -56,14 +58,19 @@ class PassageLog:
             self._by_chunk.clear()
 
 
-def format_passage(passage: Passage, limit: int | None = None) -> str:
-    """``[n] Title > Section (doc_id: ...)`` and the passage text (cut at ``limit`` characters)."""
+def passage_heading(passage: Passage) -> str:
+    """``[n] Title > Section (doc_id: ...)``."""
     c = passage.chunk
     where = " > ".join(p for p in (c.title, c.section) if p)
-    text = c.text.strip()
+    return f"[{passage.n}] {where} (doc_id: {c.doc_id})"
+
+
+def format_passage(passage: Passage, limit: int | None = None) -> str:
+    """The passage heading and its text (cut at ``limit`` characters)."""
+    text = passage.chunk.text.strip()
     if limit is not None and len(text) > limit:
         text = text[:limit].rstrip() + " ..."
-    return f"[{passage.n}] {where} (doc_id: {c.doc_id})\n{text}"
+    return f"{passage_heading(passage)}\n{text}"
 
 
 class SearchNotesTool(Tool):
@@ -138,3 +145,37 @@ class ReadDocumentTool(Tool):
             parts.append(format_passage(self.log.add(chunk)))
             used += len(chunk.text)
         return "\n\n".join(parts) if parts else f"Document {doc_id!r} is empty."
+
+
+class SummarizeNotesTool(Tool):
+    """Summarize a document, a session or a topic; its [n] markers are renumbered into the shared passage log."""
+
+    name = "summarize_notes"
+    description = (
+        "Summarizes course material with [n] citations to the notes. Give exactly one of: doc_id (a document id), "
+        "session (a course session number), topic (a subject searched in the notes). words sets the length."
+    )
+    inputs = {
+        "doc_id": {"type": "string", "description": "id of a document to summarize", "nullable": True},
+        "session": {"type": "integer", "description": "course session number to summarize", "nullable": True},
+        "topic": {"type": "string", "description": "a topic to find in the notes and summarize", "nullable": True},
+        "words": {"type": "integer", "description": "target length in words (default 150)", "nullable": True},
+    }
+    output_type = "string"
+
+    def __init__(self, index, log: PassageLog, model=None) -> None:
+        super().__init__()
+        self.index = index
+        self.log = log
+        self.model = model
+        self._chunks = {c.chunk_id: c for c in index.chunks}
+
+    def forward(self, doc_id: str | None = None, session: int | None = None, topic: str | None = None,
+                words: int | None = None) -> str:
+        from tools.summarize import summarize
+
+        summary = summarize(self.index, doc_id=doc_id, session=session, topic=topic, words=words or 150, model=self.model)
+        numbers = {c.n: self.log.add(self._chunks[c.chunk_id]) for c in summary.citations if c.chunk_id in self._chunks}
+        text = _MARKER.sub(lambda m: f"[{numbers[int(m.group(1))].n}]" if int(m.group(1)) in numbers else "", summary.text)
+        sources = [passage_heading(p) for p in dict.fromkeys(numbers.values())]
+        return text + "\n\nSources:\n" + "\n".join(sources)

@@ -243,7 +243,10 @@ def _citation(n: int, chunk: Chunk) -> Citation:
 
 def format_summary(summary: Summary) -> str:
     """The summary text followed by its numbered sources (for the CLI and the agents)."""
-    sources = [f"[{c.n}] {c.title}{' / ' + c.section if c.section else ''} ({c.doc_id})" for c in summary.citations]
+    sources = [
+        f"[{c.n}] {c.title}{' / ' + c.section if c.section and c.section != c.title else ''} ({c.doc_id})"
+        for c in summary.citations
+    ]
     return summary.text + "\n\nSources:\n" + "\n".join(sources)
 
 

@@ -1,7 +1,55 @@
-"""Subcommands of this package (registered by coursemate.cli)."""
+"""``coursemate ui``: index the notes, load the models, then serve the web UI (localhost, no share link)."""
+
+from __future__ import annotations
 
 import argparse
 
+from coursemate.config import Settings
+from coursemate.errors import CoursemateError
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add this package's subcommands."""
+    """Add ``ui``."""
+    from agents.cli import _model_flags
+
+    ui = subparsers.add_parser("ui", help="start the web UI: chat, training runs, search, notes")
+    ui.add_argument("--host", dest="ui_host", help="address to listen on (default 127.0.0.1: this machine only)")
+    ui.add_argument("--port", dest="ui_port", type=int, help="port to listen on (default 7860)")
+    ui.add_argument("--share", action="store_true", help="also open a public gradio.live link (off by default)")
+    ui.add_argument("--auth", metavar="USER:PASS", help="ask for this user name and password")
+    _model_flags(ui)
+    ui.set_defaults(handler=run_ui)
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    """``"user:pass"`` as a pair; CoursemateError when it is not of that form."""
+    if value is None:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise CoursemateError("--auth must look like USER:PASS (both non-empty)")
+    return user, password
+
+
+def run_ui(args: argparse.Namespace, settings: Settings) -> int:
+    auth = parse_auth(args.auth)
+    if not 0 < settings.ui_port < 65536:
+        raise CoursemateError(f"--port must be between 1 and 65535; got {settings.ui_port}")
+    from retrieval import NotesIndex
+    from ui.app import launch
+    from ui.services import Services
+    from ui.status import llm_status
+
+    print(f"coursemate: indexing the notes into {settings.index_dir} (reused when up to date)…", flush=True)
+    index = NotesIndex.load_or_build(settings, progress=True)
+    print(f"coursemate: {len(index.documents)} documents, {len(index.chunks)} passages", flush=True)
+    services = Services(settings, index)
+    print("coursemate: loading the embedding model, spelling corrector and language model…", flush=True)
+    services.warm_up()
+    print(f"coursemate: {llm_status(settings).replace('**', '')}", flush=True)
+    try:
+        launch(services, settings.ui_host, settings.ui_port, share=args.share, auth=auth)
+    except OSError as exc:
+        raise CoursemateError(f"cannot serve on {settings.ui_host}:{settings.ui_port} ({exc}); "
+                              "choose another port with --port") from exc
+    return 0

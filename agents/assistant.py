@@ -1,0 +1,331 @@
+"""CourseAssistant: the Python API of the agents.
+
+>>> from agents import CourseAssistant
+>>> answer = CourseAssistant().ask("Why does the course use global average pooling?")
+>>> answer.answer, [c.title for c in answer.citations], answer.model
+
+Every question is spelling-corrected and searched first (the original and corrected phrasings fused). Then:
+
+- no reachable model: the best passages with their citations and a notice;
+- "grounded" mode (the default for the small embedded model): the model only writes the answer from the
+  numbered passages, no agent loop;
+- "agent" mode (a served model): the manager agent delegates to the notes and training agents.
+
+A question the notes do not cover (the closest passage is too far in meaning, or the model says so) gets
+"not in the notes". Only ``[n]`` markers that point at passages the model was shown are kept.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from agents.conversation import ConversationStore, Turn, resolve_follow_up
+from agents.grounding import (
+    NOT_IN_NOTES, SYSTEM_PROMPT, Citation, best_similarity, covered, grounded_prompt, keep_valid_citations,
+    passages_answer, says_not_in_notes,
+)
+from agents.trace import Trace
+from coursemate.config import Settings
+from tools.notes import PassageLog
+
+MODES = ("agent", "grounded", "passages", "not_in_notes")
+GROUNDED_KINDS = ("embedded",)  # models too small to drive an agent loop reliably
+
+
+@dataclass
+class Answer:
+    """An answer with its citations, the model that wrote it, and the trace of how it was made.
+
+    ``mode`` says how: agent | grounded | passages (no model: quoted passages) | not_in_notes.
+    """
+
+    question: str
+    answer: str
+    citations: list[Citation]
+    model: str
+    mode: str
+    conversation_id: str
+    covered: bool
+    did_you_mean: str | None = None
+    notice: str | None = None
+    trace: Trace = field(default_factory=lambda: Trace("", ""))
+
+    @property
+    def steps(self) -> list[dict[str, Any]]:
+        """The trace's steps as dicts (tool calls with arguments, retrieved chunk ids, timings)."""
+        return [s.to_dict() for s in self.trace.steps]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "citations": [c.to_dict() for c in self.citations],
+            "model": self.model,
+            "mode": self.mode,
+            "conversation_id": self.conversation_id,
+            "covered": self.covered,
+            "did_you_mean": self.did_you_mean,
+            "notice": self.notice,
+            "steps": self.steps,
+            "trace": self.trace.to_dict(),
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, default=str)
+
+
+class CourseAssistant:
+    """Answers questions about the course notes, one isolated history per conversation id.
+
+    ``settings``: coursemate settings (default ``Settings.load()``); ``index``: a loaded NotesIndex (default:
+    load or build the configured one, on first use); ``llm``: a smolagents ``Model`` to use, or a
+    ``settings.llm`` value such as ``"embedded"`` or a server URL (default: ``settings.llm``).
+    """
+
+    def __init__(self, settings: Settings | None = None, index=None, llm=None) -> None:
+        self.settings = settings or Settings.load()
+        if isinstance(llm, str):
+            self.settings = self.settings.replace(llm=llm)
+            llm = None
+        self._index = index
+        self._llm = None if llm is None else (llm, _custom_info(llm))
+        self._corrector = None
+        self._run_manager = None
+        self._lock = threading.Lock()
+        self.conversations = ConversationStore()
+
+    # ----------------------------------------------------------------- lazy components
+    @property
+    def index(self):
+        with self._lock:
+            if self._index is None:
+                from retrieval import NotesIndex
+
+                self._index = NotesIndex.load_or_build(self.settings, progress=False)
+            return self._index
+
+    @property
+    def corrector(self):
+        if not self.settings.spelling:
+            return None
+        index = self.index
+        with self._lock:
+            if self._corrector is None:
+                from tools.spelling import corrector_for_index
+
+                self._corrector = corrector_for_index(index)
+            return self._corrector
+
+    def llm(self):
+        """``(model or None, LLMInfo)``, resolved from the settings on first use."""
+        with self._lock:
+            if self._llm is None:
+                from agents.llm import resolve_llm
+
+                self._llm = resolve_llm(self.settings)
+            return self._llm
+
+    def mode(self) -> str:
+        """How answers are made with the current model: agent, grounded, or passages (no model)."""
+        model, info = self.llm()
+        if model is None:
+            return "passages"
+        if self.settings.agent_mode != "auto":
+            return self.settings.agent_mode
+        return "grounded" if info.kind in GROUNDED_KINDS else "agent"
+
+    # ----------------------------------------------------------------- answering
+    def ask(self, question: str, conversation_id: str = "default") -> Answer:
+        """Answer ``question`` in the conversation ``conversation_id``."""
+        for event in self.stream(question, conversation_id):
+            if event["type"] == "answer":
+                return event["answer"]
+        raise AssertionError("stream() always ends with an answer event")
+
+    def stream(self, question: str, conversation_id: str = "default") -> Iterator[dict[str, Any]]:
+        """Events while answering: ``{"type": "step", "step": {...}}`` as each step ends, ``{"type": "token",
+        "text": ...}`` as the answer is generated, and last ``{"type": "answer", "answer": Answer}``."""
+        from retrieval.index import check_query
+
+        check_query(question)
+        started = time.perf_counter()
+        conversation = self.conversations.get(conversation_id)
+        resolved = resolve_follow_up(question, conversation)
+        trace = Trace(question, conversation_id, resolved_question=resolved)
+        run = _Run(self, trace)
+
+        did_you_mean, corrected = self._correct(question, resolved, trace)
+        yield from run.new_steps()
+        t = time.perf_counter()
+        hits = self.index.search(resolved, k=max(self.settings.answer_passages, 5), extra_queries=[corrected])
+        trace.add("retrieval", "search_notes", started=t, arguments={"query": resolved, "extra_queries": [corrected]},
+                  output=[f"{h.chunk.chunk_id} ({h.score:.4f})" for h in hits], chunk_ids=[h.chunk.chunk_id for h in hits])
+        is_covered = covered(hits, self.settings.coverage_min_similarity)
+        trace.add("coverage", "covered" if is_covered else "not covered",
+                  arguments={"best_similarity": round(best_similarity(hits), 4),
+                             "min_similarity": self.settings.coverage_min_similarity})
+        yield from run.new_steps()
+
+        model, info = self.llm()
+        mode = self.mode()
+        trace.model, trace.mode = _model_label(info), mode
+        if mode == "agent":
+            result = yield from run.agent(model, info, resolved, conversation.history_text(), hits, is_covered)
+        elif not is_covered:
+            result = _Result(NOT_IN_NOTES, [], "not_in_notes", _no_model_notice(info) if model is None else None)
+        elif mode == "grounded":
+            result = yield from run.grounded(model, info, resolved, hits)
+        else:
+            result = run.passages_only(hits, _no_model_notice(info))
+        trace.total_seconds = round(time.perf_counter() - started, 4)
+        yield from run.new_steps()
+
+        answer = Answer(question, result.text, result.citations, trace.model, result.mode, conversation_id,
+                        covered=is_covered and result.mode != "not_in_notes", did_you_mean=did_you_mean,
+                        notice=result.notice, trace=trace)
+        conversation.turns.append(Turn(question, resolved, {"answer": answer.answer, "mode": answer.mode,
+                                                             "citations": [c.to_dict() for c in answer.citations]}))
+        yield {"type": "answer", "answer": answer}
+
+    def _correct(self, question: str, resolved: str, trace: Trace) -> tuple[str | None, str]:
+        """``(did_you_mean, corrected resolved question)``: the spelling-corrected phrasings."""
+        corrector = self.corrector
+        if corrector is None:
+            return None, resolved
+        t = time.perf_counter()
+        correction = corrector.correct(question)
+        corrected = corrector.correct(resolved).corrected if resolved != question else correction.corrected
+        trace.add("spelling", "correct_spelling", started=t, arguments={"text": question},
+                  output=correction.corrected if correction.changed else "(no change)")
+        return (correction.corrected if correction.changed else None), corrected
+
+
+@dataclass
+class _Result:
+    text: str
+    citations: list[Citation]
+    mode: str
+    notice: str | None = None
+
+
+class _Run:
+    """One answer in the making: its passage log and trace, and the three ways to write the answer."""
+
+    def __init__(self, assistant: CourseAssistant, trace: Trace) -> None:
+        self.assistant = assistant
+        self.settings = assistant.settings
+        self.trace = trace
+        self.log = PassageLog()
+        self._sent = 0
+
+    def new_steps(self) -> Iterator[dict[str, Any]]:
+        """Step events for the trace steps recorded since the last call."""
+        steps = self.trace.steps[self._sent:]
+        self._sent += len(steps)
+        for step in steps:
+            yield {"type": "step", "step": step.to_dict()}
+
+    def passages_only(self, hits, notice: str | None) -> _Result:
+        passages = [self.log.add(h.chunk, h) for h in hits[: self.settings.answer_passages]]
+        text, citations = passages_answer(passages)
+        self.trace.add("fallback", "passages", output=notice or "", chunk_ids=[c.chunk_id for c in citations])
+        return _Result(text, citations, "passages", notice)
+
+    def grounded(self, model, info, question: str, hits) -> Iterator[dict[str, Any]]:
+        """The model writes the answer from the numbered passages (tokens streamed when it can)."""
+        from smolagents import ChatMessage, MessageRole
+
+        passages = [self.log.add(h.chunk, h) for h in hits[: self.settings.answer_passages]]
+        messages = [
+            ChatMessage(role=MessageRole.SYSTEM, content=[{"type": "text", "text": SYSTEM_PROMPT}]),
+            ChatMessage(role=MessageRole.USER, content=[{"type": "text", "text": grounded_prompt(question, passages)}]),
+        ]
+        t = time.perf_counter()
+        pieces: list[str] = []
+        try:
+            if hasattr(model, "generate_stream"):
+                for delta in model.generate_stream(messages):
+                    if delta.content:
+                        pieces.append(delta.content)
+                        yield {"type": "token", "text": delta.content}
+            else:
+                pieces.append(model.generate(messages).content or "")
+                yield {"type": "token", "text": pieces[-1]}
+        except Exception as exc:  # noqa: BLE001 - a model failure must become a notice, never a stack trace
+            self.trace.add("generation", _model_label(info), started=t, error=f"{type(exc).__name__}: {exc}")
+            return self.passages_only(hits, _failure_notice(info, exc))
+        raw = "".join(pieces).strip()
+        self.trace.add("generation", _model_label(info), started=t, output=raw,
+                       chunk_ids=[p.chunk.chunk_id for p in passages])
+        if says_not_in_notes(raw) or not raw:
+            return _Result(NOT_IN_NOTES, [], "not_in_notes")
+        text, citations = keep_valid_citations(raw, passages)
+        if not citations:  # the model cited nothing: name the passages it was given and wrote from
+            citations = [Citation.of(p) for p in passages]
+            text += "\n\n(Written from the passages " + ", ".join(f"[{p.n}]" for p in passages) + ".)"
+        return _Result(text, citations, "grounded")
+
+    def agent(self, model, info, question: str, history: str, hits, is_covered: bool) -> Iterator[dict[str, Any]]:
+        """The manager agent answers, delegating to the notes and training agents."""
+        from agents.manager import StepRecorder, build_team, manager_task
+
+        deadline = time.time() + self.settings.llm_timeout
+        recorder = StepRecorder(self.trace, self.log, deadline)
+        manager = build_team(model, self.assistant.index, self.log, self.settings, recorder,
+                             corrector=self.assistant.corrector, run_manager=self._run_manager())
+        final: Any = None
+        try:
+            for event in manager.run(manager_task(question, history), stream=True):
+                yield from self.new_steps()
+                if type(event).__name__ == "FinalAnswerStep":
+                    final = event.output
+        except Exception as exc:  # noqa: BLE001 - model down or slow, agent interrupted: cited passages + notice
+            timed_out = time.time() > deadline
+            self.trace.add("agent_error", type(exc).__name__, error=str(exc)[:500])
+            notice = (f"The agents took longer than {self.settings.llm_timeout:g} s ({_model_label(info)}); "
+                      "here are the most relevant passages instead." if timed_out else _failure_notice(info, exc))
+            return self.passages_only(hits, notice) if is_covered else _Result(NOT_IN_NOTES, [], "not_in_notes", notice)
+        raw = str(final or "").strip()
+        notice = None
+        if recorder.max_steps_reached:
+            notice = (f"The agents stopped after {self.settings.agent_max_steps} steps "
+                      f"({', '.join(dict.fromkeys(recorder.max_steps_reached))}); the answer may be incomplete.")
+        if says_not_in_notes(raw) or not raw:
+            return _Result(NOT_IN_NOTES, [], "not_in_notes", notice)
+        text, citations = keep_valid_citations(raw, self.log.passages())
+        return _Result(text, citations, "agent", notice)
+
+    def _run_manager(self):
+        if self.assistant._run_manager is None:
+            from tools.training import RunManager
+
+            self.assistant._run_manager = RunManager(self.settings)
+        return self.assistant._run_manager
+
+
+def _custom_info(model):
+    from agents.llm import LLMInfo
+
+    name = getattr(model, "model_id", None) or type(model).__name__
+    return LLMInfo("custom", name, None, True, f"{name} (given to CourseAssistant)")
+
+
+def _model_label(info) -> str:
+    if not info.reachable:
+        return f"none ({info.detail})"
+    return f"{info.model or info.kind} ({info.kind}{', ' + info.url if info.url else ''})"
+
+
+def _no_model_notice(info) -> str:
+    return f"No language model is available ({info.detail}); showing the most relevant passages from the notes."
+
+
+def _failure_notice(info, exc: Exception) -> str:
+    reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+    return (f"The language model {info.model or ''} at {info.url or info.kind} failed ({reason}); "
+            "showing the most relevant passages from the notes.")

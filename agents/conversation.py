@@ -1,0 +1,87 @@
+"""Conversations: per-id multi-turn history, and follow-up questions resolved against it."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+_PRONOUNS = re.compile(
+    r"\b(it|its|it's|they|them|their|this|that|these|those|he|she|his|her|one|ones|same|above|previous)\b", re.I
+)
+_CONTINUATIONS = re.compile(r"^\s*(and|also|what about|how about|why|how so|so|then|more|explain more|example)\b", re.I)
+SHORT_QUESTION_WORDS = 5
+HISTORY_TURNS = 3
+
+
+@dataclass
+class Turn:
+    """One question and its answer (``answer`` is the Answer's dict form)."""
+
+    question: str
+    resolved_question: str
+    answer: dict[str, Any]
+
+
+@dataclass
+class Conversation:
+    """The turns of one conversation id, in order."""
+
+    conversation_id: str
+    turns: list[Turn] = field(default_factory=list)
+
+    def history_text(self, turns: int = HISTORY_TURNS) -> str:
+        """The last ``turns`` exchanges as ``User: ... / Assistant: ...`` lines."""
+        lines = []
+        for turn in self.turns[-turns:]:
+            lines.append(f"User: {turn.question}")
+            lines.append(f"Assistant: {turn.answer.get('answer', '')}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "conversation_id": self.conversation_id,
+            "turns": [{"question": t.question, "resolved_question": t.resolved_question, "answer": t.answer} for t in self.turns],
+        }
+
+
+class ConversationStore:
+    """Conversations by id; each id has its own history, never shared with another."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._conversations: dict[str, Conversation] = {}
+
+    def get(self, conversation_id: str) -> Conversation:
+        """The conversation ``conversation_id`` (a new, empty one the first time)."""
+        with self._lock:
+            return self._conversations.setdefault(conversation_id, Conversation(conversation_id))
+
+    def reset(self, conversation_id: str) -> None:
+        """Forget the history of ``conversation_id``."""
+        with self._lock:
+            self._conversations.pop(conversation_id, None)
+
+    def ids(self) -> list[str]:
+        with self._lock:
+            return list(self._conversations)
+
+
+def is_follow_up(question: str) -> bool:
+    """Whether ``question`` leans on earlier turns: short, or pointing back with a pronoun or "what about"."""
+    words = question.split()
+    return len(words) <= SHORT_QUESTION_WORDS or bool(_PRONOUNS.search(question) or _CONTINUATIONS.search(question))
+
+
+def resolve_follow_up(question: str, conversation: Conversation) -> str:
+    """The question to search the notes with: a follow-up gets the previous question's topic attached.
+
+    "why are they needed?" after "What do LSTM gates do?" becomes
+    "why are they needed? (follow-up to: What do LSTM gates do?)".
+    """
+    if not conversation.turns or not is_follow_up(question):
+        return question
+    previous = conversation.turns[-1].resolved_question
+    topic = previous.split(" (follow-up to: ")[-1].rstrip(")") if "(follow-up to: " in previous else previous
+    return f"{question} (follow-up to: {topic})"

@@ -1,0 +1,111 @@
+"""The agent team: a manager ToolCallingAgent that delegates to a notes agent and a training agent.
+
+Only tool-calling agents: no model-written code ever runs on the machine that serves students.
+Every agent step (model output, tool calls with their arguments, errors, passages shown) is recorded in
+the answer's :class:`~agents.trace.Trace`, and each step checks the answer's time budget.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from smolagents import ToolCallingAgent
+from smolagents.memory import ActionStep
+from smolagents.monitoring import LogLevel
+
+from agents.trace import Trace
+from tools.notes import PassageLog, ReadDocumentTool, SearchNotesTool, SummarizeNotesTool
+
+NOTES_TOOLS = ("search_notes", "read_document", "summarize_notes")
+_PASSAGE_NUMBER = re.compile(r"^\[(\d+)\] ", re.M)
+
+MANAGER_INSTRUCTIONS = (
+    "You are coursemate, the teaching assistant of a deep learning course. Delegate every question about the "
+    "course content to notes_agent, and every request about training runs (start, status, cancel, list, compare) "
+    "to training_agent. In your final answer keep the [n] citation markers of the team member's answer exactly "
+    "as they are. If notes_agent says the notes do not cover the question, answer: not in the notes. "
+    "Never add facts that the team members did not report."
+)
+NOTES_AGENT_DESCRIPTION = (
+    "Answers questions from the course notes. It searches the notes, reads documents or sections, corrects "
+    "spelling and summarizes, and returns an answer that cites passages like [1]. Give it the student's question."
+)
+NOTES_INSTRUCTIONS = (
+    "Call search_notes first. Answer only from the passages the tools returned and cite them inline with "
+    "their numbers, like [1] or [2]. If the passages do not answer the question, answer: not in the notes."
+)
+TRAINING_AGENT_DESCRIPTION = (
+    "Runs the course's real PyTorch training exercises: starts a run (dataset, model, epochs...), reports a "
+    "run's status and metrics, cancels a run, lists runs and compares runs. Give it the request and any run ids."
+)
+TRAINING_INSTRUCTIONS = "Use the training tools to do what was asked, then report the run ids and results plainly."
+
+
+class StepRecorder:
+    """A smolagents step callback: records each agent step in the trace and enforces the deadline."""
+
+    def __init__(self, trace: Trace, log: PassageLog, deadline: float) -> None:
+        self.trace = trace
+        self.log = log
+        self.deadline = deadline
+        self.max_steps_reached: list[str] = []
+        self.agents: list[ToolCallingAgent] = []
+
+    def __call__(self, step: ActionStep, agent: ToolCallingAgent) -> None:
+        calls = (step.model_output_message.tool_calls or []) if step.model_output_message else []
+        error = f"{type(step.error).__name__}: {step.error}" if step.error else None
+        if error and "max steps" in error.lower():
+            self.max_steps_reached.append(agent.name or "manager")
+        seconds = round((step.timing.end_time or time.time()) - step.timing.start_time, 4)
+        self.trace.add(
+            "agent_step", f"step {step.step_number}", agent=agent.name or "manager", seconds=seconds,
+            output=str(step.model_output or step.action_output or ""), error=error,
+            arguments={"tool_calls": [c.function.name for c in calls]},
+        )
+        for call in calls:
+            name = call.function.name
+            chunk_ids = self._chunk_ids(step.observations) if name in NOTES_TOOLS else []
+            self.trace.add("tool_call", name, agent=agent.name or "manager", arguments=_arguments(call.function.arguments),
+                           output=step.observations or "", chunk_ids=chunk_ids)
+        if time.time() > self.deadline:
+            for each in self.agents:
+                each.interrupt()
+
+    def _chunk_ids(self, observations: str | None) -> list[str]:
+        passages = (self.log.get(int(n)) for n in _PASSAGE_NUMBER.findall(observations or ""))
+        return [p.chunk.chunk_id for p in passages if p is not None]
+
+
+def build_team(model, index, log: PassageLog, settings, recorder: StepRecorder, corrector=None, run_manager=None) -> ToolCallingAgent:
+    """The manager agent with its two managed agents, all driven by ``model``."""
+    from tools.spelling import SpellTool
+    from tools.training import RunManager
+    from tools.training.agent_tools import training_tools
+
+    common: dict[str, Any] = dict(model=model, max_steps=settings.agent_max_steps, verbosity_level=LogLevel.OFF,
+                                  step_callbacks={ActionStep: recorder})
+    notes_agent = ToolCallingAgent(
+        tools=[SearchNotesTool(index, log, corrector), ReadDocumentTool(index, log), SpellTool(corrector),
+               SummarizeNotesTool(index, log, model)],
+        name="notes_agent", description=NOTES_AGENT_DESCRIPTION, instructions=NOTES_INSTRUCTIONS, **common,
+    )
+    training_agent = ToolCallingAgent(
+        tools=training_tools(run_manager or RunManager(settings)),
+        name="training_agent", description=TRAINING_AGENT_DESCRIPTION, instructions=TRAINING_INSTRUCTIONS, **common,
+    )
+    manager = ToolCallingAgent(tools=[], managed_agents=[notes_agent, training_agent], instructions=MANAGER_INSTRUCTIONS, **common)
+    recorder.agents = [manager, notes_agent, training_agent]
+    return manager
+
+
+def manager_task(question: str, history: str) -> str:
+    """The manager's task: the conversation so far (if any), then the student's question."""
+    if not history:
+        return question
+    return f"Conversation so far:\n{history}\n\nThe student's new question: {question}"
+
+
+def _arguments(arguments: Any) -> dict[str, Any]:
+    return arguments if isinstance(arguments, dict) else {"raw": str(arguments)}

@@ -1,0 +1,74 @@
+"""The Gradio app: a status line and the Chat, Training, Search and Notes tabs."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from ui.chat import build_chat_tab
+from ui.citations import OPEN_SOURCE_JS
+from ui.notes import build_notes_tab
+from ui.search import build_search_tab
+from ui.services import Services
+from ui.status import index_status, llm_status
+from ui.training import build_training_tab
+
+TITLE = "coursemate"
+CSS = """
+.gradio-container { max-width: 1400px !important; }
+#status-line { font-size: 0.9em; }
+#status-line p { margin: 0; }
+.hint { font-size: 0.85em; opacity: 0.8; }
+a.cite { font-weight: 600; text-decoration: none; padding: 0 1px; border-radius: 3px;
+         background: var(--color-accent-soft); color: var(--color-accent); cursor: pointer; }
+.did-you-mean { font-size: 0.9em; margin-bottom: 0.4em; opacity: 0.85; }
+.notice { font-size: 0.9em; margin-top: 0.4em; padding: 4px 8px; border-radius: 4px;
+          background: var(--color-accent-soft); }
+.answered-by { font-size: 0.75em; opacity: 0.6; margin-top: 0.4em; }
+#sources-panel { max-height: 640px; overflow-y: auto; }
+.sources-empty { opacity: 0.7; font-size: 0.9em; }
+.sources-heading { font-weight: 600; font-size: 0.9em; margin: 10px 0 4px; opacity: 0.8; }
+details.source { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: 6px 10px; margin: 6px 0;
+                 background: var(--background-fill-secondary); }
+details.source summary { cursor: pointer; font-weight: 600; }
+details.source.highlight { border-color: var(--color-accent); box-shadow: 0 0 0 2px var(--color-accent-soft); }
+.source-n { color: var(--color-accent); }
+.source-meta { font-size: 0.8em; opacity: 0.75; margin: 4px 0; }
+.source-text { white-space: pre-wrap; font-size: 0.88em; line-height: 1.45; max-height: 320px; overflow-y: auto; }
+.summary-text { line-height: 1.55; margin-bottom: 8px; }
+"""
+# System fonts only: the app works offline, with no request to a font host.
+THEME = gr.themes.Soft(font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"],
+                       font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"])
+
+
+def build_app(services: Services) -> gr.Blocks:
+    """The whole UI over ``services`` (one instance serves every browser session)."""
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
+        with gr.Row(equal_height=True):
+            gr.Markdown("## 🎓 coursemate: your deep learning course assistant", elem_id="app-title")
+        with gr.Row(equal_height=True):
+            status = gr.Markdown("⏳ checking the language model…", elem_id="status-line")
+            gr.Markdown(index_status(services.index), elem_id="index-line")
+            refresh = gr.Button("↻ Check model", size="sm", scale=0, min_width=120, elem_id="status-refresh")
+        with gr.Tabs():
+            with gr.Tab("💬 Chat", id="chat"):
+                build_chat_tab(services)
+            with gr.Tab("🏋️ Training", id="training"):
+                build_training_tab(services)
+            with gr.Tab("🔎 Search", id="search"):
+                build_search_tab(services)
+            with gr.Tab("📚 Notes", id="notes"):
+                build_notes_tab(services)
+        app.load(lambda: llm_status(services.settings), None, status, api_name=False)
+        refresh.click(lambda: llm_status(services.settings), None, status, api_name=False)
+    return app
+
+
+def launch(services: Services, host: str, port: int, share: bool = False,
+           auth: tuple[str, str] | None = None, block: bool = True) -> gr.Blocks:
+    """Serve the app on ``host:port`` (no public share link unless ``share``)."""
+    app = build_app(services)
+    app.queue(default_concurrency_limit=2)
+    app.launch(server_name=host, server_port=port, share=share, auth=auth, theme=THEME, css=CSS,
+               head=OPEN_SOURCE_JS, footer_links=[], run_history=False, prevent_thread_lock=not block, quiet=False)
+    return app

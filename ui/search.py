@@ -1,0 +1,61 @@
+"""The Search tab: query the notes directly in bm25, dense or hybrid mode, with each hit's provenance."""
+
+from __future__ import annotations
+
+import gradio as gr
+import pandas as pd
+
+from retrieval import MODES
+from ui.errors import warn
+from ui.services import Services
+
+COLUMNS = ["rank", "title", "section", "score", "bm25_rank", "dense_rank", "passage"]
+PASSAGE_CHARS = 300
+
+
+def search_table(services: Services, query: str, mode: str, k: int) -> pd.DataFrame:
+    """The hits for ``query`` as a table (raises CoursemateError for an empty or oversized query)."""
+    hits = services.index.search(query, k=int(k), mode=mode)
+    rows = [
+        {
+            "rank": h.rank,
+            "title": h.chunk.title,
+            "section": h.chunk.section,
+            "score": round(h.score, 4),
+            "bm25_rank": h.bm25_rank if h.bm25_rank is not None else "–",
+            "dense_rank": h.dense_rank if h.dense_rank is not None else "–",
+            "passage": _shorten(h.chunk.text),
+        }
+        for h in hits
+    ]
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def build_search_tab(services: Services) -> None:
+    """The Search tab's components and events (call inside a ``gr.Tab``)."""
+    with gr.Row(equal_height=True):
+        query = gr.Textbox(label="Search the notes", placeholder="e.g. vanishing gradients in RNNs",
+                           scale=4, elem_id="search-query")
+        mode = gr.Radio(list(MODES), value="hybrid", label="Method", scale=2, elem_id="search-mode")
+        k = gr.Slider(1, 20, value=8, step=1, label="Results", scale=1)
+        button = gr.Button("Search", variant="primary", scale=1, elem_id="search-button")
+    gr.Markdown("*score*: the fused score in hybrid mode (reciprocal rank fusion), else the method's own score; "
+                "*bm25_rank* / *dense_rank*: where each method ranked the passage (– : not in its top candidates).",
+                elem_classes=["hint"])
+    results = gr.Dataframe(headers=COLUMNS, label="Results", wrap=True, interactive=False,
+                           column_widths=["6%", "16%", "16%", "8%", "8%", "8%", "38%"], elem_id="search-results")
+
+    def run(q: str, m: str, n: float):
+        try:
+            return search_table(services, q, m, int(n))
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message in the page
+            warn(exc)
+            return gr.skip()
+
+    for trigger in (button.click, query.submit):
+        trigger(run, [query, mode, k], results, api_name=False)
+
+
+def _shorten(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= PASSAGE_CHARS else text[: PASSAGE_CHARS - 1].rstrip() + "…"

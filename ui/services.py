@@ -1,0 +1,47 @@
+"""What the UI's handlers share: the settings, the notes index, the training runs and the assistant.
+
+One :class:`Services` object serves every browser session. The assistant (and the language model behind
+it) is built once, on first use or by :meth:`Services.warm_up` at startup, never per request.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from coursemate.config import Settings
+
+if TYPE_CHECKING:
+    from agents import CourseAssistant
+    from retrieval import NotesIndex
+    from tools.training import RunManager
+
+
+class Services:
+    """The long-lived objects behind the UI, created once per app."""
+
+    def __init__(self, settings: Settings, index: "NotesIndex", runs: "RunManager | None" = None) -> None:
+        from tools.training import RunManager
+
+        self.settings = settings
+        self.index = index
+        self.runs = runs or RunManager(settings)
+        self._assistant: "CourseAssistant | None" = None
+        self._lock = threading.Lock()
+
+    def assistant(self) -> "CourseAssistant":
+        """The course assistant, built on first use (loads the language model)."""
+        with self._lock:
+            if self._assistant is None:
+                from agents import CourseAssistant
+
+                self._assistant = CourseAssistant(self.settings, index=self.index)
+            return self._assistant
+
+    def warm_up(self) -> None:
+        """Load the embedding model, the spelling corrector and the language model now, so the first
+        question is answered fast (raises CoursemateError for a language model setting that cannot work)."""
+        self.index.embed(["warm up"])
+        assistant = self.assistant()
+        assistant.corrector
+        assistant.llm()

@@ -1,0 +1,26 @@
+"""The status line: which language model answers and whether it can be reached right now."""
+
+from __future__ import annotations
+
+from coursemate.config import Settings
+from coursemate.errors import CoursemateError
+
+
+def llm_status(settings: Settings) -> str:
+    """One Markdown line naming the model in use and whether it is reachable."""
+    from agents.llm import resolve_llm
+
+    try:
+        _, info = resolve_llm(settings)
+    except CoursemateError as exc:
+        return f"🔴 **Language model unavailable:** {exc}"
+    if info.reachable:
+        return f"🟢 **Language model:** {info.detail}"
+    return f"🔴 **Language model not reachable:** {info.detail}. Answers quote the notes until it is back."
+
+
+def index_status(index) -> str:
+    """One Markdown line describing the notes index."""
+    manifest = index.manifest
+    return (f"📚 **Notes:** {manifest.get('documents', len(index.documents))} documents, "
+            f"{manifest.get('chunks', len(index.chunks))} passages")

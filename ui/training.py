@@ -1,0 +1,177 @@
+"""The Training tab: start a real training run, watch its loss and accuracy live, list, cancel and compare runs.
+
+Every run lives in ``settings.runs_dir``, so runs started from the chat (by the training agent) or from the
+CLI appear here as well. A ``gr.Timer`` polls the run records; the page is only updated when they changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from tools.training import DATASETS, MODELS, OPTIMIZERS, SCHEDULERS, TrainingConfig
+from ui.errors import warn
+from ui.services import Services
+
+POLL_SECONDS = 1.0
+RUN_COLUMNS = ["id", "status", "model", "dataset", "epochs_completed", "epochs", "best_test_accuracy",
+               "final_test_accuracy", "train_seconds", "error"]
+PLOT_COLUMNS = ["epoch", "value", "curve"]
+DEFAULTS = TrainingConfig()
+
+
+def runs_table(services: Services) -> pd.DataFrame:
+    """Every run, newest first, with its status and results."""
+    rows = [{column: _cell(summary.get(column)) for column in RUN_COLUMNS} for summary in reversed(services.runs.list())]
+    return pd.DataFrame(rows, columns=RUN_COLUMNS)
+
+
+def curves(metrics: list[dict[str, Any]], keys: dict[str, str]) -> pd.DataFrame:
+    """Long-format plot data: one row per (epoch, curve) for the metric ``keys`` (metric -> curve label)."""
+    rows = [{"epoch": row["epoch"], "value": row[key], "curve": label}
+            for row in metrics for key, label in keys.items() if row.get(key) is not None]
+    return pd.DataFrame(rows, columns=PLOT_COLUMNS)
+
+
+def run_status_markdown(summary: dict[str, Any]) -> str:
+    """One paragraph on a run: status, progress, accuracy, error."""
+    text = (f"**Run `{summary['id']}`**: {summary['status']} · {summary['model']} on {summary['dataset']} · "
+            f"epoch {summary.get('epochs_completed') or 0}/{summary['epochs']}")
+    if summary.get("best_test_accuracy") is not None:
+        text += f" · best test accuracy {summary['best_test_accuracy']:.2%}"
+    if summary.get("train_seconds") is not None:
+        text += f" · trained in {summary['train_seconds']:.1f} s"
+    if summary.get("error"):
+        text += f"\n\n⚠️ {summary['error']}"
+    return text
+
+
+def start_run(services: Services, form: dict[str, Any]) -> str:
+    """Start a run from the form's values; CoursemateError (naming the valid choices) when they are invalid."""
+    config = {**form}
+    for name in ("epochs", "batch_size", "seed"):
+        value = config[name]
+        config[name] = int(value) if isinstance(value, float) and value.is_integer() else value
+    return services.runs.start(config)
+
+
+def build_training_tab(services: Services) -> None:
+    """The Training tab's components and events (call inside a ``gr.Tab``)."""
+    watched = gr.State(None)  # the run this browser session is looking at
+    seen = gr.State(None)  # what the page shows, to skip unchanged polls
+    with gr.Row():
+        with gr.Column(scale=1, min_width=280):
+            gr.Markdown("### Start a run")
+            dataset = gr.Dropdown([d for d in DATASETS if not d.endswith("PATH")], value=DEFAULTS.dataset,
+                                  label="Dataset", allow_custom_value=True, info="or imagefolder:PATH",
+                                  elem_id="train-dataset")
+            model = gr.Dropdown(list(MODELS), value=DEFAULTS.model, label="Model", elem_id="train-model")
+            with gr.Row():
+                epochs = gr.Number(DEFAULTS.epochs, label="Epochs", precision=0, elem_id="train-epochs")
+                batch_size = gr.Number(DEFAULTS.batch_size, label="Batch size", precision=0)
+            with gr.Row():
+                optimizer = gr.Dropdown(list(OPTIMIZERS), value=DEFAULTS.optimizer, label="Optimizer")
+                lr = gr.Number(DEFAULTS.lr, label="Learning rate", elem_id="train-lr")
+            with gr.Row():
+                scheduler = gr.Dropdown(list(SCHEDULERS), value=DEFAULTS.scheduler, label="Scheduler")
+                seed = gr.Number(DEFAULTS.seed, label="Seed", precision=0)
+            augment = gr.Checkbox(DEFAULTS.augment, label="Augment the training images")
+            start = gr.Button("Start training", variant="primary", elem_id="train-start")
+        with gr.Column(scale=3):
+            with gr.Row(equal_height=True):
+                run_choice = gr.Dropdown([], label="Watching run", scale=4, elem_id="train-watch")
+                cancel = gr.Button("Cancel run", variant="stop", scale=1, elem_id="train-cancel")
+            status = gr.Markdown("Start a run, or pick one to watch.", elem_id="train-status")
+            with gr.Row():
+                loss_plot = gr.LinePlot(curves([], {}), x="epoch", y="value", color="curve", title="Loss",
+                                        y_title="loss", height=260, elem_id="train-loss-plot")
+                accuracy_plot = gr.LinePlot(curves([], {}), x="epoch", y="value", color="curve", title="Accuracy",
+                                            y_title="accuracy", height=260, elem_id="train-accuracy-plot")
+    gr.Markdown("### Runs (from this page, the chat and the CLI)")
+    table = gr.Dataframe(runs_table(services), label="Runs", interactive=False, wrap=True, elem_id="train-runs")
+    with gr.Row(equal_height=True):
+        compare_choice = gr.Dropdown([], multiselect=True, label="Compare runs", scale=4, elem_id="train-compare-runs")
+        compare = gr.Button("Compare", scale=1, elem_id="train-compare")
+    with gr.Row():
+        compare_table = gr.Dataframe(label="Side by side", interactive=False, wrap=True, elem_id="train-compare-table")
+        compare_plot = gr.LinePlot(curves([], {}), x="epoch", y="value", color="curve", title="Test accuracy by run",
+                                   y_title="test accuracy", height=260, elem_id="train-compare-plot")
+    timer = gr.Timer(POLL_SECONDS)
+    form = [dataset, model, epochs, batch_size, optimizer, lr, scheduler, seed, augment]
+    form_keys = ["dataset", "model", "epochs", "batch_size", "optimizer", "lr", "scheduler", "seed", "augment"]
+
+    def on_start(*values):
+        try:
+            run_id = start_run(services, dict(zip(form_keys, values)))
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message in the page
+            warn(exc)
+            return gr.skip(), gr.skip()
+        gr.Info(f"training run {run_id} started")
+        return run_id, None
+
+    def on_cancel(run_id: str | None):
+        if not run_id:
+            gr.Warning("choose a run to cancel first")
+            return gr.skip()
+        try:
+            summary = services.runs.cancel(run_id)
+        except Exception as exc:  # noqa: BLE001
+            warn(exc)
+            return gr.skip()
+        gr.Info(f"run {run_id} is {summary['status']}")
+        return None
+
+    def refresh(run_id: str | None, shown: Any):
+        """Everything the timer updates; gr.skip() for all of it when nothing changed."""
+        try:
+            summaries = services.runs.list()
+            summary = next((s for s in summaries if s["id"] == run_id), None)
+            metrics = services.runs.metrics(run_id) if summary else []
+        except Exception as exc:  # noqa: BLE001 - a half-written record: try again next tick
+            warn(exc)
+            return (gr.skip(),) * 7
+        state = ([(s["id"], s["status"], s.get("epochs_completed")) for s in summaries], run_id, len(metrics),
+                 summary["status"] if summary else None)
+        if state == shown:
+            return (gr.skip(),) * 7
+        ids = [s["id"] for s in reversed(summaries)]
+        return (
+            state,
+            runs_table(services),
+            gr.update(choices=ids, value=run_id),
+            gr.update(choices=ids),
+            run_status_markdown(summary) if summary else "Start a run, or pick one to watch.",
+            curves(metrics, {"train_loss": "train loss", "test_loss": "test loss"}),
+            curves(metrics, {"train_accuracy": "train accuracy", "test_accuracy": "test accuracy"}),
+        )
+
+    def on_compare(run_ids: list[str] | None):
+        if not run_ids:
+            gr.Warning("choose one or more runs to compare")
+            return gr.skip(), gr.skip()
+        try:
+            rows = services.runs.compare(list(run_ids))
+            plot = pd.concat([curves(services.runs.metrics(r), {"test_accuracy": r}) for r in run_ids], ignore_index=True)
+        except Exception as exc:  # noqa: BLE001
+            warn(exc)
+            return gr.skip(), gr.skip()
+        return pd.DataFrame([{k: _cell(v) for k, v in row.items()} for row in rows]), plot
+
+    outputs = [seen, table, run_choice, compare_choice, status, loss_plot, accuracy_plot]
+    start.click(on_start, form, [watched, seen], api_name=False).then(refresh, [watched, seen], outputs, api_name=False)
+    cancel.click(on_cancel, run_choice, seen, api_name=False).then(refresh, [watched, seen], outputs, api_name=False)
+    run_choice.input(lambda r: (r, None), run_choice, [watched, seen], api_name=False).then(
+        refresh, [watched, seen], outputs, api_name=False)
+    timer.tick(refresh, [watched, seen], outputs, api_name=False, show_progress="hidden")
+    compare.click(on_compare, compare_choice, [compare_table, compare_plot], api_name=False)
+
+
+def _cell(value: Any) -> Any:
+    """Table cells: rounded floats, blanks for missing values."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return round(value, 4)
+    return value
