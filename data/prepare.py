@@ -1,6 +1,6 @@
 """Build coursemate's shipped corpus from the raw course notes.
 
-Run:  python data/prepare.py /work/shared/corpus data/notes
+Run:  python data/prepare.py ../shared/corpus data/notes
 
 Reads the five raw exports described in the raw corpus' README.md and writes one Markdown file
 per document (YAML front matter + ``# title`` + ``## section`` headings) into the output folder.

@@ -1,0 +1,474 @@
+"""Retrieval speed: coursemate's NotesIndex against LangChain's EnsembleRetriever(BM25Retriever + FAISS).
+
+    python bench/retrieval.py [--sizes 1000,10000,100000] [--queries 50] [--json OUT] [--threads N]
+                              [--seed 0] [--baseline-budget 120] [--exact-embeddings]
+
+For each corpus size it builds, from the same chunk texts and the same precomputed vectors:
+  - ours: the sparse backend ``settings.sparse_backend`` picks for that size (``auto``: bm25s from
+    ``settings.bm25s_min_chunks`` chunks on) and ``DenseIndex`` (``settings.dense_index``), assembled into a
+    ``NotesIndex``; queried with ``search(q, k=5, mode=bm25|dense|hybrid)``;
+  - the baseline: ``BM25Retriever`` (rank-bm25), ``FAISS.from_embeddings`` and ``EnsembleRetriever`` over both
+    (equal weights, RRF constant ``settings.rrf_k``), each fetching ``settings.candidates`` hits like ours.
+Both embed each query with the same SentenceTransformer instance, so query embedding is part of every
+dense and hybrid latency. Queries are interleaved (ours and the baseline take turns on each question) so
+that load from other processes falls on both alike.
+
+The corpus grows synthetically from the shipped notes: the real chunks first, then variants, each a
+real chunk's title and section with sentences sampled from its document (and a quarter from the whole
+corpus), with distinct ids; deterministic for a given ``--seed``.
+
+Vectors: embedding 100k chunks with the real model takes hours on 2 CPU cores, so by default every
+chunk's vector is the normalized mean of the real model's embeddings of its sentences (computed once and
+cached under ~/.cache/coursemate-bench/). Flat FAISS search costs the same whatever the vector values, so
+latencies are unaffected. ``--exact-embeddings`` embeds every chunk text instead (also cached).
+Build times exclude embedding; the embedding throughput is measured separately on a sample of chunks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from coursemate.config import Settings  # noqa: E402
+from coursemate.errors import CoursemateError  # noqa: E402
+from retrieval.chunking import chunk_documents, indexed_text  # noqa: E402
+from retrieval.types import Chunk, Document  # noqa: E402
+
+CACHE_DIR = Path.home() / ".cache" / "coursemate-bench"
+MODES = ("bm25", "dense", "hybrid")
+GOAL_P50_MS = 50.0
+GOAL_SPEEDUP = 10.0
+WARMUP_QUERIES = 2
+MIN_BASELINE_QUERIES = 10
+
+QUESTIONS = [
+    "what do LSTM gates do?",
+    "How does the forget gate in an LSTM decide what to keep?",
+    "why do RNNs suffer from vanishing gradients",
+    "what is backpropagation and how is the gradient computed with the chain rule",
+    "explain batch normalization",
+    "Why does batch norm allow higher learning rates?",
+    "difference between L1 and L2 regularization",
+    "what does dropout do during training vs inference",
+    "what is the receptive field of a convolution layer",
+    "how do 1x1 convolutions reduce the number of channels",
+    "why is max pooling used in CNNs",
+    "what are skip connections in ResNet",
+    "how does a residual block solve the degradation problem",
+    "what is the ReLU activation and why is it preferred over sigmoid",
+    "dying ReLU problem",
+    "What makes MobileNet efficient? depthwise separable convolutions",
+    "how many parameters does VGG16 have",
+    "what is the inception module in GoogLeNet",
+    "AlexNet architecture local response normalization",
+    "how does a GAN generator and discriminator train",
+    "what is mode collapse in GANs",
+    "DCGAN architecture guidelines",
+    "neural style transfer content loss and style loss gram matrix",
+    "what is self-supervised learning",
+    "SimCLR contrastive learning data augmentation",
+    "contrastive loss margin for dissimilar pairs",
+    "how does self-attention compute queries keys and values",
+    "what is multi-head attention",
+    "positional encoding in transformers",
+    "how do vision transformers split an image into patches",
+    "What is BERT pre-trained on? masked language modeling",
+    "GPT-4 capabilities and limitations",
+    "retrieval augmented generation for large language models",
+    "extractive vs abstractive text summarization",
+    "minimum edit distance dynamic programming for autocorrect",
+    "how does YOLO predict bounding boxes",
+    "anchor boxes and intersection over union",
+    "what learning rate should I use and what is a learning rate scheduler",
+    "one cycle policy",
+    "what is the difference between SGD and Adam optimizers",
+    "how do I avoid overfitting on a small dataset",
+    "image augmentation techniques like cutout",
+    "what is a kernel and how many kernels in a layer",
+    "how to compute the output size of a convolution with padding and stride",
+    "softmax and cross entropy loss",
+    "what does the attention mask do in the decoder",
+    "what are smolagents tools and the code agent",
+    "weight initialization xavier he",
+    "global average pooling instead of fully connected layers",
+    "what is a neural network neuron and weight",
+]
+
+
+# ----------------------------------------------------------------------------- synthetic corpus
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def split_pieces(text: str) -> list[str]:
+    """Sentences (and lines) of ``text``, stripped, without empty ones."""
+    return [p.strip() for p in _SENTENCE_END.split(text) if p.strip()]
+
+
+@dataclass
+class Corpus:
+    """Chunks and, for each chunk, the ids of the pieces (sentences, heading) its indexed text is made of."""
+
+    documents: list[Document]
+    chunks: list[Chunk]
+    pieces: list[str]
+    chunk_pieces: list[list[int]] = field(default_factory=list)
+
+    @property
+    def texts(self) -> list[str]:
+        return [indexed_text(c) for c in self.chunks]
+
+
+def real_corpus(settings: Settings) -> Corpus:
+    """The shipped notes, chunked as the index chunks them."""
+    from retrieval.ingest import load_corpus
+
+    documents, _ = load_corpus(settings.corpus_paths)
+    if not documents:
+        raise CoursemateError(f"no readable documents under {', '.join(map(str, settings.corpus_paths))}")
+    chunks = chunk_documents(documents, settings.chunk_size, settings.chunk_overlap)
+    piece_ids: dict[str, int] = {}
+    chunk_pieces = [
+        [piece_ids.setdefault(p, len(piece_ids)) for p in split_pieces(indexed_text(c))] for c in chunks
+    ]
+    return Corpus(documents, chunks, list(piece_ids), chunk_pieces)
+
+
+def grow_corpus(real: Corpus, size: int, seed: int) -> Corpus:
+    """``size`` chunks: the real ones first, then sentence-sampled variants of them (deterministic)."""
+    rng = random.Random(seed)
+    heading_of = {}
+    by_doc: dict[str, list[int]] = {}
+    for chunk, ids in zip(real.chunks, real.chunk_pieces):
+        heading = " - ".join(part for part in (chunk.title, chunk.section) if part)
+        heading_of[chunk.chunk_id] = heading
+        body = ids[1:] if heading else ids
+        by_doc.setdefault(chunk.doc_id, []).extend(body)
+    by_doc = {doc: sorted(set(ids)) for doc, ids in by_doc.items()}
+    piece_index = {p: i for i, p in enumerate(real.pieces)}
+    all_pieces = sorted(set().union(*by_doc.values()))
+
+    chunks = list(real.chunks[:size])
+    chunk_pieces = [list(ids) for ids in real.chunk_pieces[:size]]
+    pieces = list(real.pieces)
+    for n in range(size - len(chunks)):
+        base_index = rng.randrange(len(real.chunks))
+        base = real.chunks[base_index]
+        own = by_doc[base.doc_id]
+        chosen: list[int] = []
+        length = 0
+        while length < len(base.text):
+            source = all_pieces if rng.random() < 0.25 else own
+            piece = source[rng.randrange(len(source))]
+            chosen.append(piece)
+            length += len(pieces[piece]) + 1
+        text = " ".join(pieces[i] for i in chosen)
+        chunk = Chunk(f"{base.chunk_id}~{n}", base.doc_id, base.title, base.section, base.source, text, 0, len(text))
+        heading = heading_of[base.chunk_id]
+        chunks.append(chunk)
+        chunk_pieces.append(([piece_index[heading]] if heading else []) + chosen)
+    return Corpus(real.documents, chunks, pieces, chunk_pieces)
+
+
+# ----------------------------------------------------------------------------- embeddings (cached)
+def cached_embeddings(embedder, texts: list[str], settings: Settings, label: str) -> np.ndarray:
+    """The real model's normalized embeddings of ``texts``, computed once and kept under CACHE_DIR."""
+    from retrieval.embeddings import embed
+
+    digest = hashlib.sha256("\x00".join([settings.embedding_model, *texts]).encode()).hexdigest()[:24]
+    path = CACHE_DIR / f"{label}-{len(texts)}-{digest}.npy"
+    if path.exists():
+        vectors = np.load(path)
+        if vectors.shape[0] == len(texts):
+            return vectors
+    print(f"embedding {len(texts):,} {label} with the real model (cached afterwards in {CACHE_DIR}) ...", file=sys.stderr)
+    vectors = embed(embedder, texts, settings.embedding_batch_size, progress=True)
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=CACHE_DIR, suffix=".npy.tmp")
+    with os.fdopen(fd, "wb") as f:
+        np.save(f, vectors)
+    os.replace(tmp, path)
+    return vectors
+
+
+def corpus_vectors(corpus: Corpus, embedder, settings: Settings, exact: bool) -> np.ndarray:
+    """One normalized vector per chunk: the chunk's own embedding, or the mean of its pieces' embeddings."""
+    if exact:
+        return cached_embeddings(embedder, corpus.texts, settings, "chunks")
+    piece_vectors = cached_embeddings(embedder, corpus.pieces, settings, "sentences")
+    lengths = np.array([len(ids) for ids in corpus.chunk_pieces])
+    flat = np.fromiter((i for ids in corpus.chunk_pieces for i in ids), dtype=np.int64, count=int(lengths.sum()))
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    sums = np.add.reduceat(piece_vectors[flat], starts, axis=0)
+    return np.ascontiguousarray(sums / np.linalg.norm(sums, axis=1, keepdims=True), dtype=np.float32)
+
+
+def embedding_throughput(embedder, corpus: Corpus, settings: Settings, sample: int, seed: int) -> float:
+    """Chunks per second the real model embeds, on ``sample`` real chunk texts."""
+    from retrieval.embeddings import embed
+
+    texts = random.Random(seed).sample(corpus.texts, min(sample, len(corpus.chunks)))
+    embed(embedder, texts[:2], settings.embedding_batch_size)
+    started = time.perf_counter()
+    embed(embedder, texts, settings.embedding_batch_size)
+    return len(texts) / (time.perf_counter() - started)
+
+
+# ----------------------------------------------------------------------------- the two systems
+def build_ours(settings: Settings, corpus: Corpus, vectors: np.ndarray):
+    """A NotesIndex over ``corpus`` from precomputed vectors; returns it with sparse and dense build seconds."""
+    from retrieval.dense import DenseIndex
+    from retrieval.index import NotesIndex
+    from retrieval.sparse import BACKENDS, choose_backend
+    from retrieval.tokenize import Tokenizer
+
+    started = time.perf_counter()
+    backend = choose_backend(settings.sparse_backend, len(corpus.chunks), settings.bm25s_min_chunks)
+    tokenizer = Tokenizer(settings.bm25_stemming, settings.bm25_stopwords)
+    sparse = BACKENDS[backend].build(tokenizer.many(corpus.texts))
+    sparse_s = time.perf_counter() - started
+    started = time.perf_counter()
+    dense = DenseIndex.build(vectors, settings.dense_index)
+    dense_s = time.perf_counter() - started
+    manifest = {"sparse_backend": backend, "chunks": len(corpus.chunks)}
+    index = NotesIndex(settings, corpus.documents, corpus.chunks, sparse, dense, manifest)
+    return index, {"bm25": sparse_s, "dense": dense_s, "hybrid": sparse_s + dense_s}
+
+
+def shared_embeddings(embedder, settings: Settings):
+    """LangChain ``Embeddings`` over the very SentenceTransformer our index uses."""
+    from langchain_core.embeddings import Embeddings
+
+    from retrieval.embeddings import embed
+
+    class SharedEmbeddings(Embeddings):
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            return embed(embedder, texts, settings.embedding_batch_size).tolist()
+
+        def embed_query(self, text: str) -> list[float]:
+            return embed(embedder, [text])[0].tolist()
+
+    return SharedEmbeddings()
+
+
+def build_baseline(settings: Settings, corpus: Corpus, vectors: np.ndarray, embeddings):
+    """LangChain retrievers (bm25, dense, hybrid) over the same texts and vectors, with build seconds."""
+    from langchain_classic.retrievers import EnsembleRetriever
+    from langchain_community.retrievers import BM25Retriever
+    from langchain_community.vectorstores import FAISS
+    from langchain_community.vectorstores.utils import DistanceStrategy
+
+    texts = corpus.texts
+    ids = [c.chunk_id for c in corpus.chunks]
+    metadatas = [{"doc_id": c.doc_id, "section": c.section} for c in corpus.chunks]
+    started = time.perf_counter()
+    bm25 = BM25Retriever.from_texts(texts, metadatas=metadatas, ids=ids, k=settings.candidates)
+    bm25_s = time.perf_counter() - started
+    started = time.perf_counter()
+    store = FAISS.from_embeddings(
+        zip(texts, vectors), embeddings, metadatas=metadatas, ids=ids,
+        distance_strategy=DistanceStrategy.MAX_INNER_PRODUCT,
+    )
+    dense = store.as_retriever(search_kwargs={"k": settings.candidates})
+    dense_s = time.perf_counter() - started
+    started = time.perf_counter()
+    hybrid = EnsembleRetriever(retrievers=[bm25, dense], weights=[0.5, 0.5], c=settings.rrf_k)
+    hybrid_s = bm25_s + dense_s + time.perf_counter() - started
+    return {"bm25": bm25, "dense": dense, "hybrid": hybrid}, {"bm25": bm25_s, "dense": dense_s, "hybrid": hybrid_s}
+
+
+# ----------------------------------------------------------------------------- measuring
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def measure_size(settings, real, size, queries, embedder, embeddings, args) -> list[dict]:
+    """Build both systems at ``size`` chunks and time every query in every mode; one row per mode."""
+    corpus = grow_corpus(real, size, args.seed)
+    vectors = corpus_vectors(corpus, embedder, settings, args.exact_embeddings)
+    index, our_build = build_ours(settings, corpus, vectors)
+    baseline, baseline_build = build_baseline(settings, corpus, vectors, embeddings)
+
+    for q in queries[:WARMUP_QUERIES]:
+        for mode in MODES:
+            index.search(q, k=5, mode=mode)
+            baseline[mode].invoke(q)
+    ours = {m: [] for m in MODES}
+    theirs = {m: [] for m in MODES}
+    baseline_spent = 0.0
+    for q in queries:
+        for mode in MODES:
+            started = time.perf_counter()
+            index.search(q, k=5, mode=mode)
+            ours[mode].append(time.perf_counter() - started)
+        if baseline_spent > args.baseline_budget and len(theirs["hybrid"]) >= MIN_BASELINE_QUERIES:
+            continue
+        for mode in MODES:
+            started = time.perf_counter()
+            baseline[mode].invoke(q)
+            elapsed = time.perf_counter() - started
+            theirs[mode].append(elapsed)
+            baseline_spent += elapsed
+
+    rows = []
+    for mode in MODES:
+        ours_p50 = percentile(ours[mode], 50) * 1000
+        theirs_p50 = percentile(theirs[mode], 50) * 1000
+        rows.append({
+            "chunks": size,
+            "mode": mode,
+            "backend": index.manifest["sparse_backend"] if mode != "dense" else f"faiss-{settings.dense_index}",
+            "ours_build_s": our_build[mode],
+            "ours_p50_ms": ours_p50,
+            "ours_p95_ms": percentile(ours[mode], 95) * 1000,
+            "ours_queries": len(ours[mode]),
+            "baseline_build_s": baseline_build[mode],
+            "baseline_p50_ms": theirs_p50,
+            "baseline_p95_ms": percentile(theirs[mode], 95) * 1000,
+            "baseline_queries": len(theirs[mode]),
+            "speedup_p50": theirs_p50 / ours_p50,
+        })
+    del index, baseline
+    return rows
+
+
+def markdown_table(rows: list[dict]) -> str:
+    header = (
+        "| chunks | mode | ours: sparse/dense | ours build s | ours p50 ms | ours p95 ms "
+        "| LangChain build s | LangChain p50 ms | LangChain p95 ms | LangChain queries | LangChain p50 / ours p50 |"
+    )
+    lines = [header, "|" + "---|" * 11]
+    for r in rows:
+        lines.append(
+            f"| {r['chunks']:,} | {r['mode']} | {r['backend']} | {r['ours_build_s']:.2f} | {r['ours_p50_ms']:.1f} "
+            f"| {r['ours_p95_ms']:.1f} | {r['baseline_build_s']:.2f} | {r['baseline_p50_ms']:.1f} "
+            f"| {r['baseline_p95_ms']:.1f} | {r['baseline_queries']} of {r['ours_queries']} | {r['speedup_p50']:.1f}x |"
+        )
+    return "\n".join(lines)
+
+
+def goal_verdict(rows: list[dict]) -> str:
+    """Whether hybrid p50 at the largest size is under 50 ms and at least 10x faster than the baseline."""
+    hybrid = [r for r in rows if r["mode"] == "hybrid"]
+    if not hybrid:
+        return "goal: no hybrid rows measured"
+    r = max(hybrid, key=lambda row: row["chunks"])
+    fast = r["ours_p50_ms"] < GOAL_P50_MS
+    speedup = r["speedup_p50"] >= GOAL_SPEEDUP
+    return (
+        f"goal at {r['chunks']:,} chunks (hybrid p50 < {GOAL_P50_MS:.0f} ms and >= {GOAL_SPEEDUP:.0f}x the baseline): "
+        f"p50 {r['ours_p50_ms']:.1f} ms -> {'met' if fast else 'NOT met'}; "
+        f"speed-up {r['speedup_p50']:.1f}x -> {'met' if speedup else 'NOT met'}"
+    )
+
+
+def machine_line() -> str:
+    load = os.getloadavg()
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, load average {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}"
+
+
+def parse_sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(s.replace("_", "")) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise CoursemateError(f"--sizes takes comma-separated chunk counts such as 1000,10000; got {text!r}") from None
+    if not sizes or min(sizes) < 10:
+        raise CoursemateError(f"--sizes needs chunk counts of at least 10; got {text!r}")
+    return sizes
+
+
+def write_json(path: Path, payload: dict) -> None:
+    """Write ``payload`` to ``path`` atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        json.dump(payload, f, indent=2)
+    os.replace(tmp, path)
+
+
+def run(args: argparse.Namespace) -> int:
+    sizes = parse_sizes(args.sizes)
+    if not 1 <= args.queries <= len(QUESTIONS):
+        raise CoursemateError(f"--queries must be between 1 and {len(QUESTIONS)}; got {args.queries}")
+    if args.threads is not None:
+        import faiss
+        import torch
+
+        torch.set_num_threads(args.threads)
+        faiss.omp_set_num_threads(args.threads)
+    import torch
+
+    from retrieval.embeddings import load_embedder
+
+    settings = Settings.load()
+    load_before = machine_line()
+    embedder = load_embedder(settings.embedding_model, settings.device)
+    real = real_corpus(settings)
+    throughput = embedding_throughput(embedder, real, settings, args.embed_sample, args.seed)
+    embeddings = shared_embeddings(embedder, settings)
+    queries = QUESTIONS[: args.queries]
+
+    rows = []
+    for size in sizes:
+        print(f"measuring {size:,} chunks ...", file=sys.stderr)
+        rows.extend(measure_size(settings, real, size, queries, embedder, embeddings, args))
+
+    notes = [
+        f"machine: {load_before} at start; {machine_line()} at end; torch threads {torch.get_num_threads()}",
+        f"embedding model {settings.embedding_model} on {embedder.device}: {throughput:.1f} chunks/s "
+        f"(sample of {min(args.embed_sample, len(real.chunks))} real chunks, batch {settings.embedding_batch_size}); "
+        + ", ".join(f"{s:,} chunks would take {s / throughput / 60:.0f} min" for s in sizes),
+        "vectors: " + ("each chunk embedded by the model" if args.exact_embeddings
+                       else "mean of the model's sentence embeddings per chunk (flat search cost is value-independent)"),
+        f"{len(real.chunks)} real chunks from {len(real.documents)} documents, grown with seed {args.seed}; "
+        f"{len(queries)} questions, k=5, {settings.candidates} candidates per method, RRF k={settings.rrf_k}; "
+        "build time excludes embedding; query time includes the query embedding (same model instance)",
+        f"baseline: LangChain EnsembleRetriever(BM25Retriever, FAISS), stopped after {args.baseline_budget:.0f} s "
+        "of baseline query time per size (at least 10 queries; see the queries column)",
+    ]
+    print("\n".join(f"- {n}" for n in notes))
+    print()
+    print(markdown_table(rows))
+    print()
+    print(goal_verdict(rows))
+    if args.json:
+        write_json(Path(args.json), {"notes": notes, "rows": rows, "goal": goal_verdict(rows), "args": vars(args)})
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated corpus sizes in chunks")
+    parser.add_argument("--queries", type=int, default=50, help=f"questions to time (at most {len(QUESTIONS)})")
+    parser.add_argument("--json", help="also write the results to this JSON file")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic corpus")
+    parser.add_argument("--threads", type=int, help="torch and FAISS threads (default: their own default)")
+    parser.add_argument("--baseline-budget", type=float, default=120.0,
+                        help="seconds of baseline query time per size before the baseline stops (min 10 queries)")
+    parser.add_argument("--embed-sample", type=int, default=64, help="chunks embedded to measure throughput")
+    parser.add_argument("--exact-embeddings", action="store_true",
+                        help="embed every synthetic chunk with the model (slow on CPU; cached)")
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except CoursemateError as exc:
+        print(f"bench/retrieval.py: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
