@@ -31,9 +31,9 @@ from agents.grounding import (
 )
 from agents.trace import Trace
 from coursemate.config import Settings
+from coursemate.errors import CoursemateError
 from tools.notes import PassageLog
 
-MODES = ("agent", "grounded", "passages", "not_in_notes")
 GROUNDED_KINDS = ("embedded",)  # models too small to drive an agent loop reliably
 
 
@@ -122,12 +122,23 @@ class CourseAssistant:
             return self._corrector
 
     def llm(self):
-        """``(model or None, LLMInfo)``, resolved from the settings on first use."""
+        """``(model or None, LLMInfo)``, resolved from the settings on first use.
+
+        A bad ``--llm`` value raises CoursemateError; a model that fails to load for another reason
+        becomes ``(None, info)`` so that answers fall back to the cited passages with a notice.
+        """
         with self._lock:
             if self._llm is None:
-                from agents.llm import resolve_llm
+                from agents.llm import LLMInfo, resolve_llm
 
-                self._llm = resolve_llm(self.settings)
+                try:
+                    self._llm = resolve_llm(self.settings)
+                except CoursemateError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - never a stack trace for a model that cannot load
+                    reason = " ".join(str(exc).split())[:200]
+                    self._llm = (None, LLMInfo(self.settings.llm, None, None, False,
+                                               f"the model {self.settings.llm!r} could not be loaded: {type(exc).__name__}: {reason}"))
             return self._llm
 
     def mode(self) -> str:

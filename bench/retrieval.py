@@ -151,15 +151,14 @@ def real_corpus(settings: Settings) -> Corpus:
 def grow_corpus(real: Corpus, size: int, seed: int) -> Corpus:
     """``size`` chunks: the real ones first, then sentence-sampled variants of them (deterministic)."""
     rng = random.Random(seed)
-    heading_of = {}
+    piece_index = {p: i for i, p in enumerate(real.pieces)}
+    heading_of: dict[str, list[int]] = {}
     by_doc: dict[str, list[int]] = {}
     for chunk, ids in zip(real.chunks, real.chunk_pieces):
         heading = " - ".join(part for part in (chunk.title, chunk.section) if part)
-        heading_of[chunk.chunk_id] = heading
-        body = ids[1:] if heading else ids
-        by_doc.setdefault(chunk.doc_id, []).extend(body)
+        heading_of[chunk.chunk_id] = [piece_index[p] for p in split_pieces(heading)]
+        by_doc.setdefault(chunk.doc_id, []).extend(ids[len(heading_of[chunk.chunk_id]) :])
     by_doc = {doc: sorted(set(ids)) for doc, ids in by_doc.items()}
-    piece_index = {p: i for i, p in enumerate(real.pieces)}
     all_pieces = sorted(set().union(*by_doc.values()))
 
     chunks = list(real.chunks[:size])
@@ -176,11 +175,10 @@ def grow_corpus(real: Corpus, size: int, seed: int) -> Corpus:
             piece = source[rng.randrange(len(source))]
             chosen.append(piece)
             length += len(pieces[piece]) + 1
-        text = " ".join(pieces[i] for i in chosen)
+        text = "\n".join(pieces[i] for i in chosen)
         chunk = Chunk(f"{base.chunk_id}~{n}", base.doc_id, base.title, base.section, base.source, text, 0, len(text))
-        heading = heading_of[base.chunk_id]
         chunks.append(chunk)
-        chunk_pieces.append(([piece_index[heading]] if heading else []) + chosen)
+        chunk_pieces.append(heading_of[base.chunk_id] + chosen)
     return Corpus(real.documents, chunks, pieces, chunk_pieces)
 
 

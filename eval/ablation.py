@@ -25,7 +25,7 @@ class Variant:
     label: str
     mode: str = "hybrid"
     overrides: dict[str, Any] = field(default_factory=dict)
-    spelling: bool = False
+    spelling: str = "off"  # off | fuse (corrected query as an extra phrasing) | replace (search the correction)
     misspelled: bool = False
 
 
@@ -52,11 +52,10 @@ def build_grid(name: str, base: Settings, dataset: EvalDataset) -> list[Variant]
     if all(q.misspelled for q in dataset.answerable):
         variants += [
             Variant("hybrid misspelled", misspelled=True),
-            Variant("hybrid misspelled +spelling", spelling=True, misspelled=True),
-            Variant("hybrid +spelling", spelling=True),
+            Variant("hybrid misspelled +spelling fused", spelling="fuse", misspelled=True),
+            Variant("hybrid misspelled +spelling replaced", spelling="replace", misspelled=True),
         ]
-    else:
-        variants.append(Variant("hybrid +spelling", spelling=True))
+    variants += [Variant("hybrid +spelling fused", spelling="fuse"), Variant("hybrid +spelling replaced", spelling="replace")]
     return variants
 
 
@@ -76,10 +75,10 @@ def run_grid(
         if key not in indexes:
             indexes[key] = open_index(settings, dataset, progress=False)
         index = configure(indexes[key], settings)
-        correct = spelling_corrector(index) if variant.spelling else None
+        correct = spelling_corrector(index) if variant.spelling != "off" else None
         result = evaluate(
             index, dataset, variant.mode, k=k, label=variant.label, misspelled=variant.misspelled,
-            correct=correct, config=variant.overrides,
+            correct=correct, replace_with_correction=variant.spelling == "replace", config=variant.overrides,
         )
         if progress:
             progress(f"{variant.label}: ndcg@10 {result.metrics['ndcg@10']:.3f}")

@@ -24,7 +24,7 @@ _REFUSAL = re.compile(
     r"(?:about|on|in)",
     re.IGNORECASE,
 )
-_MARKER = re.compile(r"\[(\d+)\]")
+_MARKER = re.compile(r"\s*\[(\d+)\]")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 JUDGE_PROMPT = (
     "Does the passage support the sentence? Answer with one word, yes or no.\n\n"

@@ -9,6 +9,7 @@ import time
 
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
+from eval.spelling import register_spelling
 
 MODES = ("bm25", "dense", "hybrid")
 BEIR_CHUNK_SIZE = 4000  # characters: keeps 99.6% of SciFact's abstracts (title + text) whole
@@ -44,6 +45,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     answers.add_argument("--limit", type=int, help="ask only the first N in-scope and N out-of-scope questions")
     answers.add_argument("--json", action="store_true", help="print the summary as JSON")
     answers.set_defaults(handler=run_answers)
+
+    register_spelling(commands)
 
 
 def _dataset_arguments(parser: argparse.ArgumentParser) -> None:
@@ -103,14 +106,13 @@ def run_answers(args: argparse.Namespace, settings: Settings) -> int:
     """Ask the assistant the course questions and check citations and refusals."""
     from eval.answers import evaluate_answers
     from eval.datasets import load_dataset
+    from eval.reports import save_json
 
     if args.limit is not None and args.limit < 1:
         raise CoursemateError(f"--limit must be at least 1; got {args.limit}")
     summary, per_question = evaluate_answers(settings, load_dataset("course"), limit=args.limit)
     report = {"dataset": "course", "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "summary": summary,
               "per_question": per_question}
-    from eval.reports import save_json
-
     path = save_json(report, settings.reports_dir, f"answers-{time.strftime('%Y%m%d-%H%M%S')}")
     if args.json:
         print(json.dumps(summary, indent=2))

@@ -1,8 +1,8 @@
 """Evaluation datasets: the shipped course-notes questions and any BEIR-format folder.
 
 Both become an :class:`EvalDataset` of :class:`EvalQuery` rows. A course question's gold is chunking-free:
-a chunk is relevant when it belongs to the gold document and contains one of the gold evidence strings
-(whitespace and case are ignored), or lies in the gold section when the question names one instead.
+a chunk is relevant when it contains one of the question's evidence strings (whitespace and case ignored)
+and belongs to that string's document, or lies in the gold section when the question names one instead.
 A BEIR query's gold is its qrels: relevant document ids with their grades.
 """
 
@@ -30,7 +30,7 @@ class EvalQuery:
     misspelled: str = ""
     doc_id: str = ""
     section: str = ""
-    evidence: tuple[str, ...] = ()
+    evidence: tuple[tuple[str, str], ...] = ()  # (doc_id, verbatim passage) pairs, any of which answers
     out_of_scope: bool = False
 
     def item_id(self, chunk: Chunk) -> str:
@@ -42,12 +42,10 @@ class EvalQuery:
 
     def is_gold(self, chunk: Chunk) -> bool:
         """Whether ``chunk`` holds this course question's gold evidence (or lies in its gold section)."""
-        if chunk.doc_id != self.doc_id:
-            return False
         if self.evidence:
             text = normalize(chunk.text)
-            return any(normalize(e) in text for e in self.evidence)
-        return chunk.section.lower() == self.section.lower()
+            return any(chunk.doc_id == doc_id and normalize(e) in text for doc_id, e in self.evidence)
+        return chunk.doc_id == self.doc_id and chunk.section.lower() == self.section.lower()
 
 
 @dataclass
@@ -97,7 +95,8 @@ def load_course_questions(path: Path) -> EvalDataset:
                     misspelled=row.get("misspelled", ""),
                     doc_id=row.get("doc_id", ""),
                     section=row.get("section", ""),
-                    evidence=tuple(row.get("evidence", ())),
+                    evidence=tuple((row["doc_id"], e) for e in row.get("evidence", ()))
+                    + tuple((alt["doc_id"], alt["evidence"]) for alt in row.get("also", ())),
                     out_of_scope=out_of_scope,
                 )
             )

@@ -83,10 +83,12 @@ def evaluate(
     label: str | None = None,
     misspelled: bool = False,
     correct: Callable[[str], str] | None = None,
+    replace_with_correction: bool = False,
     config: dict[str, Any] | None = None,
 ) -> RunResult:
-    """Search every answerable query (its misspelled variant with ``misspelled``), optionally adding the
-    spelling-corrected query as an extra phrasing, and score the rankings of distinct items."""
+    """Search every answerable query (its misspelled variant with ``misspelled``) and score the rankings of
+    distinct items. With ``correct``, the spelling-corrected query is fused in as an extra phrasing (what the
+    assistant does), or searched instead of the typed one with ``replace_with_correction``."""
     queries = dataset.answerable
     if misspelled and not all(q.misspelled for q in queries):
         raise CoursemateError(f"dataset {dataset.name!r} has no misspelled variants")
@@ -95,12 +97,16 @@ def evaluate(
         text = query.misspelled if misspelled else query.text
         started = time.perf_counter()
         extra = [correct(text)] if correct else []
-        hits = index.search(text, k=k * DEPTH_FACTOR, mode=mode, extra_queries=extra)
+        if replace_with_correction and extra:
+            hits = index.search(extra[0], k=k * DEPTH_FACTOR, mode=mode)
+        else:
+            hits = index.search(text, k=k * DEPTH_FACTOR, mode=mode, extra_queries=extra)
         latencies.append((time.perf_counter() - started) * 1000)
         ranked = dedupe([query.item_id(h.chunk) for h in hits])[:k]
         per_query.append(_query_record(query, text, extra, ranked, hits, latencies[-1]))
     metrics = aggregate([q["metrics"] for q in per_query], latencies)
-    return RunResult(label or mode, {"mode": mode, "misspelled": misspelled, "spelling": bool(correct), **(config or {})}, metrics, per_query)
+    spelling = ("replace" if replace_with_correction else "fuse") if correct else "off"
+    return RunResult(label or mode, {"mode": mode, "misspelled": misspelled, "spelling": spelling, **(config or {})}, metrics, per_query)
 
 
 def _query_record(query: EvalQuery, text: str, extra: list[str], ranked: list[str], hits, latency_ms: float) -> dict[str, Any]:

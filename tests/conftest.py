@@ -36,3 +36,22 @@ def llama_server():
 
     with LlamaServer() as url:
         yield url
+
+
+# ------------------------------------------------------------------ agents
+AGENT_TEST_NOTES = ("post-lstm-one-pager", "session-05-batch-normalization-regularization", "blog-googlenet",
+                    "blog-mobilenet", "post-what-is-relu")
+
+
+@pytest.fixture(scope="session")
+def small_notes_index(tmp_path_factory):
+    """A real hybrid index (real embeddings, FAISS, BM25) over five of the shipped notes: fast to build."""
+    from pathlib import Path
+
+    from retrieval import NotesIndex
+    from retrieval.ingest import load_corpus
+
+    notes = Path(__file__).resolve().parent.parent / "data" / "notes"
+    documents, _ = load_corpus([notes / f"{name}.md" for name in AGENT_TEST_NOTES])
+    settings = Settings.load(home=tmp_path_factory.mktemp("agents-home"))
+    return NotesIndex.load_or_build(settings, documents=documents, progress=False)

@@ -58,8 +58,9 @@ def test_chunk_hits_map_to_documents_keeping_the_first_rank():
 
 
 def test_course_gold_is_the_evidence_inside_the_gold_document():
-    query = EvalQuery("q", "?", {GOLD: 1}, doc_id="notes", evidence=("Clamps every  component",))
+    query = EvalQuery("q", "?", {GOLD: 1}, doc_id="notes", evidence=(("notes", "Clamps every  component"), ("more", "clip")))
     assert query.is_gold(_chunk("notes#3", "notes", "It clamps every\ncomponent of the gradient"))
+    assert query.is_gold(_chunk("more#0", "more", "We clip gradients"))
     assert not query.is_gold(_chunk("other#3", "other", "It clamps every component of the gradient"))
     assert not query.is_gold(_chunk("notes#4", "notes", "It clamps every"))
     by_section = EvalQuery("q", "?", {GOLD: 1}, doc_id="notes", section="Dropout")

@@ -20,8 +20,6 @@ from dataclasses import asdict, dataclass, field
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
-from smolagents import Tool
-
 if TYPE_CHECKING:
     from symspellpy import SymSpell
 
@@ -205,28 +203,3 @@ class SpellingCorrector:
 def corrector_for_index(index: "NotesIndex") -> SpellingCorrector:
     """The corrector over ``index``'s vocabulary (built once per index and process)."""
     return SpellingCorrector(index.vocabulary())
-
-
-class SpellTool(Tool):
-    """smolagents tool: fix the spelling of a text, keeping course terms, numbers and code as they are."""
-
-    name = "correct_spelling"
-    description = (
-        "Corrects spelling mistakes in a text (English words and the course's vocabulary such as resnet, softmax, "
-        "dropout). Numbers, code and acronyms are left unchanged. Returns the corrected text and the changes made."
-    )
-    inputs = {"text": {"type": "string", "description": "the text to correct"}}
-    output_type = "string"
-
-    def __init__(self, corrector: SpellingCorrector | None = None):
-        super().__init__()
-        self._corrector = corrector
-
-    def forward(self, text: str) -> str:
-        if self._corrector is None:
-            self._corrector = SpellingCorrector()
-        result = self._corrector.correct(text)
-        if not result.changed:
-            return f"{result.corrected}\n(no spelling changes)"
-        changes = ", ".join(f"{wrong} -> {right}" for wrong, right in result.changes)
-        return f"{result.corrected}\n(changes: {changes})"

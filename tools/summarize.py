@@ -14,7 +14,6 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from smolagents import Tool
 
 from coursemate.errors import CoursemateError
 from retrieval.types import Chunk
@@ -33,7 +32,7 @@ CONTEXT_BUDGET_TOKENS = 3000  # prompt size per language-model call (counted rou
 CHARS_PER_TOKEN = 4
 
 _SENTENCE = re.compile(r"[^\n]+?(?:[.!?](?=\s)|[.!?]?$)", re.M)
-_LEAD = re.compile(r"^(?:#+\s*|[-*•]\s+|\d+[.)]\s+)")
+_LEAD = re.compile(r"^(?:[-*•]\s+|\d+[.)]\s+)")
 _MARKER = re.compile(r"\[(\d+)\]")
 
 
@@ -116,11 +115,11 @@ def source_chunks(
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences (and list items, lines) of ``text``, each a substring of it, without bullets or heading marks."""
+    """Sentences (and list items) of ``text`` of a few words or more, each a substring of it; headings skipped."""
     sentences = []
     for match in _SENTENCE.finditer(text):
         sentence = _LEAD.sub("", match.group(0).strip()).strip()
-        if len(sentence.split()) >= MIN_SENTENCE_WORDS:
+        if not sentence.startswith("#") and len(sentence.split()) >= MIN_SENTENCE_WORDS:
             sentences.append(sentence)
     return sentences
 
@@ -248,34 +247,3 @@ def format_summary(summary: Summary) -> str:
         for c in summary.citations
     ]
     return summary.text + "\n\nSources:\n" + "\n".join(sources)
-
-
-class SummarizeTool(Tool):
-    """smolagents tool: summarize a note, a course session or a topic from the notes, with citations."""
-
-    name = "summarize_notes"
-    description = (
-        "Summarizes course material with [n] citations to the notes. Give exactly one of: doc_id (a document id), "
-        "session (a course session number), topic (a subject searched in the notes). words sets the length."
-    )
-    inputs = {
-        "doc_id": {"type": "string", "description": "id of a document to summarize", "nullable": True},
-        "session": {"type": "integer", "description": "course session number to summarize", "nullable": True},
-        "topic": {"type": "string", "description": "a topic to find in the notes and summarize", "nullable": True},
-        "words": {"type": "integer", "description": "target length in words (default 150)", "nullable": True},
-    }
-    output_type = "string"
-
-    def __init__(self, index: "NotesIndex", model: "Model | None" = None):
-        super().__init__()
-        self.index = index
-        self.model = model
-
-    def forward(self, doc_id: str | None = None, session: int | None = None, topic: str | None = None,
-                words: int | None = None) -> str:
-        try:
-            summary = summarize(self.index, doc_id=doc_id, session=session, topic=topic, words=words or 150,
-                                model=self.model)
-        except CoursemateError as exc:
-            return f"Error: {exc}"
-        return format_summary(summary)

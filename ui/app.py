@@ -17,6 +17,8 @@ CSS = """
 .gradio-container { max-width: 1400px !important; }
 #status-line { font-size: 0.9em; }
 #status-line p { margin: 0; }
+.dot.up { color: #16a34a; }
+.dot.down { color: #dc2626; }
 .hint { font-size: 0.85em; opacity: 0.8; }
 a.cite { font-weight: 600; text-decoration: none; padding: 0 1px; border-radius: 3px;
          background: var(--color-accent-soft); color: var(--color-accent); cursor: pointer; }
@@ -45,21 +47,21 @@ def build_app(services: Services) -> gr.Blocks:
     """The whole UI over ``services`` (one instance serves every browser session)."""
     with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
         with gr.Row(equal_height=True):
-            gr.Markdown("## 🎓 coursemate: your deep learning course assistant", elem_id="app-title")
+            gr.Markdown("## coursemate · your deep learning course assistant", elem_id="app-title")
         with gr.Row(equal_height=True):
-            status = gr.Markdown("⏳ checking the language model…", elem_id="status-line")
+            status = gr.Markdown("checking the language model…", elem_id="status-line")
             gr.Markdown(index_status(services.index), elem_id="index-line")
-            refresh = gr.Button("↻ Check model", size="sm", scale=0, min_width=120, elem_id="status-refresh")
+            refresh = gr.Button("Check model", size="sm", scale=0, min_width=120, elem_id="status-refresh")
         with gr.Tabs():
-            with gr.Tab("💬 Chat", id="chat"):
+            with gr.Tab("Chat", id="chat"):
                 build_chat_tab(services)
-            with gr.Tab("🏋️ Training", id="training"):
+            with gr.Tab("Training", id="training"):
                 build_training_tab(services)
-            with gr.Tab("🔎 Search", id="search"):
+            with gr.Tab("Search", id="search"):
                 build_search_tab(services)
-            with gr.Tab("📚 Notes", id="notes"):
+            with gr.Tab("Notes", id="notes"):
                 build_notes_tab(services)
-        app.load(lambda: llm_status(services.settings), None, status, api_name=False)
+        app.load(lambda: llm_status(services.settings), None, status, api_name=False, show_progress="hidden")
         refresh.click(lambda: llm_status(services.settings), None, status, api_name=False)
     return app
 

@@ -29,8 +29,6 @@ EXAMPLES = [
     "How does the receptive field grow in a CNN?",
 ]
 NO_SOURCES = "The passages cited by the answers appear here. Click a [n] in an answer to open its source."
-STEP_ICONS = {"spelling": "🔤", "retrieval": "🔎", "coverage": "📏", "generation": "✍️", "agent_step": "🤖",
-              "tool_call": "🔧", "fallback": "📄", "agent_error": "⚠️"}
 STEP_OUTPUT_CHARS = 600
 
 
@@ -46,9 +44,8 @@ def check_message(message: str) -> str:
 
 def step_message(step: dict[str, Any]) -> gr.ChatMessage:
     """A collapsible "thought" for one trace step: the tool or stage, its arguments and its result."""
-    icon = STEP_ICONS.get(step.get("kind", ""), "•")
     who = f" · {step['agent']}" if step.get("agent") else ""
-    title = f"{icon} {step.get('kind', 'step')}: {step.get('name', '')}{who}"
+    title = f"{step.get('kind', 'step').replace('_', ' ')}: {step.get('name', '')}{who}"
     lines = []
     if step.get("arguments"):
         lines.append("**Arguments**\n```json\n" + json.dumps(step["arguments"], indent=1, ensure_ascii=False) + "\n```")
@@ -68,10 +65,10 @@ def answer_markdown(answer: Any, group: str) -> str:
     """The final answer: "did you mean", the text with clickable [n] markers, the notice and the model."""
     parts = []
     if answer.did_you_mean:
-        parts.append(f'<div class="did-you-mean">🔤 Did you mean: <em>{html.escape(answer.did_you_mean)}</em>?</div>')
+        parts.append(f'<div class="did-you-mean">Did you mean: <em>{html.escape(answer.did_you_mean)}</em>?</div>')
     parts.append(link_markers(answer.answer, group, (c.n for c in answer.citations)))
     if answer.notice:
-        parts.append(f'<div class="notice">⚠️ {html.escape(answer.notice)}</div>')
+        parts.append(f'<div class="notice">{html.escape(answer.notice)}</div>')
     parts.append(f'<div class="answered-by">answered by {html.escape(answer.model or "?")} · mode {answer.mode}</div>')
     return "\n\n".join(parts)
 
@@ -102,8 +99,8 @@ def build_chat_tab(services: Services) -> None:
                 send = gr.Button("Send", variant="primary", scale=1, elem_id="chat-send")
             gr.Examples(EXAMPLES, inputs=message, label="Try")
             with gr.Row():
-                new = gr.Button("🆕 New conversation", elem_id="chat-new", size="sm")
-                export = gr.Button("⬇️ Export conversation + trace (JSON)", elem_id="chat-export", size="sm")
+                new = gr.Button("New conversation", elem_id="chat-new", size="sm")
+                export = gr.Button("Export conversation + trace (JSON)", elem_id="chat-export", size="sm")
             export_file = gr.File(label="Export", visible=False, elem_id="chat-export-file")
         with gr.Column(scale=2):
             gr.Markdown("### Sources")
@@ -146,7 +143,7 @@ def build_chat_tab(services: Services) -> None:
                     return
                 yield gr.skip(), history, conv_id, done, source_groups, gr.skip()
         except Exception as exc:  # noqa: BLE001 - the answer fails, the app keeps serving
-            history.append(gr.ChatMessage(content=f"⚠️ {user_message(exc)}", role="assistant"))
+            history.append(gr.ChatMessage(content=f"**Error:** {user_message(exc)}", role="assistant"))
             yield gr.skip(), history, conv_id, done, source_groups, gr.skip()
 
     def new_conversation(conv_id: str | None):

@@ -5,6 +5,9 @@ from __future__ import annotations
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 
+UP = '<span class="dot up">●</span>'
+DOWN = '<span class="dot down">●</span>'
+
 
 def llm_status(settings: Settings) -> str:
     """One Markdown line naming the model in use and whether it is reachable."""
@@ -13,14 +16,14 @@ def llm_status(settings: Settings) -> str:
     try:
         _, info = resolve_llm(settings)
     except CoursemateError as exc:
-        return f"🔴 **Language model unavailable:** {exc}"
+        return f"{DOWN} **Language model unavailable:** {exc}"
     if info.reachable:
-        return f"🟢 **Language model:** {info.detail}"
-    return f"🔴 **Language model not reachable:** {info.detail}. Answers quote the notes until it is back."
+        return f"{UP} **Language model:** {info.detail}"
+    return f"{DOWN} **Language model not reachable:** {info.detail}. Answers quote the notes until it is back."
 
 
 def index_status(index) -> str:
     """One Markdown line describing the notes index."""
     manifest = index.manifest
-    return (f"📚 **Notes:** {manifest.get('documents', len(index.documents))} documents, "
+    return (f"**Notes:** {manifest.get('documents', len(index.documents))} documents, "
             f"{manifest.get('chunks', len(index.chunks))} passages")

@@ -44,7 +44,7 @@ def run_status_markdown(summary: dict[str, Any]) -> str:
     if summary.get("train_seconds") is not None:
         text += f" · trained in {summary['train_seconds']:.1f} s"
     if summary.get("error"):
-        text += f"\n\n⚠️ {summary['error']}"
+        text += f"\n\n**Error:** {summary['error']}"
     return text
 
 

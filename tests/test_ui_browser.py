@@ -1,0 +1,449 @@
+"""The Gradio UI in real headless Chromium: chat with citations, streaming, steps, separate sessions, export,
+training runs with a live plot, search in each mode, notes and summaries, and bad requests.
+
+The app runs in this process on a free loopback port over the session's real index (real embedding model,
+FAISS, BM25), real training worker processes, and a language model that is either unreachable, the embedded
+SmolLM2 model, or a loopback server that drops its connections mid-answer. Screenshots of every test go to
+artifacts/screenshots/; the chat and training ones are also copied to docs/screenshots/ for the README.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.server
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = REPO_ROOT / "artifacts" / "screenshots"
+DOCS_SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+UNREACHABLE_LLM = "http://127.0.0.1:9/v1"  # port 9 (discard): nothing listens there
+QUESTION = "What do the gates of an LSTM do?"
+
+
+# ----------------------------------------------------------------------------------------------- helpers
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve_app(settings, index) -> Iterator[tuple[str, object]]:
+    """The real UI on a free loopback port, in this process; yields ``(url, services)``."""
+    from ui.app import launch
+    from ui.services import Services
+
+    services = Services(settings, index)
+    services.warm_up()
+    port = free_port()
+    app = launch(services, "127.0.0.1", port, block=False)
+    try:
+        yield f"http://127.0.0.1:{port}/", services
+    finally:
+        app.close()
+
+
+def open_page(browser, url: str, width: int = 1400, height: int = 1000):
+    """A page in a fresh browser context (a new session), loaded and ready."""
+    context = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True)
+    page = context.new_page()
+    page.goto(url, wait_until="domcontentloaded")
+    page.wait_for_selector("#chat-input textarea", timeout=60_000)
+    return page
+
+
+def status_line(page) -> str:
+    """The status line once the language model has been checked."""
+    locator = page.locator("#status-line")
+    return wait_for(lambda: (lambda t: t if "Language model" in t else "")(locator.inner_text()), 30, "the status line")
+
+
+def screenshot(page, name: str, docs_name: str | None = None) -> Path:
+    """A full-page screenshot in artifacts/screenshots/ (copied to docs/screenshots/ when ``docs_name``)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    if docs_name:
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, DOCS_SCREENSHOTS / docs_name)
+    return path
+
+
+def ask(page, question: str) -> None:
+    page.fill("#chat-input textarea", question)
+    page.click("#chat-send")
+
+
+def chat_text(page) -> str:
+    return page.inner_text("#chatbot")
+
+
+def open_tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.25):
+    """Poll ``predicate`` until it returns something truthy; AssertionError naming ``what`` on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+
+
+def table_rows(page, selector: str) -> list[list[str]]:
+    """The body cells of a gr.Dataframe, row by row."""
+    return page.eval_on_selector_all(
+        f"{selector} table tbody tr",
+        "rows => rows.map(r => Array.from(r.querySelectorAll('td')).map(td => td.innerText.trim()))",
+    )
+
+
+def table_headers(page, selector: str) -> list[str]:
+    return page.eval_on_selector_all(f"{selector} table thead th", "ths => ths.map(th => th.innerText.trim())")
+
+
+class DyingLLMServer:
+    """An OpenAI-compatible server on loopback that lists a model, then drops every chat request mid-answer:
+    it starts the response (status, headers, part of the body) and closes the connection."""
+
+    MODEL = "dying-model"
+
+    def __enter__(self) -> str:
+        model = self.MODEL
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = json.dumps({"object": "list", "data": [{"id": model, "object": "model"}]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "100000")
+                self.end_headers()
+                self.wfile.write(b'{"id": "chatcmpl-1", "choices": [{"index": 0, "message": {"role": "assis')
+                self.wfile.flush()
+                self.connection.shutdown(socket.SHUT_RDWR)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+# ----------------------------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="session")
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def app_no_llm(course_settings, course_index):
+    """The app whose language model server is unreachable: answers quote the notes, with citations."""
+    with serve_app(course_settings.replace(llm=UNREACHABLE_LLM, llm_timeout=5.0), course_index) as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def app_embedded(course_settings, course_index):
+    """The app with the embedded SmolLM2 model writing (short) grounded answers."""
+    settings = course_settings.replace(llm="embedded", llm_max_tokens=40, agent_mode="grounded")
+    with serve_app(settings, course_index) as served:
+        yield served
+
+
+# ----------------------------------------------------------------------------------------------- chat
+def test_chat_answer_cites_sources_that_open_in_the_panel(browser, app_no_llm):
+    url, _ = app_no_llm
+    page = open_page(browser, url)
+    assert "not reachable" in status_line(page)
+    ask(page, QUESTION)
+    page.wait_for_selector("#chatbot a.cite", timeout=60_000)
+    text = chat_text(page)
+    assert QUESTION in text
+    assert "retrieval: search_notes" in text  # the agent's steps show as collapsible messages
+    assert "No language model is available" in text  # the notice says why the answer quotes the notes
+
+    link = page.locator("#chatbot a.cite").first
+    n = link.inner_text().strip("[]")
+    target = link.get_attribute("href").lstrip("#")
+    assert page.eval_on_selector(f"#{target}", "el => el.open") is False
+    link.click()
+    wait_for(lambda: page.eval_on_selector(f"#{target}", "el => el.open"), 5, "the cited source to open")
+    source = page.inner_text(f"#{target}")
+    assert source.startswith(f"[{n}]")
+    assert "BM25 rank" in source or "post-" in source or "session-" in source or "blog-" in source
+    assert len(source) > 100  # the passage text itself is shown
+    screenshot(page, "chat-passages")
+    page.context.close()
+
+
+def test_chat_streams_the_embedded_model_answer_with_citations(browser, app_embedded):
+    url, _ = app_embedded
+    page = open_page(browser, url)
+    ask(page, QUESTION)
+    partial_seen: list[str] = []
+
+    def done() -> bool:
+        if page.locator("#chatbot a.cite").count():
+            return True
+        text = chat_text(page)
+        if "coverage: covered" in text and "answered by" not in text:
+            partial_seen.append(text)
+        return False
+
+    wait_for(done, 180, "the embedded model's answer")
+    text = chat_text(page)
+    assert "answered by SmolLM2" in text
+    assert "generation:" in text  # the model call is one of the shown steps
+    assert partial_seen, "the page never showed the answer before it was complete"
+    page.locator("#chatbot a.cite").first.click()
+    wait_for(lambda: page.locator("details.source[open]").count() == 1, 5, "the cited source to open")
+    screenshot(page, "chat-embedded", docs_name="chat.png")
+    page.context.close()
+
+
+def test_did_you_mean_shows_for_a_misspelled_question(browser, app_no_llm):
+    url, _ = app_no_llm
+    page = open_page(browser, url)
+    ask(page, "what do lstm gtaes do")
+    page.wait_for_selector("#chatbot .did-you-mean", timeout=60_000)
+    assert "gates" in page.inner_text("#chatbot .did-you-mean")
+    screenshot(page, "chat-did-you-mean")
+    page.context.close()
+
+
+def test_two_browser_sessions_keep_separate_histories(browser, app_no_llm):
+    url, services = app_no_llm
+    first, second = open_page(browser, url), open_page(browser, url)
+    ask(first, "What is batch normalization?")
+    ask(second, "Why does ResNet use skip connections?")
+    first.wait_for_selector("#chatbot a.cite", timeout=60_000)
+    second.wait_for_selector("#chatbot a.cite", timeout=60_000)
+    assert "skip connections" not in chat_text(first)
+    assert "batch normalization" not in chat_text(second).lower().split("answer")[0]
+    ids = services.assistant().conversations.ids()
+    assert len(ids) >= 2 and len(set(ids)) == len(ids)
+
+    # a follow-up is answered in its own session's context only
+    ask(first, "why does it help?")
+    wait_for(lambda: first.locator("#chatbot .answered-by").count() == 2, 60, "the follow-up answer")
+    assert "why does it help?" not in chat_text(second)
+    screenshot(first, "sessions-first")
+    screenshot(second, "sessions-second")
+    first.context.close()
+    second.context.close()
+
+
+def test_export_then_new_conversation(browser, app_no_llm, tmp_path):
+    url, _ = app_no_llm
+    page = open_page(browser, url)
+    ask(page, QUESTION)
+    page.wait_for_selector("#chatbot a.cite", timeout=60_000)
+    page.click("#chat-export")
+    link = page.locator("#chat-export-file a").first
+    link.wait_for(timeout=20_000)
+    with page.expect_download() as download:
+        link.click()
+    path = tmp_path / "export.json"
+    download.value.save_as(path)
+    exported = json.loads(path.read_text(encoding="utf-8"))
+    (turn,) = exported["turns"]
+    assert turn["question"] == QUESTION and turn["citations"]
+    assert any(step["kind"] == "retrieval" for step in turn["trace"]["steps"])
+    assert exported["conversation_id"] == turn["conversation_id"]
+
+    page.click("#chat-new")
+    wait_for(lambda: QUESTION not in chat_text(page), 10, "the conversation to be cleared")
+    assert page.locator("details.source").count() == 0
+    page.context.close()
+
+
+# ----------------------------------------------------------------------------------------------- training
+def test_training_run_plots_live_and_finishes(browser, app_no_llm):
+    url, services = app_no_llm
+    page = open_page(browser, url)
+    open_tab(page, "Training")
+    page.locator("#train-epochs input").fill("4")
+    page.click("#train-start")
+    status = page.locator("#train-status")
+    wait_for(lambda: "running" in status.inner_text() or "completed" in status.inner_text(), 60, "the run to start")
+    run_id = status.inner_text().split("`")[1]
+    # the plot is drawn while the run trains, epoch by epoch
+    wait_for(lambda: "epoch 1/4" in status.inner_text() or "epoch 2/4" in status.inner_text()
+             or "epoch 3/4" in status.inner_text(), 120, "the first epochs")
+    assert page.locator("#train-loss-plot canvas, #train-loss-plot svg").count() > 0
+    wait_for(lambda: "completed" in status.inner_text(), 180, "the run to finish")
+    assert "epoch 4/4" in status.inner_text() and "best test accuracy" in status.inner_text()
+    assert len(services.runs.metrics(run_id)) == 4
+    rows = table_rows(page, "#train-runs")
+    assert any(r[0] == run_id and r[1] == "completed" for r in rows)
+    screenshot(page, "training", docs_name="training.png")
+
+    # a run started elsewhere (the chat's training agent uses the same RunManager and runs folder) shows up
+    other = services.runs.start({"dataset": "digits", "model": "mlp", "epochs": 1})
+    wait_for(lambda: any(r[0] == other for r in table_rows(page, "#train-runs")), 30, "the other run in the table")
+    services.runs.wait(other, timeout=120)
+
+    # side-by-side comparison
+    page.click("#train-compare-runs")
+    for rid in (run_id, other):
+        page.get_by_role("option", name=rid).click()
+    page.click("#train-compare")
+    wait_for(lambda: len(table_rows(page, "#train-compare-table")) == 2, 20, "the comparison table")
+    compared = {r[0] for r in table_rows(page, "#train-compare-table")}
+    assert compared == {run_id, other}
+    screenshot(page, "training-compare")
+    page.context.close()
+
+
+# ----------------------------------------------------------------------------------------------- search, notes
+@pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
+def test_search_each_mode_shows_provenance(browser, app_no_llm, mode):
+    url, _ = app_no_llm
+    page = open_page(browser, url)
+    open_tab(page, "Search")
+    page.fill("#search-query textarea", "vanishing gradients in recurrent networks")
+    page.locator("#search-mode").get_by_text(mode, exact=True).click()
+    page.click("#search-button")
+    wait_for(lambda: len(table_rows(page, "#search-results")) == 8, 30, f"{mode} results")
+    headers = table_headers(page, "#search-results")
+    rows = [dict(zip(headers, r)) for r in table_rows(page, "#search-results")]
+    assert [r["rank"] for r in rows] == [str(i) for i in range(1, 9)]
+    if mode == "bm25":
+        assert all(r["dense_rank"] == "–" and r["bm25_rank"] != "–" for r in rows)
+    elif mode == "dense":
+        assert all(r["bm25_rank"] == "–" and r["dense_rank"] != "–" for r in rows)
+    else:
+        assert any(r["bm25_rank"] != "–" and r["dense_rank"] != "–" for r in rows)
+    screenshot(page, f"search-{mode}")
+    page.context.close()
+
+
+def test_notes_tab_opens_and_summarizes_a_document(browser, app_no_llm):
+    url, _ = app_no_llm
+    page = open_page(browser, url)
+    open_tab(page, "Notes")
+    page.locator("#notes-table").get_by_text("post-lstm-one-pager", exact=True).click()
+    wait_for(lambda: "LSTM" in page.inner_text("#notes-text"), 10, "the document text")
+    page.click("#notes-summarize")
+    page.wait_for_selector("#notes-summary a.cite", timeout=30_000)
+    link = page.locator("#notes-summary a.cite").first
+    target = link.get_attribute("href").lstrip("#")
+    link.click()
+    wait_for(lambda: page.eval_on_selector(f'[id="{target}"]', "el => el.open"), 5, "the summary's source to open")
+    screenshot(page, "notes-summary")
+    page.context.close()
+
+
+# ----------------------------------------------------------------------------------------------- bad requests
+def test_bad_requests_show_a_clear_message_and_the_app_keeps_serving(browser, app_no_llm):
+    url, _ = app_no_llm
+    page = open_page(browser, url)
+    page.click("#chat-send")  # empty message
+    page.get_by_text("the message is empty").first.wait_for(timeout=10_000)
+    ask(page, "why " * 25_000)  # a 100 kB message
+    page.get_by_text("the limit is 10,000").first.wait_for(timeout=10_000)
+    screenshot(page, "bad-chat-message")
+
+    open_tab(page, "Training")
+    page.locator("#train-lr input").fill("0")
+    page.click("#train-start")
+    page.get_by_text("learning rate must be in").first.wait_for(timeout=10_000)
+    screenshot(page, "bad-training-settings")
+
+    open_tab(page, "Search")
+    page.click("#search-button")
+    page.get_by_text("the query is empty").first.wait_for(timeout=10_000)
+
+    open_tab(page, "Chat")
+    ask(page, QUESTION)
+    page.wait_for_selector("#chatbot a.cite", timeout=60_000)
+    page.context.close()
+
+
+def test_llm_server_dropping_the_answer_gives_a_notice(browser, course_settings, course_index):
+    with DyingLLMServer() as llm_url:
+        settings = course_settings.replace(llm=llm_url, llm_timeout=10.0, agent_max_steps=2)
+        with serve_app(settings, course_index) as (url, _):
+            page = open_page(browser, url)
+            assert DyingLLMServer.MODEL in status_line(page)  # reachable when the page loads
+            ask(page, QUESTION)
+            page.wait_for_selector("#chatbot .notice", timeout=90_000)
+            notice = page.inner_text("#chatbot .notice")
+            assert "failed" in notice or "longer than" in notice
+            assert page.locator("#chatbot a.cite").count() > 0  # the cited passages instead
+            screenshot(page, "llm-dropped")
+            ask(page, "What is a residual block?")  # still serving
+            wait_for(lambda: page.locator("#chatbot .answered-by").count() == 2, 90, "the second answer")
+            page.context.close()
+
+
+# ----------------------------------------------------------------------------------------------- the command
+def test_coursemate_ui_command_serves_the_page(browser, course_settings, course_index):
+    port = free_port()
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
+    command = [sys.executable, "-m", "coursemate.cli", "--home", str(course_settings.home), "ui",
+               "--port", str(port), "--llm", UNREACHABLE_LLM]
+    process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+    try:
+        lines: list[str] = []
+        while True:
+            line = process.stdout.readline()
+            assert line, f"coursemate ui exited early:\n{''.join(lines)}"
+            lines.append(line)
+            if "Running on local URL" in line:
+                break
+        output = "".join(lines)
+        assert "passages" in output and "not reachable" in output
+        assert f"http://127.0.0.1:{port}" in line and "gradio.live" not in output
+        page = open_page(browser, f"http://127.0.0.1:{port}/")
+        assert "not reachable" in status_line(page)
+        page.context.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_coursemate_ui_rejects_a_bad_auth_value():
+    result = subprocess.run([sys.executable, "-m", "coursemate.cli", "ui", "--auth", "nocolon"], cwd=REPO_ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "coursemate: error: --auth must look like USER:PASS (both non-empty)"
