@@ -8,7 +8,7 @@
   on the CPU with transformers;
 - ``none``: no language model (callers answer with retrieved passages only);
 - an ``http(s)://`` URL of an OpenAI-compatible server (vLLM, llama.cpp, OpenAI...);
-- ``transformers:PATH_OR_HUB_ID``: any transformers causal LM, in process;
+- ``transformers:PATH_OR_HUB_ID``: any transformers causal LM in process (a ``.gguf`` file works too);
 - ``vllm:MODEL``: vLLM in process (needs ``pip install coursemate[gpu]``).
 
 An unreachable server is not an error: :func:`resolve_llm` returns ``(None, info)`` with
@@ -153,52 +153,61 @@ def embedded_gguf_path() -> Path:
     return files[0]
 
 
-def embedded_model_dir(settings: Settings) -> Path:
-    """The embedded model as a transformers folder under ``settings.home``, converted from GGUF once.
+def gguf_tokenizer_dir(gguf: Path, settings: Settings) -> Path:
+    """A folder under ``settings.home`` holding the tokenizer read from ``gguf``, written once.
 
-    transformers de-quantizes a GGUF file on every load (tens of seconds on two cores); saving the
-    result once makes later loads take about a second and lets smolagents' ``TransformersModel``
-    load it as it loads any model folder. Written to a temporary folder, then renamed.
+    smolagents' ``TransformersModel`` passes ``model_kwargs`` (here ``gguf_file``) to the model's
+    ``from_pretrained`` but loads the tokenizer from ``model_id`` alone, so ``model_id`` must be a
+    folder with tokenizer files. (The de-quantized model itself cannot be saved: transformers marks
+    GGUF-loaded models as not serializable.) Written to a temporary folder, then renamed.
     """
-    target = settings.home / "models" / EMBEDDED_MODEL_NAME
-    if (target / "config.json").is_file():
+    target = settings.home / "models" / f"{gguf.stem}-tokenizer"
+    if (target / "tokenizer_config.json").is_file():
         return target
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoTokenizer
 
-    gguf = embedded_gguf_path()
-    logger.info("converting %s to a transformers folder at %s (once)", gguf.name, target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{EMBEDDED_MODEL_NAME}-", dir=target.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
         AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name).save_pretrained(staging)
-        AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name).save_pretrained(staging)
-        if target.exists():  # an unfinished earlier attempt (no config.json): replace it
+        if target.exists():  # left by an interrupted attempt
             shutil.rmtree(target)
         os.replace(staging, target)
-    except OSError as exc:
-        raise CoursemateError(f"could not prepare the embedded model in {target}: {exc}") from exc
+    except (OSError, ValueError) as exc:
+        raise CoursemateError(f"could not read the tokenizer of {gguf}: {exc}") from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
+def load_transformers_model(model_ref: str, settings: Settings) -> TransformersModel:
+    """smolagents ``TransformersModel`` for a folder, hub id (cached locally) or ``.gguf`` file; cached per process."""
+    gguf_file = None
+    if model_ref.endswith(".gguf"):
+        gguf = Path(model_ref).expanduser().resolve()
+        if not gguf.is_file():
+            raise CoursemateError(f"no such GGUF file: {model_ref}")
+        gguf_file, model_ref = str(gguf), str(gguf_tokenizer_dir(gguf, settings))
+    return _load_transformers(model_ref, gguf_file, _device_map(settings), settings.llm_max_tokens)
+
+
 @functools.lru_cache(maxsize=4)
-def _load_transformers(model_id: str, device_map: str | None, max_new_tokens: int) -> TransformersModel:
-    """One loaded transformers model per (model, device, token budget) and process."""
+def _load_transformers(model_id: str, gguf_file: str | None, device_map: str | None, max_new_tokens: int) -> TransformersModel:
+    model_kwargs = {"gguf_file": gguf_file} if gguf_file else None
     try:
-        return TransformersModel(model_id=model_id, device_map=device_map, max_new_tokens=max_new_tokens)
+        return TransformersModel(model_id=model_id, model_kwargs=model_kwargs, device_map=device_map, max_new_tokens=max_new_tokens)
     except (OSError, ValueError) as exc:
-        raise CoursemateError(f"could not load transformers model {model_id!r}: {exc}") from exc
+        raise CoursemateError(f"could not load transformers model {gguf_file or model_id!r}: {exc}") from exc
 
 
 def _embedded_model(settings: Settings) -> tuple[Model, LLMInfo]:
-    model = _load_transformers(str(embedded_model_dir(settings)), _device_map(settings), settings.llm_max_tokens)
-    return model, LLMInfo("embedded", EMBEDDED_MODEL_NAME, None, True, f"embedded {EMBEDDED_MODEL_NAME} on the CPU")
+    model = load_transformers_model(str(embedded_gguf_path()), settings)
+    return model, LLMInfo("embedded", EMBEDDED_MODEL_NAME, None, True, f"embedded {EMBEDDED_MODEL_NAME} in process")
 
 
-def _transformers_model(model_id: str, settings: Settings) -> tuple[Model, LLMInfo]:
-    model = _load_transformers(model_id, _device_map(settings), settings.llm_max_tokens)
-    return model, LLMInfo("transformers", model_id, None, True, f"transformers model {model_id} in process")
+def _transformers_model(model_ref: str, settings: Settings) -> tuple[Model, LLMInfo]:
+    model = load_transformers_model(model_ref, settings)
+    return model, LLMInfo("transformers", model_ref, None, True, f"transformers model {model_ref} in process")
 
 
 def _vllm_model(model_id: str, settings: Settings) -> tuple[Model, LLMInfo]:

@@ -80,7 +80,7 @@ class StepRecorder:
 
 def build_team(model, index, log: PassageLog, settings, recorder: StepRecorder, corrector=None, run_manager=None) -> ToolCallingAgent:
     """The manager agent with its two managed agents, all driven by ``model``."""
-    from tools.spelling import SpellTool
+    from tools.text_agent_tools import SpellTool
     from tools.training import RunManager
     from tools.training.agent_tools import training_tools
 

@@ -33,11 +33,10 @@ import os
 import platform
 import random
 import re
-import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -126,7 +125,7 @@ class Corpus:
     documents: list[Document]
     chunks: list[Chunk]
     pieces: list[str]
-    chunk_pieces: list[list[int]] = field(default_factory=list)
+    chunk_pieces: list[list[int]]
 
     @property
     def texts(self) -> list[str]:
@@ -402,15 +401,18 @@ def run(args: argparse.Namespace) -> int:
     sizes = parse_sizes(args.sizes)
     if not 1 <= args.queries <= len(QUESTIONS):
         raise CoursemateError(f"--queries must be between 1 and {len(QUESTIONS)}; got {args.queries}")
-    if args.threads is not None:
-        import faiss
-        import torch
-
-        torch.set_num_threads(args.threads)
-        faiss.omp_set_num_threads(args.threads)
+    if args.threads is not None and args.threads < 1:
+        raise CoursemateError(f"--threads must be at least 1; got {args.threads}")
+    if args.embed_sample < 1:
+        raise CoursemateError(f"--embed-sample must be at least 1; got {args.embed_sample}")
+    import faiss
     import torch
 
     from retrieval.embeddings import load_embedder
+
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+        faiss.omp_set_num_threads(args.threads)
 
     settings = Settings.load()
     load_before = machine_line()

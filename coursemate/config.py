@@ -44,10 +44,11 @@ class Settings:
     embedding_model: str = "all-MiniLM-L6-v2"
     embedding_batch_size: int = 64
     device: str = "auto"
+    torch_threads: int = 0  # CPU threads for query embedding; 0 = torch's default (1 is faster on a busy machine)
     chunk_size: int = 800
     chunk_overlap: int = 120
     sparse_backend: str = "auto"  # auto | rank-bm25 | bm25s
-    bm25s_min_chunks: int = 20_000  # "auto" switches to bm25s from this many chunks on
+    bm25s_min_chunks: int = 5_000  # "auto" switches to bm25s from this many chunks on (bench/retrieval.py)
     bm25_stemming: bool = True
     bm25_stopwords: bool = True
     dense_index: str = "flat"  # flat | hnsw | ivf

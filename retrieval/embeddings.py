@@ -39,10 +39,16 @@ def resolve_model_path(name: str) -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def load_embedder(name: str, device: str = "auto"):
-    """Load a SentenceTransformer once per process; any sentence-transformers name or path works."""
+def load_embedder(name: str, device: str = "auto", torch_threads: int = 0):
+    """Load a SentenceTransformer once per process; any sentence-transformers name or path works.
+
+    ``torch_threads`` > 0 caps torch's CPU threads (the process-wide setting).
+    """
+    import torch
     from sentence_transformers import SentenceTransformer
 
+    if torch_threads > 0:
+        torch.set_num_threads(torch_threads)
     path = resolve_model_path(name)
     try:
         return SentenceTransformer(path, device=resolve_device(device))

@@ -124,7 +124,7 @@ class NotesIndex:
         tokenizer = Tokenizer(settings.bm25_stemming, settings.bm25_stopwords)
         backend = choose_backend(settings.sparse_backend, len(chunks), settings.bm25s_min_chunks)
         sparse = BACKENDS[backend].build(tokenizer.many(texts))
-        embedder = load_embedder(settings.embedding_model, settings.device)
+        embedder = load_embedder(settings.embedding_model, settings.device, settings.torch_threads)
         vectors = embed(embedder, texts, settings.embedding_batch_size, progress=progress)
         dense = DenseIndex.build(vectors, settings.dense_index)
         manifest = {
@@ -163,7 +163,7 @@ class NotesIndex:
     @property
     def embedder(self):
         """The SentenceTransformer the index was built with (loaded once per process)."""
-        return load_embedder(self.settings.embedding_model, self.settings.device)
+        return load_embedder(self.settings.embedding_model, self.settings.device, self.settings.torch_threads)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Normalized float32 embeddings of ``texts`` with the index's model."""

@@ -45,6 +45,7 @@ class LlamaServer:
             "--host", "127.0.0.1",
             "--port", str(self.port),
             "--n_ctx", str(self.n_ctx),
+            "--n_threads", "-1",  # every core (the default is half of them)
         ]  # fmt: skip
         log = tempfile.NamedTemporaryFile(prefix="llama-server-", suffix=".log", delete=False)
         self.log_path = Path(log.name)

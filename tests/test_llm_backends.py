@@ -9,11 +9,12 @@ import subprocess
 import sys
 import time
 
+import openai
 import pytest
 from smolagents import ChatMessage, OpenAIServerModel, Tool, ToolCallingAgent, TransformersModel
 from smolagents.models import MessageRole
 
-from agents.llm import EMBEDDED_MODEL_NAME, embedded_model_dir, resolve_llm
+from agents.llm import EMBEDDED_MODEL_NAME, embedded_gguf_path, resolve_llm
 from agents.serve import register, tool_call_parser_for, vllm_serve_command, wait_until_ready
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
@@ -87,6 +88,30 @@ def test_server_returns_a_real_tool_call_with_tool_choice_auto(server_model):
     assert answer.tool_calls, f"no tool call, content was {answer.content!r}"
     call = answer.tool_calls[0]
     assert call.function.name == "add"
+
+
+@pytest.mark.slow  # smolagents' system prompt is ~2k tokens for llama.cpp to read, twice
+@pytest.mark.llm_server
+def test_tool_calling_agent_runs_a_real_tool_and_answers(server_model):
+    model, _ = server_model
+    add = AddTool()
+    agent = ToolCallingAgent(tools=[add], model=model, max_steps=1, verbosity_level=0)
+
+    answer = agent.run("What is 2 + 3? Call the add tool.")
+
+    assert add.calls == [(2, 3)]  # the tool really ran, with the arguments the model chose
+    assert str(answer).strip()  # after the last step the agent asks the model for a final answer
+
+
+@pytest.mark.llm_server
+def test_llama_cpp_rejects_tool_choice_required(llama_server):
+    """Why ``llm_tool_choice`` defaults to "auto": llama-cpp-python's chatml-function-calling handler
+    accepts "none", "auto" or a named function; "required" passes request validation, then fails an
+    ``assert tool_choice == "auto"`` inside the handler, and the server answers HTTP 500 with an empty
+    message (llama-cpp-python 0.3.x). vLLM accepts "required" since 0.8.3."""
+    model, _ = resolve_llm(Settings.load(llm=llama_server, llm_tool_choice="required", llm_max_tokens=16))
+    with pytest.raises(openai.InternalServerError):
+        model.generate([user("Add 2 and 3.")], tools_to_call_from=[AddTool()])
 
 
 @pytest.mark.llm_server
@@ -169,8 +194,8 @@ def test_embedded_model_loads_and_generates(embedded):
 def test_embedded_model_is_loaded_once_per_process(embedded):
     (model, _), settings = embedded
     again, _ = resolve_llm(settings)
-    same_folder, info = resolve_llm(settings.replace(llm=f"transformers:{embedded_model_dir(settings)}"))
-    assert again is model and same_folder is model
+    same_file, info = resolve_llm(settings.replace(llm=f"transformers:{embedded_gguf_path()}"))
+    assert again is model and same_file is model
     assert info.kind == "transformers"
 
 
@@ -181,6 +206,11 @@ def test_auto_without_a_server_falls_back_to_the_embedded_model(embedded):
     chosen, info = resolve_llm(settings.replace(llm="auto", serve_port=port))
     assert chosen is model and info.kind == "embedded"
     assert f"could not reach http://127.0.0.1:{port}/v1" in info.detail
+
+
+def test_missing_gguf_file_is_a_clear_error(tmp_path):
+    with pytest.raises(CoursemateError, match="no such GGUF file"):
+        resolve_llm(Settings.load(home=tmp_path, llm=f"transformers:{tmp_path / 'missing.gguf'}"))
 
 
 def test_transformers_folder_that_is_no_model_is_a_clear_error(tmp_path):

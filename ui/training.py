@@ -11,7 +11,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from tools.training import DATASETS, MODELS, OPTIMIZERS, SCHEDULERS, TrainingConfig
+from tools.training import COMPARE_COLUMNS, DATASETS, MODELS, OPTIMIZERS, SCHEDULERS, TrainingConfig
 from ui.errors import warn
 from ui.services import Services
 
@@ -32,7 +32,8 @@ def curves(metrics: list[dict[str, Any]], keys: dict[str, str]) -> pd.DataFrame:
     """Long-format plot data: one row per (epoch, curve) for the metric ``keys`` (metric -> curve label)."""
     rows = [{"epoch": row["epoch"], "value": row[key], "curve": label}
             for row in metrics for key, label in keys.items() if row.get(key) is not None]
-    return pd.DataFrame(rows, columns=PLOT_COLUMNS)
+    # Typed even when empty: the plot keeps the axis types of the first data it is given.
+    return pd.DataFrame(rows, columns=PLOT_COLUMNS).astype({"epoch": "int64", "value": "float64", "curve": "str"})
 
 
 def run_status_markdown(summary: dict[str, Any]) -> str:
@@ -95,7 +96,7 @@ def build_training_tab(services: Services) -> None:
         compare_choice = gr.Dropdown([], multiselect=True, label="Compare runs", scale=4, elem_id="train-compare-runs")
         compare = gr.Button("Compare", scale=1, elem_id="train-compare")
     with gr.Row():
-        compare_table = gr.Dataframe(label="Side by side", interactive=False, wrap=True, elem_id="train-compare-table")
+        compare_table = gr.Dataframe(headers=list(COMPARE_COLUMNS), label="Side by side", interactive=False, wrap=True, elem_id="train-compare-table")
         compare_plot = gr.LinePlot(curves([], {}), x="epoch", y="value", color="curve", title="Test accuracy by run",
                                    y_title="test accuracy", height=260, elem_id="train-compare-plot")
     timer = gr.Timer(POLL_SECONDS)
