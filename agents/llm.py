@@ -66,8 +66,9 @@ class ServerProbe:
 class OpenAIServerModelWithToolChoice(OpenAIServerModel):
     """``OpenAIServerModel`` that sends a configurable ``tool_choice``.
 
-    smolagents sends ``tool_choice="required"`` whenever tools are offered; llama.cpp's server and
-    some others reject that value. A fixed model kwarg would not do either: smolagents sends model
+    smolagents sends ``tool_choice="required"`` whenever tools are offered; llama-cpp-python's server
+    fails on that value (HTTP 500: its chatml-function-calling handler asserts "auto"), while "auto"
+    gives real tool calls there and on vLLM. A fixed model kwarg would not do either: smolagents sends model
     kwargs on every request, and ``tool_choice`` without ``tools`` is an invalid request. So the
     default is applied here, only to requests that carry tools (smolagents drops it otherwise).
     """
@@ -96,7 +97,7 @@ def resolve_llm(settings: Settings) -> tuple[Model | None, LLMInfo]:
     if choice == "embedded":
         return _embedded_model(settings)
     if choice == "none":
-        return None, LLMInfo("none", None, None, False, "no language model (llm=none): answers quote the notes")
+        return None, LLMInfo("none", None, None, False, "no language model (llm=none)")
     if choice.startswith(("http://", "https://")):
         probe = probe_server(normalize_server_url(choice), settings.llm_api_key, PROBE_TIMEOUT)
         if not probe.reachable:
@@ -195,7 +196,9 @@ def load_transformers_model(model_ref: str, settings: Settings) -> TransformersM
 def _load_transformers(model_id: str, gguf_file: str | None, device_map: str | None, max_new_tokens: int) -> TransformersModel:
     model_kwargs = {"gguf_file": gguf_file} if gguf_file else None
     try:
-        return TransformersModel(model_id=model_id, model_kwargs=model_kwargs, device_map=device_map, max_new_tokens=max_new_tokens)
+        return TransformersModel(
+            model_id=model_id, model_kwargs=model_kwargs, device_map=device_map, max_new_tokens=max_new_tokens
+        )
     except (OSError, ValueError) as exc:
         raise CoursemateError(f"could not load transformers model {gguf_file or model_id!r}: {exc}") from exc
 

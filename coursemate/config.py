@@ -59,7 +59,7 @@ class Settings:
     spelling: bool = True
 
     # Language model and agents.
-    llm: str = "auto"  # auto | embedded | URL | transformers:PATH | vllm:MODEL
+    llm: str = "auto"  # auto | embedded | none | URL | transformers:PATH | vllm:MODEL
     llm_model: str | None = None  # model name on an OpenAI-compatible server (asked from /v1/models when unset)
     llm_api_key: str | None = None
     llm_tool_choice: str = "auto"  # auto | required | none: servers differ (llama.cpp rejects "required")

@@ -28,12 +28,32 @@ def runs_table(services: Services) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=RUN_COLUMNS)
 
 
-def curves(metrics: list[dict[str, Any]], keys: dict[str, str]) -> pd.DataFrame:
-    """Long-format plot data: one row per (epoch, curve) for the metric ``keys`` (metric -> curve label)."""
+def curves(metrics: list[dict[str, Any]], keys: dict[str, str]) -> pd.DataFrame | None:
+    """Long-format plot data: one row per (epoch, curve) for the metric ``keys`` (metric -> curve label).
+
+    None while there is no data yet: a gr.LinePlot first given an empty table draws no lines afterwards.
+    """
     rows = [{"epoch": row["epoch"], "value": row[key], "curve": label}
             for row in metrics for key, label in keys.items() if row.get(key) is not None]
-    # Typed even when empty: the plot keeps the axis types of the first data it is given.
-    return pd.DataFrame(rows, columns=PLOT_COLUMNS).astype({"epoch": "int64", "value": "float64", "curve": "str"})
+    return pd.DataFrame(rows, columns=PLOT_COLUMNS) if rows else None
+
+
+def comparison_figure(services: Services, run_ids: list[str]):
+    """Test accuracy by epoch, one line per run (matplotlib: redrawn whole for each new set of runs)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(8, 3), layout="constrained")
+    axes = figure.add_subplot()
+    for run_id in run_ids:
+        rows = services.runs.metrics(run_id)
+        axes.plot([r["epoch"] for r in rows], [r["test_accuracy"] for r in rows], marker="o", markersize=3, label=run_id)
+    axes.set(xlabel="epoch", ylabel="test accuracy")
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=8)
+    return figure
 
 
 def run_status_markdown(summary: dict[str, Any]) -> str:
@@ -71,7 +91,7 @@ def build_training_tab(services: Services) -> None:
             model = gr.Dropdown(list(MODELS), value=DEFAULTS.model, label="Model", elem_id="train-model")
             with gr.Row():
                 epochs = gr.Number(DEFAULTS.epochs, label="Epochs", precision=0, elem_id="train-epochs")
-                batch_size = gr.Number(DEFAULTS.batch_size, label="Batch size", precision=0)
+                batch_size = gr.Number(DEFAULTS.batch_size, label="Batch size", precision=0, elem_id="train-batch-size")
             with gr.Row():
                 optimizer = gr.Dropdown(list(OPTIMIZERS), value=DEFAULTS.optimizer, label="Optimizer")
                 lr = gr.Number(DEFAULTS.lr, label="Learning rate", elem_id="train-lr")
@@ -86,19 +106,18 @@ def build_training_tab(services: Services) -> None:
                 cancel = gr.Button("Cancel run", variant="stop", scale=1, elem_id="train-cancel")
             status = gr.Markdown("Start a run, or pick one to watch.", elem_id="train-status")
             with gr.Row():
-                loss_plot = gr.LinePlot(curves([], {}), x="epoch", y="value", color="curve", title="Loss",
+                loss_plot = gr.LinePlot(None, x="epoch", y="value", color="curve", title="Loss",
                                         y_title="loss", height=260, elem_id="train-loss-plot")
-                accuracy_plot = gr.LinePlot(curves([], {}), x="epoch", y="value", color="curve", title="Accuracy",
+                accuracy_plot = gr.LinePlot(None, x="epoch", y="value", color="curve", title="Accuracy",
                                             y_title="accuracy", height=260, elem_id="train-accuracy-plot")
     gr.Markdown("### Runs (from this page, the chat and the CLI)")
     table = gr.Dataframe(runs_table(services), label="Runs", interactive=False, wrap=True, elem_id="train-runs")
     with gr.Row(equal_height=True):
         compare_choice = gr.Dropdown([], multiselect=True, label="Compare runs", scale=4, elem_id="train-compare-runs")
         compare = gr.Button("Compare", scale=1, elem_id="train-compare")
-    with gr.Row():
-        compare_table = gr.Dataframe(headers=list(COMPARE_COLUMNS), label="Side by side", interactive=False, wrap=True, elem_id="train-compare-table")
-        compare_plot = gr.LinePlot(curves([], {}), x="epoch", y="value", color="curve", title="Test accuracy by run",
-                                   y_title="test accuracy", height=260, elem_id="train-compare-plot")
+    compare_table = gr.Dataframe(headers=list(COMPARE_COLUMNS), label="Side by side", interactive=False, wrap=True,
+                                 elem_id="train-compare-table")
+    compare_plot = gr.Plot(label="Test accuracy by run", elem_id="train-compare-plot")
     timer = gr.Timer(POLL_SECONDS)
     form = [dataset, model, epochs, batch_size, optimizer, lr, scheduler, seed, augment]
     form_keys = ["dataset", "model", "epochs", "batch_size", "optimizer", "lr", "scheduler", "seed", "augment"]
@@ -154,7 +173,7 @@ def build_training_tab(services: Services) -> None:
             return gr.skip(), gr.skip()
         try:
             rows = services.runs.compare(list(run_ids))
-            plot = pd.concat([curves(services.runs.metrics(r), {"test_accuracy": r}) for r in run_ids], ignore_index=True)
+            plot = comparison_figure(services, list(run_ids))
         except Exception as exc:  # noqa: BLE001
             warn(exc)
             return gr.skip(), gr.skip()
