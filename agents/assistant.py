@@ -35,6 +35,7 @@ from coursemate.errors import CoursemateError
 from tools.notes import PassageLog
 
 GROUNDED_KINDS = ("embedded",)  # models too small to drive an agent loop reliably
+LLM_RETRY_SECONDS = 30.0  # how long an unreachable model stays unreachable before it is looked for again
 
 
 @dataclass
@@ -94,6 +95,7 @@ class CourseAssistant:
             llm = None
         self._index = index
         self._llm = None if llm is None else (llm, _custom_info(llm))
+        self._llm_resolved_at = 0.0
         self._corrector = None
         self._run_manager = None
         self._lock = threading.Lock()
@@ -125,10 +127,13 @@ class CourseAssistant:
         """``(model or None, LLMInfo)``, resolved from the settings on first use.
 
         A bad ``--llm`` value raises CoursemateError; a model that fails to load for another reason
-        becomes ``(None, info)`` so that answers fall back to the cited passages with a notice.
+        becomes ``(None, info)`` so that answers fall back to the cited passages with a notice. An
+        unreachable model is looked for again after ``LLM_RETRY_SECONDS`` (a server may come back).
         """
         with self._lock:
-            if self._llm is None:
+            stale = self._llm is not None and self._llm[0] is None and time.monotonic() - self._llm_resolved_at > LLM_RETRY_SECONDS
+            if self._llm is None or stale:
+                self._llm_resolved_at = time.monotonic()
                 from agents.llm import LLMInfo, resolve_llm
 
                 try:

@@ -22,17 +22,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ask = subparsers.add_parser("ask", help="ask a question about the course notes")
     ask.add_argument("question", metavar="QUESTION")
     ask.add_argument("--json", action="store_true", help="print the answer object (citations, steps, trace) as JSON")
-    _model_flags(ask)
+    model_flags(ask)
     ask.set_defaults(handler=run_ask)
 
     chat = subparsers.add_parser("chat", help="a multi-turn conversation in the terminal", description=CHAT_HELP)
-    _model_flags(chat)
+    model_flags(chat)
     chat.set_defaults(handler=run_chat)
 
     serve.register(subparsers)
 
 
-def _model_flags(parser: argparse.ArgumentParser) -> None:
+def model_flags(parser: argparse.ArgumentParser) -> None:
+    """Add the flags that choose and tune the language model (shared by ask, chat and ui)."""
     parser.add_argument("--llm", help="auto | embedded | none | an OpenAI-compatible URL | transformers:PATH | vllm:MODEL")
     parser.add_argument("--llm-model", help="model name on the server (default: the first it lists)")
     parser.add_argument("--tool-choice", dest="llm_tool_choice", choices=("auto", "required", "none"))

@@ -31,11 +31,16 @@ class Citation:
     title: str
     section: str
     text: str
+    bm25_rank: int | None = None
+    dense_rank: int | None = None
+    score: float | None = None
 
     @classmethod
     def of(cls, passage: Passage) -> "Citation":
-        c = passage.chunk
-        return cls(passage.n, c.chunk_id, c.doc_id, c.title, c.section, c.text)
+        """The citation of a passage, with its search provenance when it came from a search."""
+        c, hit = passage.chunk, passage.hit
+        provenance = (hit.bm25_rank, hit.dense_rank, hit.score) if hit else (None, None, None)
+        return cls(passage.n, c.chunk_id, c.doc_id, c.title, c.section, c.text, *provenance)
 
     def to_dict(self) -> dict:
         return asdict(self)

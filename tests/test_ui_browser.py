@@ -124,6 +124,13 @@ def table_headers(page, selector: str) -> list[str]:
     return page.eval_on_selector_all(f"{selector} th[role=columnheader]", "ths => ths.map(th => th.innerText.trim())")
 
 
+def plot_paths(page, selector: str) -> str:
+    """The SVG path data of a gr.LinePlot's lines (changes whenever the plotted points change)."""
+    return page.eval_on_selector(
+        f"{selector} svg.marks", "s => Array.from(s.querySelectorAll('path')).map(p => p.getAttribute('d')).join('|')"
+    )
+
+
 class DyingLLMServer:
     """An OpenAI-compatible server on loopback that lists a model, then drops every chat request mid-answer:
     it starts the response (status, headers, part of the body) and closes the connection."""
@@ -313,7 +320,9 @@ def test_training_run_plots_live_and_finishes(browser, app_no_llm):
     mid_run = wait_for(lambda: re.search(r"running .* epoch ([1-9])/10", status.inner_text()), 120, "a mid-run epoch")
     plot = page.locator("#train-loss-plot canvas, #train-loss-plot svg.marks")
     wait_for(lambda: plot.count() > 0, 15, "the loss plot to be drawn")
+    drawn_mid_run = plot_paths(page, "#train-loss-plot")
     wait_for(lambda: "completed" in status.inner_text(), 180, "the run to finish")
+    wait_for(lambda: plot_paths(page, "#train-loss-plot") != drawn_mid_run, 10, "the plot to show the later epochs")
     assert int(mid_run.group(1)) < 10
     assert "epoch 10/10" in status.inner_text() and "best test accuracy" in status.inner_text()
     assert len(services.runs.metrics(run_id)) == 10

@@ -122,7 +122,11 @@ def build_chat_tab(services: Services) -> None:
         try:
             for event in services.assistant().stream(question, conversation_id=conv_id):
                 if event["type"] == "step":
-                    history.append(step_message(event["step"]))
+                    if answer_at is None:
+                        history.append(step_message(event["step"]))
+                    else:  # a step that ends after the answer was streamed (the model call) goes above it
+                        history.insert(answer_at, step_message(event["step"]))
+                        answer_at += 1
                 elif event["type"] == "token":
                     if answer_at is None:
                         answer_at = len(history)

@@ -10,14 +10,14 @@ from coursemate.errors import CoursemateError
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``ui``."""
-    from agents.cli import _model_flags
+    from agents.cli import model_flags
 
     ui = subparsers.add_parser("ui", help="start the web UI: chat, training runs, search, notes")
     ui.add_argument("--host", dest="ui_host", help="address to listen on (default 127.0.0.1: this machine only)")
     ui.add_argument("--port", dest="ui_port", type=int, help="port to listen on (default 7860)")
     ui.add_argument("--share", action="store_true", help="also open a public gradio.live link (off by default)")
     ui.add_argument("--auth", metavar="USER:PASS", help="ask for this user name and password")
-    _model_flags(ui)
+    model_flags(ui)
     ui.set_defaults(handler=run_ui)
 
 
