@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 
-_EXPORTS = {"Answer": "agents.assistant", "CourseAssistant": "agents.assistant", "Citation": "agents.grounding"}
+_EXPORTS = {"Answer": "agents.assistant", "CourseAssistant": "agents.assistant", "Citation": "tools.citations"}
 __all__ = list(_EXPORTS)
 
 

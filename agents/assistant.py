@@ -4,7 +4,7 @@
 >>> answer = CourseAssistant().ask("Why does the course use global average pooling?")
 >>> answer.answer, [c.title for c in answer.citations], answer.model
 
-Every question is spelling-corrected and searched first (the original and corrected phrasings fused). Then:
+Every question is spelling-corrected and searched first (the corrected phrasing, with the typed one fused in at a lower weight). Then:
 
 - no reachable model: the best passages with their citations and a notice;
 - "grounded" mode (the default for the small embedded model): the model only writes the answer from the
@@ -33,6 +33,7 @@ from agents.trace import Trace
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 from tools.notes import PassageLog
+from tools.spelling import search_with_correction
 
 GROUNDED_KINDS = ("embedded",)  # models too small to drive an agent loop reliably
 LLM_RETRY_SECONDS = 30.0  # how long an unreachable model stays unreachable before it is looked for again
@@ -178,8 +179,8 @@ class CourseAssistant:
         did_you_mean, corrected = self._correct(question, resolved, trace)
         yield from run.new_steps()
         t = time.perf_counter()
-        hits = self.index.search(resolved, k=max(self.settings.answer_passages, 5), extra_queries=[corrected])
-        trace.add("retrieval", "search_notes", started=t, arguments={"query": resolved, "extra_queries": [corrected]},
+        hits = search_with_correction(self.index, resolved, corrected, k=max(self.settings.answer_passages, 5))
+        trace.add("retrieval", "search_notes", started=t, arguments={"query": corrected, "typed_query": resolved},
                   output=[f"{h.chunk.chunk_id} ({h.score:.4f})" for h in hits], chunk_ids=[h.chunk.chunk_id for h in hits])
         is_covered = covered(hits, self.settings.coverage_min_similarity)
         trace.add("coverage", "covered" if is_covered else "not covered",
@@ -282,7 +283,7 @@ class _Run:
             return _Result(NOT_IN_NOTES, [], "not_in_notes")
         text, citations = keep_valid_citations(raw, passages)
         if not citations:  # the model cited nothing: name the passages it was given and wrote from
-            citations = [Citation.of(p) for p in passages]
+            citations = [Citation.of(p.n, p.chunk, p.hit) for p in passages]
             text += "\n\n(Written from the passages " + ", ".join(f"[{p.n}]" for p in passages) + ".)"
         return _Result(text, citations, "grounded")
 

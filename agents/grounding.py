@@ -4,9 +4,9 @@ and keep only the ``[n]`` citations that point at passages the model was actuall
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
 
 from retrieval.types import Hit
+from tools.citations import Citation
 from tools.notes import Passage, format_passage
 
 NOT_IN_NOTES = "This is not in the notes: the course notes do not cover it, so I will not guess."
@@ -19,31 +19,6 @@ SYSTEM_PROMPT = (
     "passages from the course notes. Cite the passages you use inline with their numbers, like [1] or [2]. "
     "If the passages do not answer the question, reply exactly: not in the notes. Be brief: two to four sentences."
 )
-
-
-@dataclass(frozen=True)
-class Citation:
-    """The passage behind an ``[n]`` marker of an answer."""
-
-    n: int
-    chunk_id: str
-    doc_id: str
-    title: str
-    section: str
-    text: str
-    bm25_rank: int | None = None
-    dense_rank: int | None = None
-    score: float | None = None
-
-    @classmethod
-    def of(cls, passage: Passage) -> "Citation":
-        """The citation of a passage, with its search provenance when it came from a search."""
-        c, hit = passage.chunk, passage.hit
-        provenance = (hit.bm25_rank, hit.dense_rank, hit.score) if hit else (None, None, None)
-        return cls(passage.n, c.chunk_id, c.doc_id, c.title, c.section, c.text, *provenance)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def best_similarity(hits: list[Hit]) -> float:
@@ -86,7 +61,7 @@ def keep_valid_citations(text: str, passages: list[Passage]) -> tuple[str, list[
         return "".join(f"[{n}]" for n in valid)
 
     cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", _MARKER.sub(rewrite, text or "")).strip()
-    citations = [Citation.of(by_number[n]) for n in cited_numbers(cleaned)]
+    citations = [Citation.of(n, by_number[n].chunk, by_number[n].hit) for n in cited_numbers(cleaned)]
     return cleaned, citations
 
 
@@ -99,4 +74,4 @@ def passages_answer(passages: list[Passage], preview_chars: int = 400) -> tuple[
             text = text[:preview_chars].rsplit(" ", 1)[0] + " ..."
         where = " > ".join(x for x in (p.chunk.title, p.chunk.section) if x)
         lines.append(f"[{p.n}] {where}: {text}")
-    return "\n".join(lines), [Citation.of(p) for p in passages]
+    return "\n".join(lines), [Citation.of(p.n, p.chunk, p.hit) for p in passages]

@@ -15,6 +15,7 @@ from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 from eval.datasets import EvalDataset, EvalQuery
 from eval.metrics import aggregate, dedupe, query_metrics
+from tools.spelling import search_with_correction
 
 if TYPE_CHECKING:
     from retrieval import NotesIndex
@@ -87,8 +88,9 @@ def evaluate(
     config: dict[str, Any] | None = None,
 ) -> RunResult:
     """Search every answerable query (its misspelled variant with ``misspelled``) and score the rankings of
-    distinct items. With ``correct``, the spelling-corrected query is fused in as an extra phrasing (what the
-    assistant does), or searched instead of the typed one with ``replace_with_correction``."""
+    distinct items. With ``correct``, the spelling-corrected query is searched with the typed one fused in at a
+    lower weight (what the assistant does: ``tools.spelling.search_with_correction``), or instead of the typed
+    one with ``replace_with_correction``."""
     queries = dataset.answerable
     if misspelled and not all(q.misspelled for q in queries):
         raise CoursemateError(f"dataset {dataset.name!r} has no misspelled variants")
@@ -99,8 +101,10 @@ def evaluate(
         extra = [correct(text)] if correct else []
         if replace_with_correction and extra:
             hits = index.search(extra[0], k=k * DEPTH_FACTOR, mode=mode)
+        elif extra:
+            hits = search_with_correction(index, text, extra[0], k=k * DEPTH_FACTOR, mode=mode)
         else:
-            hits = index.search(text, k=k * DEPTH_FACTOR, mode=mode, extra_queries=extra)
+            hits = index.search(text, k=k * DEPTH_FACTOR, mode=mode)
         latencies.append((time.perf_counter() - started) * 1000)
         ranked = dedupe([query.item_id(h.chunk) for h in hits])[:k]
         per_query.append(_query_record(query, text, extra, ranked, hits, latencies[-1]))

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from retrieval.types import Chunk, Document
 
+# Markdown heading lines (and blank lines) opening a section: they are the chunk's ``section`` already.
+_LEADING_HEADINGS = re.compile(r"(?:[ \t]*#{1,6}[ \t][^\n]*(?:\n|\Z)|[ \t]*\n)+")
+
 
 def chunk_documents(documents: list[Document], chunk_size: int, chunk_overlap: int) -> list[Chunk]:
-    """Split every section of every document; chunks keep doc id, title, section and character offsets."""
+    """Split every section of every document; chunks keep doc id, title, section and character offsets.
+
+    A section's own heading lines are left out of its chunks (``indexed_text`` puts the title and
+    section in front of every chunk instead), so no chunk is a bare heading.
+    """
     splitter = RecursiveCharacterTextSplitter(
         chunk_size=chunk_size, chunk_overlap=chunk_overlap, add_start_index=True
     )
@@ -16,9 +25,11 @@ def chunk_documents(documents: list[Document], chunk_size: int, chunk_overlap: i
     for doc in documents:
         n = 0
         for section in doc.sections:
-            body = doc.text[section.start : section.end]
+            heading = _LEADING_HEADINGS.match(doc.text, section.start, section.end)
+            body_start = heading.end() if heading else section.start
+            body = doc.text[body_start : section.end]
             for piece in splitter.create_documents([body]):
-                start = section.start + piece.metadata["start_index"]
+                start = body_start + piece.metadata["start_index"]
                 chunks.append(
                     Chunk(
                         chunk_id=f"{doc.doc_id}#{n}",

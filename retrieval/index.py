@@ -169,10 +169,18 @@ class NotesIndex:
         """Normalized float32 embeddings of ``texts`` with the index's model."""
         return embed(self.embedder, texts, self.settings.embedding_batch_size)
 
-    def search(self, query: str, k: int = 5, mode: str = "hybrid", extra_queries: Sequence[str] = ()) -> list[Hit]:
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        mode: str = "hybrid",
+        extra_queries: Sequence[str] = (),
+        extra_weight: float = 1.0,
+    ) -> list[Hit]:
         """The ``k`` best chunks for ``query``, with each method's rank and score as provenance.
 
-        ``extra_queries`` (other phrasings, such as a spelling-corrected query) are fused with the query.
+        ``extra_queries`` (other phrasings, such as the typed query behind a spelling-corrected one) are
+        fused with the query, their rankings weighted by ``extra_weight``.
         """
         queries = [check_query(query)] + [q for q in dict.fromkeys(extra_queries) if q and q.strip() and q != query]
         if mode not in MODES:
@@ -183,17 +191,17 @@ class NotesIndex:
         rankings: list[tuple[list[int], float]] = []
         bm25: dict[int, tuple[int, float]] = {}
         dense: dict[int, tuple[int, float]] = {}
+        query_weights = [1.0] + [extra_weight] * (len(queries) - 1)
         if mode in ("hybrid", "bm25"):
-            for q in queries:
+            for q, weight in zip(queries, query_weights):
                 results = top_k(self.sparse.scores(self.tokenizer(q)), s.candidates)
                 _keep_best(bm25, results)
-                rankings.append(([i for i, _ in results], s.bm25_weight))
+                rankings.append(([i for i, _ in results], s.bm25_weight * weight))
         if mode in ("hybrid", "dense"):
-            vectors = self.embed(queries)
-            for vector in vectors:
+            for vector, weight in zip(self.embed(queries), query_weights):
                 results = self.dense.search(vector, s.candidates)
                 _keep_best(dense, results)
-                rankings.append(([i for i, _ in results], s.dense_weight))
+                rankings.append(([i for i, _ in results], s.dense_weight * weight))
 
         if len(rankings) == 1:
             ranked = [(i, score) for i, (_, score) in sorted((bm25 or dense).items(), key=lambda kv: kv[1][0])]

@@ -55,9 +55,14 @@ def test_single_method_modes_leave_the_other_provenance_empty(course_index):
     assert all(h.bm25_rank is None and h.dense_rank is not None for h in course_index.search("dropout", mode="dense"))
 
 
-def test_extra_queries_rescue_a_misspelled_query(course_index):
-    hits = course_index.search("dcgan trainning datset", k=5, extra_queries=["dcgan training dataset"])
-    assert _found(hits, "blog-dcgan", "lsun")
+def test_extra_queries_are_fused_with_their_weight(course_index):
+    typed, corrected = "dcgan trainning datset", "dcgan training dataset"
+    assert _found(course_index.search(typed, k=5, extra_queries=[corrected]), "blog-dcgan", "lsun")
+    equal = course_index.search(corrected, k=10, extra_queries=[typed])
+    light = course_index.search(corrected, k=10, extra_queries=[typed], extra_weight=0.3)
+    alone = course_index.search(corrected, k=10)
+    assert light[0].score < equal[0].score
+    assert light[0].score > alone[0].score  # the typed query still contributes
 
 
 def test_chunks_stay_inside_one_section(course_index):

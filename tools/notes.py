@@ -14,6 +14,9 @@ from smolagents import Tool
 
 from coursemate.errors import CoursemateError
 from retrieval.types import Chunk, Hit
+from tools.spelling import search_with_correction
+from tools.summarize import Summary
+from tools.text_agent_tools import SummarizeTool
 
 READ_LIMIT_CHARS = 4000
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -96,12 +99,8 @@ class SearchNotesTool(Tool):
 
     def forward(self, query: str, k: int | None = None) -> str:
         k = max(1, min(int(k or 4), 10))
-        extra = []
-        if self.corrector is not None:
-            correction = self.corrector.correct(query)
-            if correction.changed:
-                extra.append(correction.corrected)
-        self.last_hits = self.index.search(query, k=k, extra_queries=extra)
+        corrected = self.corrector.correct(query).corrected if self.corrector is not None else query
+        self.last_hits = search_with_correction(self.index, query, corrected, k=k)
         if not self.last_hits:
             return "No passages found."
         return "\n\n".join(format_passage(self.log.add(h.chunk, h)) for h in self.last_hits)
@@ -147,34 +146,15 @@ class ReadDocumentTool(Tool):
         return "\n\n".join(parts) if parts else f"Document {doc_id!r} is empty."
 
 
-class SummarizeNotesTool(Tool):
-    """Summarize a document, a session or a topic; its [n] markers are renumbered into the shared passage log."""
-
-    name = "summarize_notes"
-    description = (
-        "Summarizes course material with [n] citations to the notes. Give exactly one of: doc_id (a document id), "
-        "session (a course session number), topic (a subject searched in the notes). words sets the length."
-    )
-    inputs = {
-        "doc_id": {"type": "string", "description": "id of a document to summarize", "nullable": True},
-        "session": {"type": "integer", "description": "course session number to summarize", "nullable": True},
-        "topic": {"type": "string", "description": "a topic to find in the notes and summarize", "nullable": True},
-        "words": {"type": "integer", "description": "target length in words (default 150)", "nullable": True},
-    }
-    output_type = "string"
+class SummarizeNotesTool(SummarizeTool):
+    """summarize_notes whose [n] markers are renumbered into the answer's shared passage log."""
 
     def __init__(self, index, log: PassageLog, model=None) -> None:
-        super().__init__()
-        self.index = index
+        super().__init__(index, model)
         self.log = log
-        self.model = model
         self._chunks = {c.chunk_id: c for c in index.chunks}
 
-    def forward(self, doc_id: str | None = None, session: int | None = None, topic: str | None = None,
-                words: int | None = None) -> str:
-        from tools.summarize import summarize
-
-        summary = summarize(self.index, doc_id=doc_id, session=session, topic=topic, words=words or 150, model=self.model)
+    def render(self, summary: Summary) -> str:
         numbers = {c.n: self.log.add(self._chunks[c.chunk_id]) for c in summary.citations if c.chunk_id in self._chunks}
         text = _MARKER.sub(lambda m: f"[{numbers[int(m.group(1))].n}]" if int(m.group(1)) in numbers else "", summary.text)
         sources = [passage_heading(p) for p in dict.fromkeys(numbers.values())]

@@ -17,6 +17,7 @@ import numpy as np
 
 from coursemate.errors import CoursemateError
 from retrieval.types import Chunk
+from tools.citations import Citation
 
 if TYPE_CHECKING:
     from smolagents.models import Model
@@ -34,18 +35,6 @@ CHARS_PER_TOKEN = 4
 _SENTENCE = re.compile(r"[^\n]+?(?:[.!?](?=\s)|[.!?]?$)", re.M)
 _LEAD = re.compile(r"^(?:[-*•]\s+|\d+[.)]\s+)")
 _MARKER = re.compile(r"\[(\d+)\]")
-
-
-@dataclass(frozen=True)
-class Citation:
-    """The chunk behind the marker ``[n]`` of a summary."""
-
-    n: int
-    chunk_id: str
-    doc_id: str
-    title: str
-    section: str
-    text: str
 
 
 @dataclass
@@ -150,7 +139,7 @@ def extractive_summary(chunks: list[Chunk], words: int, embed, query: np.ndarray
         ci, _, sentence = candidates[i]
         n = numbers.setdefault(ci, len(numbers) + 1)
         parts.append(f"{sentence} [{n}]")
-    citations = [_citation(n, chunks[ci]) for ci, n in numbers.items()]
+    citations = [Citation.of(n, chunks[ci]) for ci, n in numbers.items()]
     return Summary(" ".join(parts), citations, "extractive")
 
 
@@ -174,7 +163,7 @@ def _mmr_within_budget(vectors: np.ndarray, relevance: np.ndarray, lengths: list
 
 def llm_summary(model: "Model", chunks: list[Chunk], words: int) -> Summary:
     """Map-reduce summary: batches of numbered passages within the context budget, then merged partials."""
-    citations = [_citation(n, chunk) for n, chunk in enumerate(chunks, start=1)]
+    citations = [Citation.of(n, chunk) for n, chunk in enumerate(chunks, start=1)]
     passages = [f"[{c.n}] ({c.title}{' / ' + c.section if c.section else ''})\n{c.text}" for c in citations]
     partials = [
         _ask(model, MAP_PROMPT.format(words=words, passages="\n\n".join(batch)))
@@ -234,10 +223,6 @@ def _ask(model: "Model", prompt: str) -> str:
     if not content.strip():
         raise CoursemateError("the language model returned an empty summary")
     return content.strip()
-
-
-def _citation(n: int, chunk: Chunk) -> Citation:
-    return Citation(n, chunk.chunk_id, chunk.doc_id, chunk.title, chunk.section, chunk.text)
 
 
 def format_summary(summary: Summary) -> str:

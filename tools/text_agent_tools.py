@@ -8,7 +8,7 @@ from smolagents import Tool
 
 from coursemate.errors import CoursemateError
 from tools.spelling import SpellingCorrector
-from tools.summarize import format_summary, summarize
+from tools.summarize import Summary, format_summary, summarize
 
 if TYPE_CHECKING:
     from smolagents.models import Model
@@ -69,4 +69,8 @@ class SummarizeTool(Tool):
                                 model=self.model)
         except CoursemateError as exc:
             return f"Error: {exc}"
+        return self.render(summary)
+
+    def render(self, summary: Summary) -> str:
+        """The text handed back to the agent: the summary and its numbered sources."""
         return format_summary(summary)
