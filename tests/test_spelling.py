@@ -14,7 +14,7 @@ from eval.spelling import evaluate_spelling, read_pairs
 from tools.spelling import SpellingCorrector, is_code_like, vocabulary_from_texts
 from tools.text_agent_tools import SpellTool
 
-BENCHMARKS = Path("/work/shared/benchmarks/spelling")
+BENCHMARKS = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "spelling"  # shared/ beside the checkout
 needs_benchmarks = pytest.mark.skipif(not BENCHMARKS.is_dir(), reason="Norvig test sets not present")
 
 
