@@ -20,7 +20,15 @@ def _error(exc: CoursemateError) -> str:
     return f"Error: {exc}"
 
 
-class StartTrainingRunTool(Tool):
+class _RunTool(Tool):
+    """A tool over the shared RunManager."""
+
+    def __init__(self, manager: RunManager) -> None:
+        super().__init__()
+        self.manager = manager
+
+
+class StartTrainingRunTool(_RunTool):
     name = "start_training_run"
     description = (
         "Start a real PyTorch training run in the background and return its run id at once. "
@@ -41,10 +49,6 @@ class StartTrainingRunTool(Tool):
     }
     output_type = "string"
 
-    def __init__(self, manager: RunManager) -> None:
-        super().__init__()
-        self.manager = manager
-
     def forward(self, dataset: str | None = None, model: str | None = None, epochs: int | None = None,
                 batch_size: int | None = None, lr: float | None = None, optimizer: str | None = None,
                 scheduler: str | None = None, augment: bool | None = None, seed: int | None = None) -> str:
@@ -60,15 +64,11 @@ class StartTrainingRunTool(Tool):
                 f"augment {'on' if config.augment else 'off'}, seed {config.seed}.")
 
 
-class TrainingRunStatusTool(Tool):
+class TrainingRunStatusTool(_RunTool):
     name = "training_run_status"
     description = "Status of a training run: progress, test accuracy, parameters, time, error, and the last epochs' metrics."
     inputs = {"run_id": {"type": "string", "description": "the run id returned by start_training_run"}}
     output_type = "string"
-
-    def __init__(self, manager: RunManager) -> None:
-        super().__init__()
-        self.manager = manager
 
     def forward(self, run_id: str) -> str:
         try:
@@ -83,15 +83,11 @@ class TrainingRunStatusTool(Tool):
         return "\n".join(lines)
 
 
-class CancelTrainingRunTool(Tool):
+class CancelTrainingRunTool(_RunTool):
     name = "cancel_training_run"
     description = "Stop a queued or running training run (within seconds) and mark it cancelled."
     inputs = {"run_id": {"type": "string", "description": "the run id"}}
     output_type = "string"
-
-    def __init__(self, manager: RunManager) -> None:
-        super().__init__()
-        self.manager = manager
 
     def forward(self, run_id: str) -> str:
         try:
@@ -100,29 +96,21 @@ class CancelTrainingRunTool(Tool):
             return _error(exc)
 
 
-class ListTrainingRunsTool(Tool):
+class ListTrainingRunsTool(_RunTool):
     name = "list_training_runs"
     description = "A table of all training runs: id, status, model, dataset, parameters, epochs, best and final test accuracy, seconds."
     inputs = {}
     output_type = "string"
 
-    def __init__(self, manager: RunManager) -> None:
-        super().__init__()
-        self.manager = manager
-
     def forward(self) -> str:
         return runs_table(self.manager.list())
 
 
-class CompareTrainingRunsTool(Tool):
+class CompareTrainingRunsTool(_RunTool):
     name = "compare_training_runs"
     description = "Compare training runs side by side; returns JSON rows (status, model, dataset, params, accuracies, seconds)."
     inputs = {"run_ids": {"type": "string", "description": "run ids separated by commas or spaces"}}
     output_type = "string"
-
-    def __init__(self, manager: RunManager) -> None:
-        super().__init__()
-        self.manager = manager
 
     def forward(self, run_ids: str) -> str:
         try:
