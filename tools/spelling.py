@@ -38,6 +38,7 @@ VOWEL_SWAP_COST = 0.7
 NEIGHBOUR_KEY_COST = 0.7
 DOUBLED_LETTER_COST = 0.4
 TRANSPOSITION_COST = 0.7
+CHEAPEST_EDIT = min(DOUBLED_LETTER_COST, VOWEL_SWAP_COST, NEIGHBOUR_KEY_COST, TRANSPOSITION_COST)
 # A course word counts like this many occurrences of the rarest English dictionary word per mention in the notes
 # (a course assistant's questions are about course words: "encoer" -> "encoder", not "encore"). Chosen on the
 # misspelled variants of the course question set (eval/): 10 restored 76 of 119 questions, 100 restored 79.
@@ -77,10 +78,19 @@ def english_dictionary() -> "SymSpell":
     """symspellpy's bundled English unigram dictionary (loaded once per process, ~2-3 s)."""
     from symspellpy import SymSpell
 
-    symspell = SymSpell(max_dictionary_edit_distance=MAX_EDIT_DISTANCE, prefix_length=7)
+    symspell = _symspell()
     if not symspell.load_dictionary(str(files("symspellpy") / DICTIONARY_FILE), term_index=0, count_index=1):
         raise RuntimeError(f"symspellpy's {DICTIONARY_FILE} could not be read")
     return symspell
+
+
+def _symspell() -> "SymSpell":
+    """An empty SymSpell whose edit distances are computed in C (editdistpy), not in Python."""
+    from symspellpy import SymSpell
+    from symspellpy.editdistance import DistanceAlgorithm, EditDistance
+
+    return SymSpell(MAX_EDIT_DISTANCE, prefix_length=7,
+                    distance_comparer=EditDistance(DistanceAlgorithm.DAMERAU_OSA_FAST))
 
 
 def vocabulary_from_texts(texts: Iterable[str]) -> Counter[str]:
@@ -117,6 +127,26 @@ def typing_distance(typed: str, word: str) -> float:
     return d[n][m]
 
 
+def _best_candidate(word: str, edits: Mapping[str, int], frequency) -> str:
+    """The candidate maximizing ``log(frequency) - TYPO_PENALTY * typing_distance``, ties broken alphabetically.
+
+    Exact, but fast: every edit costs at least ``CHEAPEST_EDIT``, so ``CHEAPEST_EDIT * edits`` bounds the typing
+    distance from below and candidates whose bound cannot beat the best score so far are never scored.
+    """
+    bounds = sorted(
+        ((math.log(frequency(c)) - TYPO_PENALTY * CHEAPEST_EDIT * d, c) for c, d in edits.items()),
+        key=lambda pair: (-pair[0], pair[1]),
+    )
+    best, best_score = "", -math.inf
+    for bound, candidate in bounds:
+        if bound < best_score:
+            break
+        score = math.log(frequency(candidate)) - TYPO_PENALTY * typing_distance(word, candidate)
+        if score > best_score or (score == best_score and candidate < best):
+            best, best_score = candidate, score
+    return best
+
+
 def _substitution_cost(a: str, b: str) -> float:
     if a == b:
         return 0.0
@@ -148,7 +178,7 @@ class SpellingCorrector:
         elif not isinstance(vocabulary, Mapping):
             vocabulary = vocabulary_from_texts(vocabulary)
         self.course_words = {w.lower(): int(c) for w, c in vocabulary.items() if c > 0 and _WORD.fullmatch(w.lower())}
-        self.course = SymSpell(max_dictionary_edit_distance=MAX_EDIT_DISTANCE, prefix_length=7)
+        self.course = _symspell()
         for word, count in self.course_words.items():
             self.course.create_dictionary_entry(word, count)
         self.mention_weight = COURSE_MENTION_WEIGHT * min(self.english.words.values())
@@ -174,11 +204,14 @@ class SpellingCorrector:
             if not suggestions:
                 return word
             return min(suggestions, key=lambda s: (s.distance, -self.frequency(s.term))).term
-        candidates = {s.term for s in self.english.lookup(word, Verbosity.ALL, MAX_EDIT_DISTANCE)}
-        candidates |= {s.term for s in self.course.lookup(word, Verbosity.ALL, MAX_EDIT_DISTANCE)}
-        if not candidates:
+        edits: dict[str, int] = {}
+        for suggestion in self.english.lookup(word, Verbosity.ALL, MAX_EDIT_DISTANCE) + self.course.lookup(
+            word, Verbosity.ALL, MAX_EDIT_DISTANCE
+        ):
+            edits[suggestion.term] = suggestion.distance
+        if not edits:
             return word
-        return max(sorted(candidates), key=lambda c: math.log(self.frequency(c)) - TYPO_PENALTY * typing_distance(word, c))
+        return _best_candidate(word, edits, self.frequency)
 
     def correct(self, text: str) -> Correction:
         """Correct every plain unknown word of ``text``, keeping spacing, punctuation and capitalization."""
