@@ -50,8 +50,8 @@ from retrieval.types import Chunk, Document  # noqa: E402
 
 CACHE_DIR = Path.home() / ".cache" / "coursemate-bench"
 MODES = ("bm25", "dense", "hybrid")
-GOAL_P50_MS = 50.0
-GOAL_SPEEDUP = 10.0
+GOAL_P50_MS = 15.0
+GOAL_SPEEDUP = 20.0
 WARMUP_QUERIES = 2
 MIN_BASELINE_QUERIES = 10
 
@@ -294,24 +294,27 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def measure_size(settings, real, size, queries, embedder, embeddings, args) -> list[dict]:
-    """Build both systems at ``size`` chunks and time every query in every mode; one row per mode."""
+    """Build ours (once per embedding backend) and the baseline at ``size`` chunks, time every query in every
+    mode, interleaved; one row per backend and mode."""
     corpus = grow_corpus(real, size, args.seed)
     vectors = corpus_vectors(corpus, embedder, settings, args.exact_embeddings)
-    index, our_build = build_ours(settings, corpus, vectors)
+    ours_by_backend = {b: build_ours(settings.replace(embedding_backend=b), corpus, vectors) for b in args.backends}
     baseline, baseline_build = build_baseline(settings, corpus, vectors, embeddings)
 
     for q in queries[:WARMUP_QUERIES]:
         for mode in MODES:
-            index.search(q, k=5, mode=mode)
+            for index, _ in ours_by_backend.values():
+                index.search(q, k=5, mode=mode)
             baseline[mode].invoke(q)
-    ours = {m: [] for m in MODES}
+    ours = {(b, m): [] for b in args.backends for m in MODES}
     theirs = {m: [] for m in MODES}
     baseline_spent = 0.0
     for q in queries:
         for mode in MODES:
-            started = time.perf_counter()
-            index.search(q, k=5, mode=mode)
-            ours[mode].append(time.perf_counter() - started)
+            for backend, (index, _) in ours_by_backend.items():
+                started = time.perf_counter()
+                index.search(q, k=5, mode=mode)
+                ours[backend, mode].append(time.perf_counter() - started)
         if baseline_spent > args.baseline_budget and len(theirs["hybrid"]) >= MIN_BASELINE_QUERIES:
             continue
         for mode in MODES:
@@ -322,36 +325,38 @@ def measure_size(settings, real, size, queries, embedder, embeddings, args) -> l
             baseline_spent += elapsed
 
     rows = []
-    for mode in MODES:
-        ours_p50 = percentile(ours[mode], 50) * 1000
-        theirs_p50 = percentile(theirs[mode], 50) * 1000
-        rows.append({
-            "chunks": size,
-            "mode": mode,
-            "backend": index.manifest["sparse_backend"] if mode != "dense" else f"faiss-{settings.dense_index}",
-            "ours_build_s": our_build[mode],
-            "ours_p50_ms": ours_p50,
-            "ours_p95_ms": percentile(ours[mode], 95) * 1000,
-            "ours_queries": len(ours[mode]),
-            "baseline_build_s": baseline_build[mode],
-            "baseline_p50_ms": theirs_p50,
-            "baseline_p95_ms": percentile(theirs[mode], 95) * 1000,
-            "baseline_queries": len(theirs[mode]),
-            "speedup_p50": theirs_p50 / ours_p50,
-        })
-    del index, baseline
+    for backend, (index, our_build) in ours_by_backend.items():
+        for mode in MODES:
+            ours_p50 = percentile(ours[backend, mode], 50) * 1000
+            theirs_p50 = percentile(theirs[mode], 50) * 1000
+            rows.append({
+                "chunks": size,
+                "mode": mode,
+                "embedding": backend if mode != "bm25" else "-",
+                "backend": index.manifest["sparse_backend"] if mode != "dense" else f"faiss-{settings.dense_index}",
+                "ours_build_s": our_build[mode],
+                "ours_p50_ms": ours_p50,
+                "ours_p95_ms": percentile(ours[backend, mode], 95) * 1000,
+                "ours_queries": len(ours[backend, mode]),
+                "baseline_build_s": baseline_build[mode],
+                "baseline_p50_ms": theirs_p50,
+                "baseline_p95_ms": percentile(theirs[mode], 95) * 1000,
+                "baseline_queries": len(theirs[mode]),
+                "speedup_p50": theirs_p50 / ours_p50,
+            })
+    del ours_by_backend, baseline
     return rows
 
 
 def markdown_table(rows: list[dict]) -> str:
     header = (
-        "| chunks | mode | ours: sparse/dense | ours build s | ours p50 ms | ours p95 ms "
+        "| chunks | mode | ours: embedding | ours: sparse/dense | ours build s | ours p50 ms | ours p95 ms "
         "| LangChain build s | LangChain p50 ms | LangChain p95 ms | LangChain queries | LangChain p50 / ours p50 |"
     )
-    lines = [header, "|" + "---|" * 11]
+    lines = [header, "|" + "---|" * 12]
     for r in rows:
         lines.append(
-            f"| {r['chunks']:,} | {r['mode']} | {r['backend']} | {r['ours_build_s']:.2f} | {r['ours_p50_ms']:.1f} "
+            f"| {r['chunks']:,} | {r['mode']} | {r['embedding']} | {r['backend']} | {r['ours_build_s']:.2f} | {r['ours_p50_ms']:.1f} "
             f"| {r['ours_p95_ms']:.1f} | {r['baseline_build_s']:.2f} | {r['baseline_p50_ms']:.1f} "
             f"| {r['baseline_p95_ms']:.1f} | {r['baseline_queries']} of {r['ours_queries']} | {r['speedup_p50']:.1f}x |"
         )
@@ -359,18 +364,21 @@ def markdown_table(rows: list[dict]) -> str:
 
 
 def goal_verdict(rows: list[dict]) -> str:
-    """Whether hybrid p50 at the largest size is under 50 ms and at least 10x faster than the baseline."""
+    """Per embedding backend: whether hybrid p50 at the largest size meets the latency and speed-up goals."""
     hybrid = [r for r in rows if r["mode"] == "hybrid"]
     if not hybrid:
         return "goal: no hybrid rows measured"
-    r = max(hybrid, key=lambda row: row["chunks"])
-    fast = r["ours_p50_ms"] < GOAL_P50_MS
-    speedup = r["speedup_p50"] >= GOAL_SPEEDUP
-    return (
-        f"goal at {r['chunks']:,} chunks (hybrid p50 < {GOAL_P50_MS:.0f} ms and >= {GOAL_SPEEDUP:.0f}x the baseline): "
-        f"p50 {r['ours_p50_ms']:.1f} ms -> {'met' if fast else 'NOT met'}; "
-        f"speed-up {r['speedup_p50']:.1f}x -> {'met' if speedup else 'NOT met'}"
-    )
+    largest = max(r["chunks"] for r in hybrid)
+    lines = []
+    for r in (row for row in hybrid if row["chunks"] == largest):
+        fast = r["ours_p50_ms"] < GOAL_P50_MS
+        speedup = r["speedup_p50"] >= GOAL_SPEEDUP
+        lines.append(
+            f"goal at {largest:,} chunks, {r['embedding']} embeddings (hybrid p50 < {GOAL_P50_MS:.0f} ms and "
+            f">= {GOAL_SPEEDUP:.0f}x the baseline): p50 {r['ours_p50_ms']:.1f} ms -> {'met' if fast else 'NOT met'}; "
+            f"speed-up {r['speedup_p50']:.1f}x -> {'met' if speedup else 'NOT met'}"
+        )
+    return "\n".join(lines)
 
 
 def machine_line() -> str:
@@ -414,9 +422,9 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
         faiss.omp_set_num_threads(args.threads)
 
-    settings = Settings.load()
+    settings = Settings.load(torch_threads=args.threads)
     load_before = machine_line()
-    embedder = load_embedder(settings.embedding_model, settings.device)
+    embedder = load_embedder(settings.embedding_model, settings.device, backend="torch")
     real = real_corpus(settings)
     throughput = embedding_throughput(embedder, real, settings, args.embed_sample, args.seed)
     embeddings = shared_embeddings(embedder, settings)
@@ -429,7 +437,8 @@ def run(args: argparse.Namespace) -> int:
 
     notes = [
         f"machine: {load_before} at start; {machine_line()} at end; torch threads {torch.get_num_threads()}",
-        f"embedding model {settings.embedding_model} on {embedder.device}: {throughput:.1f} chunks/s "
+        f"embedding model {settings.embedding_model} (torch, for the corpus vectors and LangChain's queries) on "
+        f"{embedder.device}: {throughput:.1f} chunks/s "
         f"(sample of {min(args.embed_sample, len(real.chunks))} real chunks, batch {settings.embedding_batch_size}); "
         + ", ".join(f"{s:,} chunks would take {s / throughput / 60:.0f} min" for s in sizes),
         "vectors: " + ("each chunk embedded by the model" if args.exact_embeddings
@@ -459,6 +468,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, help="torch and FAISS threads (default: their own default)")
     parser.add_argument("--baseline-budget", type=float, default=120.0,
                         help="seconds of baseline query time per size before the baseline stops (min 10 queries)")
+    parser.add_argument("--backends", type=lambda text: text.split(","), default=["torch", "onnx"],
+                        help="embedding backends of ours to compare, comma-separated (torch, onnx, onnx-int8)")
     parser.add_argument("--embed-sample", type=int, default=64, help="chunks embedded to measure throughput")
     parser.add_argument("--exact-embeddings", action="store_true",
                         help="embed every synthetic chunk with the model (slow on CPU; cached)")

@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from coursemate.config import Settings
+from coursemate.config import EMBEDDING_BACKENDS, Settings
 from coursemate.errors import CoursemateError
 
 COMMAND_MODULES = ("retrieval.cli", "tools.cli", "agents.cli", "ui.cli", "eval.cli")
@@ -27,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--home", help="folder for indexes, runs and reports (default ~/.coursemate)")
     parser.add_argument("--index-dir", help="index folder (default HOME/index)")
     parser.add_argument("--embedding-model", help="sentence-transformers model name or path")
+    parser.add_argument("--embedding-backend", choices=EMBEDDING_BACKENDS,
+                        help="torch, or ONNX Runtime (onnx: same vectors, faster; onnx-int8: quantized)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:

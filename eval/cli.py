@@ -151,6 +151,6 @@ def _finish(dataset: str, results, context: dict, settings: Settings, as_json: b
 
 
 def _retrieval_settings(settings: Settings) -> dict:
-    names = ("embedding_model", "chunk_size", "chunk_overlap", "bm25_stemming", "bm25_stopwords", "sparse_backend",
+    names = ("embedding_model", "embedding_backend", "chunk_size", "chunk_overlap", "bm25_stemming", "bm25_stopwords", "sparse_backend",
              "dense_index", "rrf_k", "bm25_weight", "dense_weight", "candidates", "spelling")
     return {name: getattr(settings, name) for name in names}

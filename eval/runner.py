@@ -20,7 +20,7 @@ from tools.spelling import search_with_correction
 if TYPE_CHECKING:
     from retrieval import NotesIndex
 
-INDEX_PARAMS = ("chunk_size", "chunk_overlap", "embedding_model", "sparse_backend", "dense_index")
+INDEX_PARAMS = ("chunk_size", "chunk_overlap", "embedding_model", "embedding_backend", "sparse_backend", "dense_index")
 TOKENIZER_PARAMS = ("bm25_stemming", "bm25_stopwords")
 QUERY_PARAMS = ("rrf_k", "bm25_weight", "dense_weight", "candidates")
 DEPTH_FACTOR = 3  # chunks retrieved per wanted item, so that k distinct documents remain after deduplication

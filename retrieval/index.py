@@ -17,7 +17,7 @@ from coursemate.errors import CoursemateError
 from retrieval import store
 from retrieval.chunking import chunk_documents, indexed_text
 from retrieval.dense import DenseIndex
-from retrieval.embeddings import embed, load_embedder
+from retrieval.embeddings import embed, embedder_for
 from retrieval.fusion import reciprocal_rank_fusion
 from retrieval.sparse import BACKENDS, SparseIndex, choose_backend, top_k
 from retrieval.tokenize import Tokenizer
@@ -124,7 +124,7 @@ class NotesIndex:
         tokenizer = Tokenizer(settings.bm25_stemming, settings.bm25_stopwords)
         backend = choose_backend(settings.sparse_backend, len(chunks), settings.bm25s_min_chunks)
         sparse = BACKENDS[backend].build(tokenizer.many(texts))
-        embedder = load_embedder(settings.embedding_model, settings.device, settings.torch_threads)
+        embedder = embedder_for(settings)
         vectors = embed(embedder, texts, settings.embedding_batch_size, progress=progress)
         dense = DenseIndex.build(vectors, settings.dense_index)
         manifest = {
@@ -162,8 +162,8 @@ class NotesIndex:
     # ----------------------------------------------------------------- querying
     @property
     def embedder(self):
-        """The SentenceTransformer the index was built with (loaded once per process)."""
-        return load_embedder(self.settings.embedding_model, self.settings.device, self.settings.torch_threads)
+        """The embedder the index was built with (loaded once per process)."""
+        return embedder_for(self.settings)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Normalized float32 embeddings of ``texts`` with the index's model."""
@@ -255,6 +255,7 @@ def _keep_best(best: dict[int, tuple[int, float]], results: list[tuple[int, floa
 def _index_params(settings: Settings) -> dict:
     return {
         "embedding_model": settings.embedding_model,
+        "embedding_backend": settings.embedding_backend,
         "chunk_size": settings.chunk_size,
         "chunk_overlap": settings.chunk_overlap,
         "bm25_stemming": settings.bm25_stemming,

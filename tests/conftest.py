@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# One ONNX export of the embedding model for the whole run, whatever home each test uses.
+os.environ.setdefault("COURSEMATE_MODELS_DIR", str(Path.home() / ".cache" / "coursemate-test-models"))
 
 from coursemate.config import Settings  # noqa: E402
 

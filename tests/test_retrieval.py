@@ -197,3 +197,21 @@ def test_cli_search_json_and_errors(course_settings):
     assert empty.returncode == 2 and "empty" in empty.stderr and "Traceback" not in empty.stderr
     missing = _cli("index", "/no/such/notes", env_home=home)
     assert missing.returncode == 2 and "not found" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_onnx_backend_gives_the_torch_vectors(course_settings):
+    """The default ONNX export (mean pooling + normalization in the graph) reproduces sentence-transformers."""
+    from retrieval.embeddings import OnnxEmbedder, embed, embedder_for
+
+    texts = ["What do the LSTM gates do?", "x", "global average pooling " * 80, "Batch norm, dropout & L2."]
+    onnx = embedder_for(course_settings.replace(embedding_backend="onnx"))
+    torch_model = embedder_for(course_settings.replace(embedding_backend="torch"))
+    assert isinstance(onnx, OnnxEmbedder)
+    cosines = (embed(onnx, texts, batch_size=3) * embed(torch_model, texts)).sum(axis=1)
+    assert cosines.min() > 0.9999
+
+
+def test_the_embedding_backend_is_part_of_the_index_fingerprint(course_settings):
+    from retrieval.index import _index_params
+
+    assert _index_params(course_settings) != _index_params(course_settings.replace(embedding_backend="torch"))
