@@ -33,7 +33,6 @@ from agents.trace import Trace
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 from tools.notes import PassageLog
-from tools.spelling import search_with_correction
 
 GROUNDED_KINDS = ("embedded",)  # models too small to drive an agent loop reliably
 LLM_RETRY_SECONDS = 30.0  # how long an unreachable model stays unreachable before it is looked for again
@@ -119,9 +118,7 @@ class CourseAssistant:
         index = self.index
         with self._lock:
             if self._corrector is None:
-                from tools.spelling import corrector_for_index
-
-                self._corrector = corrector_for_index(index)
+                self._corrector = index.corrector
             return self._corrector
 
     def llm(self):
@@ -179,7 +176,7 @@ class CourseAssistant:
         did_you_mean, corrected = self._correct(question, resolved, trace)
         yield from run.new_steps()
         t = time.perf_counter()
-        hits = search_with_correction(self.index, resolved, corrected, k=max(self.settings.answer_passages, 5))
+        hits = self.index.search(resolved, k=max(self.settings.answer_passages, 5), correct=self.settings.spelling)
         trace.add("retrieval", "search_notes", started=t, arguments={"query": corrected, "typed_query": resolved},
                   output=[f"{h.chunk.chunk_id} ({h.score:.4f})" for h in hits], chunk_ids=[h.chunk.chunk_id for h in hits])
         is_covered = covered(hits, self.settings.coverage_min_similarity)

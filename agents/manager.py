@@ -87,7 +87,7 @@ def build_team(model, index, log: PassageLog, settings, recorder: StepRecorder, 
     common: dict[str, Any] = dict(model=model, max_steps=settings.agent_max_steps, verbosity_level=LogLevel.OFF,
                                   step_callbacks={ActionStep: recorder})
     notes_agent = ToolCallingAgent(
-        tools=[SearchNotesTool(index, log, corrector), ReadDocumentTool(index, log), SpellTool(corrector),
+        tools=[SearchNotesTool(index, log), ReadDocumentTool(index, log), SpellTool(corrector),
                SummarizeNotesTool(index, log, model)],
         name="notes_agent", description=NOTES_AGENT_DESCRIPTION, instructions=NOTES_INSTRUCTIONS, **common,
     )

@@ -13,7 +13,7 @@ from typing import Any
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 from eval.datasets import EvalDataset
-from eval.runner import INDEX_PARAMS, RunResult, configure, evaluate, open_index, spelling_corrector
+from eval.runner import INDEX_PARAMS, RunResult, configure, evaluate, open_index
 
 GRIDS = ("default", "modes")
 
@@ -75,10 +75,9 @@ def run_grid(
         if key not in indexes:
             indexes[key] = open_index(settings, dataset, progress=False)
         index = configure(indexes[key], settings)
-        correct = spelling_corrector(index) if variant.spelling != "off" else None
         result = evaluate(
             index, dataset, variant.mode, k=k, label=variant.label, misspelled=variant.misspelled,
-            correct=correct, replace_with_correction=variant.spelling == "replace", config=variant.overrides,
+            spelling=variant.spelling, config=variant.overrides,
         )
         if progress:
             progress(f"{variant.label}: ndcg@10 {result.metrics['ndcg@10']:.3f}")

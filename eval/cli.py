@@ -61,7 +61,7 @@ def _dataset_arguments(parser: argparse.ArgumentParser) -> None:
 def run_retrieval(args: argparse.Namespace, settings: Settings) -> int:
     """Evaluate each mode on the dataset; save the report; compare with ``--baseline``."""
     from eval.reports import load_summary, regressions
-    from eval.runner import evaluate, open_index, spelling_corrector
+    from eval.runner import evaluate, open_index
 
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     unknown = [m for m in modes if m not in MODES]
@@ -71,9 +71,9 @@ def run_retrieval(args: argparse.Namespace, settings: Settings) -> int:
     dataset, settings = _load(args, settings)
     started = time.perf_counter()
     index = open_index(settings, dataset, progress=not args.json)
-    correct = spelling_corrector(index) if settings.spelling else None
+    spelling = "fuse" if settings.spelling else "off"
     results = [
-        evaluate(index, dataset, mode, k=args.k, misspelled=args.misspelled, correct=correct) for mode in modes
+        evaluate(index, dataset, mode, k=args.k, misspelled=args.misspelled, spelling=spelling) for mode in modes
     ]
     context = {"command": "retrieval", "misspelled": args.misspelled, "spelling": settings.spelling, "k": args.k,
                "seconds": round(time.perf_counter() - started, 1), "settings": _retrieval_settings(settings)}

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 from eval.datasets import EvalDataset, EvalQuery
 from eval.metrics import aggregate, dedupe, query_metrics
-from tools.spelling import search_with_correction
 
 if TYPE_CHECKING:
     from retrieval import NotesIndex
@@ -67,12 +66,7 @@ def configure(index: "NotesIndex", settings: Settings) -> "NotesIndex":
     return NotesIndex(merged, list(index.documents.values()), index.chunks, sparse, index.dense, index.manifest)
 
 
-def spelling_corrector(index: "NotesIndex") -> Callable[[str], str]:
-    """The spelling correction the assistant applies to queries, built over the index's vocabulary."""
-    from tools.spelling import corrector_for_index
-
-    corrector = corrector_for_index(index)
-    return lambda text: corrector.correct(text).corrected
+SPELLING = ("off", "fuse", "replace")
 
 
 def evaluate(
@@ -83,14 +77,15 @@ def evaluate(
     k: int = 10,
     label: str | None = None,
     misspelled: bool = False,
-    correct: Callable[[str], str] | None = None,
-    replace_with_correction: bool = False,
+    spelling: str = "off",
     config: dict[str, Any] | None = None,
 ) -> RunResult:
     """Search every answerable query (its misspelled variant with ``misspelled``) and score the rankings of
-    distinct items. With ``correct``, the spelling-corrected query is searched with the typed one fused in at a
-    lower weight (what the assistant does: ``tools.spelling.search_with_correction``), or instead of the typed
-    one with ``replace_with_correction``."""
+    distinct items. ``spelling``: "fuse" searches through ``NotesIndex.query`` (the corrected query with the typed
+    one fused in at a low weight: what every search does), "replace" searches the corrected query alone, "off"
+    the typed query alone."""
+    if spelling not in SPELLING:
+        raise CoursemateError(f"spelling must be one of {', '.join(SPELLING)}; got {spelling!r}")
     queries = dataset.answerable
     if misspelled and not all(q.misspelled for q in queries):
         raise CoursemateError(f"dataset {dataset.name!r} has no misspelled variants")
@@ -98,27 +93,23 @@ def evaluate(
     for query in queries:
         text = query.misspelled if misspelled else query.text
         started = time.perf_counter()
-        extra = [correct(text)] if correct else []
-        if replace_with_correction and extra:
-            hits = index.search(extra[0], k=k * DEPTH_FACTOR, mode=mode)
-        elif extra:
-            hits = search_with_correction(index, text, extra[0], k=k * DEPTH_FACTOR, mode=mode)
-        else:
-            hits = index.search(text, k=k * DEPTH_FACTOR, mode=mode)
+        results = index.query(text, k=k * DEPTH_FACTOR, mode=mode, correct=spelling != "off")
+        if spelling == "replace" and results.did_you_mean:
+            results.hits = index.search(results.did_you_mean, k=k * DEPTH_FACTOR, mode=mode, correct=False)
         latencies.append((time.perf_counter() - started) * 1000)
-        ranked = dedupe([query.item_id(h.chunk) for h in hits])[:k]
-        per_query.append(_query_record(query, text, extra, ranked, hits, latencies[-1]))
+        ranked = dedupe([query.item_id(h.chunk) for h in results.hits])[:k]
+        per_query.append(_query_record(query, text, results.did_you_mean, ranked, results.hits, latencies[-1]))
     metrics = aggregate([q["metrics"] for q in per_query], latencies)
-    spelling = ("replace" if replace_with_correction else "fuse") if correct else "off"
-    return RunResult(label or mode, {"mode": mode, "misspelled": misspelled, "spelling": spelling, **(config or {})}, metrics, per_query)
+    return RunResult(label or mode, {"mode": mode, "misspelled": misspelled, "spelling": spelling, **(config or {})},
+                     metrics, per_query)
 
 
-def _query_record(query: EvalQuery, text: str, extra: list[str], ranked: list[str], hits, latency_ms: float) -> dict[str, Any]:
+def _query_record(query: EvalQuery, text: str, corrected: str | None, ranked: list[str], hits, latency_ms: float) -> dict[str, Any]:
     gold_rank = next((r for r, item in enumerate(ranked, start=1) if query.qrels.get(item, 0) > 0), None)
     return {
         "qid": query.qid,
         "query": text,
-        "corrected": extra[0] if extra else None,
+        "corrected": corrected,
         "gold": query.evidence or query.section or sorted(query.qrels),
         "gold_doc": query.doc_id or None,
         "first_relevant_rank": gold_rank,

@@ -16,7 +16,7 @@ from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 
 if TYPE_CHECKING:
-    from tools.spelling import SpellingCorrector
+    from retrieval.spelling import SpellingCorrector
 
 SHOWN_FAILURES = 10
 
@@ -65,7 +65,7 @@ def evaluate_spelling(path: str | Path, corrector: "SpellingCorrector") -> dict[
 
 def register_spelling(eval_subparsers: argparse._SubParsersAction) -> None:
     """Add ``coursemate eval spelling PATH... [--ranking noisy-channel|top] [--json]``."""
-    from tools.spelling import RANKINGS  # light: the dictionary loads only when a corrector is built
+    from retrieval.spelling import RANKINGS  # light: the dictionary loads only when a corrector is built
 
     parser = eval_subparsers.add_parser("spelling", help="spelling-correction accuracy on Norvig-format test sets")
     parser.add_argument("paths", nargs="+", metavar="PATH", help="test set(s): 'right: wrong1 wrong2' per line")
@@ -77,7 +77,7 @@ def register_spelling(eval_subparsers: argparse._SubParsersAction) -> None:
 
 def run_spelling(args: argparse.Namespace, settings: Settings) -> int:
     """Evaluate the English-dictionary corrector on each test set and print the results."""
-    from tools.spelling import SpellingCorrector
+    from retrieval.spelling import SpellingCorrector
 
     missing = [p for p in args.paths if not Path(p).is_file()]
     if missing:

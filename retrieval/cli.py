@@ -30,7 +30,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     search.add_argument("--rrf-k", type=int, help="reciprocal rank fusion constant")
     search.add_argument("--bm25-weight", type=float)
     search.add_argument("--dense-weight", type=float)
-    search.add_argument("--json", action="store_true", help="print the hits as a JSON list")
+    search.add_argument("--no-correct", dest="correct", action="store_false",
+                        help="search the query as typed (by default misspellings are corrected first)")
+    search.add_argument("--json", action="store_true",
+                        help="print {query, did_you_mean, changes, correction_ms, hits} as JSON")
     search.set_defaults(handler=run_search)
 
 
@@ -55,10 +58,13 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
 
     check_query(args.query)  # fail fast, before loading models
     index = NotesIndex.load_or_build(settings, progress=not args.json)
-    hits = index.search(args.query, k=args.k, mode=args.mode)
+    results = index.query(args.query, k=args.k, mode=args.mode, correct=args.correct)
     if args.json:
-        print(json.dumps([h.to_dict() for h in hits], indent=2, ensure_ascii=False))
+        print(json.dumps(results.to_dict(), indent=2, ensure_ascii=False))
         return 0
+    hits = results.hits
+    if results.did_you_mean:
+        print(f"searched for: {results.did_you_mean}  (typed: {args.query}; --no-correct searches it as typed)")
     if not hits:
         print("no matching passages")
     for h in hits:

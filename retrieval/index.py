@@ -7,6 +7,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
@@ -29,6 +30,26 @@ MODES = ("hybrid", "bm25", "dense")
 MAX_QUERY_CHARS = 10_000
 _VERSIONED_LIBRARIES = ("sentence-transformers", "faiss-cpu", "rank-bm25", "bm25s", "langchain-text-splitters")
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+
+
+@dataclass
+class SearchResults:
+    """What one search did: the hits, the query searched, and the spelling correction it applied.
+
+    ``did_you_mean`` is the corrected query when correction changed it (None otherwise); the typed query is
+    then fused in at a low weight. ``correction_ms`` times the correction step alone.
+    """
+
+    query: str
+    hits: list[Hit]
+    corrected: str
+    did_you_mean: str | None = None
+    changes: list[tuple[str, str]] = field(default_factory=list)
+    correction_ms: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {"query": self.query, "did_you_mean": self.did_you_mean, "changes": [list(c) for c in self.changes],
+                "correction_ms": round(self.correction_ms, 3), "hits": [h.to_dict() for h in self.hits]}
 
 
 class NotesIndex:
@@ -54,6 +75,7 @@ class NotesIndex:
         self.manifest = manifest
         self.tokenizer = Tokenizer(settings.bm25_stemming, settings.bm25_stopwords)
         self._vocabulary: Counter[str] | None = None
+        self._corrector = None
 
     # ----------------------------------------------------------------- building and loading
     @classmethod
@@ -169,19 +191,55 @@ class NotesIndex:
         """Normalized float32 embeddings of ``texts`` with the index's model."""
         return embed(self.embedder, texts, self.settings.embedding_batch_size)
 
+    @property
+    def corrector(self):
+        """The spelling corrector over this index's vocabulary (built on first use), or None when
+        ``settings.spelling`` is off."""
+        if not self.settings.spelling:
+            return None
+        if self._corrector is None:
+            from retrieval.spelling import SpellingCorrector
+
+            self._corrector = SpellingCorrector(self.vocabulary())
+        return self._corrector
+
+    def query(self, query: str, k: int = 5, mode: str = "hybrid", *, correct: bool = True) -> SearchResults:
+        """The one search entry point: spelling-correct ``query`` (unless ``correct`` is False or the
+        ``spelling`` setting is off), search the corrected query with the typed one fused in at
+        ``TYPED_QUERY_WEIGHT``, and report what was corrected."""
+        check_query(query)
+        corrector = self.corrector if correct else None
+        if corrector is None:
+            return SearchResults(query, self.search(query, k, mode, correct=False), query)
+        from retrieval.spelling import TYPED_QUERY_WEIGHT
+
+        started = time.perf_counter()
+        correction = corrector.correct(query)
+        correction_ms = (time.perf_counter() - started) * 1000
+        if not correction.changed:
+            return SearchResults(query, self.search(query, k, mode, correct=False), query, correction_ms=correction_ms)
+        hits = self.search(correction.corrected, k, mode, correct=False, extra_queries=[query],
+                           extra_weight=TYPED_QUERY_WEIGHT)
+        return SearchResults(query, hits, correction.corrected, correction.corrected, correction.changes, correction_ms)
+
     def search(
         self,
         query: str,
         k: int = 5,
         mode: str = "hybrid",
+        *,
+        correct: bool = True,
         extra_queries: Sequence[str] = (),
         extra_weight: float = 1.0,
     ) -> list[Hit]:
         """The ``k`` best chunks for ``query``, with each method's rank and score as provenance.
 
-        ``extra_queries`` (other phrasings, such as the typed query behind a spelling-corrected one) are
-        fused with the query, their rankings weighted by ``extra_weight``.
+        The query is spelling-corrected first (see :meth:`query`, which also says what it corrected) unless
+        ``correct`` is False. ``extra_queries`` (other phrasings) are fused with the query, their rankings
+        weighted by ``extra_weight``.
         """
+        if correct and not extra_queries:
+            return self.query(query, k, mode).hits
         queries = [check_query(query)] + [q for q in dict.fromkeys(extra_queries) if q and q.strip() and q != query]
         if mode not in MODES:
             raise CoursemateError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")

@@ -20,10 +20,11 @@ class NotesRetriever(BaseRetriever):
     index: Any
     k: int = 5
     mode: str = "hybrid"
+    correct: bool = True  # spelling-correct the query, like every search of the notes
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
         index: NotesIndex = self.index
         return [
             LCDocument(page_content=hit.chunk.text, metadata={k: v for k, v in hit.to_dict().items() if k != "text"})
-            for hit in index.search(query, k=self.k, mode=self.mode)
+            for hit in index.search(query, k=self.k, mode=self.mode, correct=self.correct)
         ]

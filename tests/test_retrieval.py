@@ -188,7 +188,9 @@ def test_cli_search_json_and_errors(course_settings):
     home = course_settings.home  # the session index is already built there
     result = _cli("search", "Which dataset was DCGAN trained on?", "--json", "--k", "3", env_home=home)
     assert result.returncode == 0, result.stderr
-    hits = json.loads(result.stdout)
+    payload = json.loads(result.stdout)
+    assert payload["did_you_mean"] is None and payload["query"] == "Which dataset was DCGAN trained on?"
+    hits = payload["hits"]
     assert len(hits) == 3 and hits[0]["rank"] == 1
     assert {"rank", "doc_id", "title", "section", "source", "text", "score", "bm25_rank", "dense_rank"} <= set(hits[0])
     assert any(h["doc_id"] == "blog-dcgan" for h in hits)
@@ -215,3 +217,18 @@ def test_the_embedding_backend_is_part_of_the_index_fingerprint(course_settings)
     from retrieval.index import _index_params
 
     assert _index_params(course_settings) != _index_params(course_settings.replace(embedding_backend="torch"))
+
+
+def test_every_search_corrects_spelling_unless_told_not_to(course_index):
+    """One search path: NotesIndex.search/query, and so the CLI, UI, LangChain and agent tools, correct typos."""
+    from retrieval.langchain_adapter import NotesRetriever
+
+    typed = "what is a sadle piont"
+    results = course_index.query(typed, k=5)
+    assert results.did_you_mean == "what is a saddle point" and results.correction_ms >= 0
+    assert any("saddle point" in h.chunk.text.lower() for h in results.hits[:3])
+    assert [h.chunk.chunk_id for h in course_index.search(typed, k=5)] == [h.chunk.chunk_id for h in results.hits]
+    raw = course_index.query(typed, k=5, correct=False)
+    assert raw.did_you_mean is None and raw.corrected == typed
+    docs = NotesRetriever(index=course_index, k=5).invoke(typed)
+    assert [d.metadata["chunk_id"] for d in docs] == [h.chunk.chunk_id for h in results.hits]

@@ -11,7 +11,7 @@ from coursemate.cli import main
 from coursemate.config import DEFAULT_CORPUS_DIR
 from coursemate.errors import CoursemateError
 from eval.spelling import evaluate_spelling, read_pairs
-from tools.spelling import SpellingCorrector, is_code_like, vocabulary_from_texts
+from retrieval.spelling import SpellingCorrector, is_code_like, vocabulary_from_texts
 from tools.text_agent_tools import SpellTool
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "spelling"  # shared/ beside the checkout

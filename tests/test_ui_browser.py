@@ -370,6 +370,18 @@ def test_search_each_mode_shows_provenance(browser, app_no_llm, mode):
     page.context.close()
 
 
+def test_search_tab_corrects_spelling(browser, app_no_llm):
+    url, _ = app_no_llm
+    page = open_page(browser, url)
+    open_tab(page, "Search")
+    page.fill("#search-query textarea", "what is a sadle piont")
+    page.click("#search-button")
+    wait_for(lambda: "saddle point" in page.locator("#search-did-you-mean").inner_text(), 30, "the corrected query")
+    wait_for(lambda: any("saddle point" in " ".join(r).lower() for r in table_rows(page, "#search-results")), 30,
+             "a passage about saddle points")
+    page.context.close()
+
+
 def test_notes_tab_opens_and_summarizes_a_document(browser, app_no_llm):
     url, _ = app_no_llm
     page = open_page(browser, url)

@@ -14,7 +14,6 @@ from smolagents import Tool
 
 from coursemate.errors import CoursemateError
 from retrieval.types import Chunk, Hit
-from tools.spelling import search_with_correction
 from tools.summarize import Summary
 from tools.text_agent_tools import SummarizeTool
 
@@ -90,17 +89,15 @@ class SearchNotesTool(Tool):
     }
     output_type = "string"
 
-    def __init__(self, index, log: PassageLog, corrector=None) -> None:
+    def __init__(self, index, log: PassageLog) -> None:
         super().__init__()
         self.index = index
         self.log = log
-        self.corrector = corrector
         self.last_hits: list[Hit] = []
 
     def forward(self, query: str, k: int | None = None) -> str:
         k = max(1, min(int(k or 4), 10))
-        corrected = self.corrector.correct(query).corrected if self.corrector is not None else query
-        self.last_hits = search_with_correction(self.index, query, corrected, k=k)
+        self.last_hits = self.index.search(query, k=k)  # spelling-corrected, like every search
         if not self.last_hits:
             return "No passages found."
         return "\n\n".join(format_passage(self.log.add(h.chunk, h)) for h in self.last_hits)

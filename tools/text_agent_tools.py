@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from smolagents import Tool
 
 from coursemate.errors import CoursemateError
-from tools.spelling import SpellingCorrector
+from retrieval.spelling import SpellingCorrector
 from tools.summarize import Summary, format_summary, summarize
 
 if TYPE_CHECKING:

@@ -30,10 +30,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def spell_command(args: argparse.Namespace, settings: Settings) -> int:
     """Print the corrected text (or the full correction as JSON)."""
-    from tools.spelling import SpellingCorrector, corrector_for_index
+    from retrieval.spelling import SpellingCorrector
 
     try:
-        corrector = corrector_for_index(_open_index(settings))
+        corrector = _open_index(settings).corrector or SpellingCorrector()
     except CoursemateError as exc:
         print(f"coursemate: notice: course vocabulary unavailable ({exc}); using the English dictionary alone",
               file=sys.stderr)

@@ -13,9 +13,11 @@ COLUMNS = ["rank", "title", "section", "score", "bm25_rank", "dense_rank", "pass
 PASSAGE_CHARS = 300
 
 
-def search_table(services: Services, query: str, mode: str, k: int) -> pd.DataFrame:
-    """The hits for ``query`` as a table (raises CoursemateError for an empty or oversized query)."""
-    hits = services.index.search(query, k=int(k), mode=mode)
+def search_table(services: Services, query: str, mode: str, k: int) -> tuple[pd.DataFrame, str]:
+    """The hits for ``query`` as a table, and the "searched for" line when the query was spelling-corrected
+    (raises CoursemateError for an empty or oversized query)."""
+    results = services.index.query(query, k=int(k), mode=mode)
+    hits = results.hits
     rows = [
         {
             "rank": h.rank,
@@ -28,7 +30,8 @@ def search_table(services: Services, query: str, mode: str, k: int) -> pd.DataFr
         }
         for h in hits
     ]
-    return pd.DataFrame(rows, columns=COLUMNS)
+    did_you_mean = f"Searched for: **{results.did_you_mean}** (corrected from: {query})" if results.did_you_mean else ""
+    return pd.DataFrame(rows, columns=COLUMNS), did_you_mean
 
 
 def build_search_tab(services: Services) -> None:
@@ -42,6 +45,7 @@ def build_search_tab(services: Services) -> None:
     gr.Markdown("*score*: the fused score in hybrid mode (reciprocal rank fusion), else the method's own score; "
                 "*bm25_rank* / *dense_rank*: where each method ranked the passage (– : not in its top candidates).",
                 elem_classes=["hint"])
+    corrected = gr.Markdown("", elem_id="search-did-you-mean", elem_classes=["did-you-mean"])
     results = gr.Dataframe(headers=COLUMNS, label="Results", wrap=True, interactive=False,
                            column_widths=["6%", "16%", "16%", "8%", "8%", "8%", "38%"], elem_id="search-results")
 
@@ -50,10 +54,10 @@ def build_search_tab(services: Services) -> None:
             return search_table(services, q, m, int(n))
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message in the page
             warn(exc)
-            return gr.skip()
+            return gr.skip(), gr.skip()
 
     for trigger in (button.click, query.submit):
-        trigger(run, [query, mode, k], results, api_name=False)
+        trigger(run, [query, mode, k], [results, corrected], api_name=False)
 
 
 def _shorten(text: str) -> str:

@@ -24,8 +24,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from symspellpy import SymSpell
 
-    from retrieval import NotesIndex
-
 DICTIONARY_FILE = "frequency_dictionary_en_82_765.txt"
 DICTIONARY_NAME = f"symspellpy {DICTIONARY_FILE}"
 MAX_EDIT_DISTANCE = 2
@@ -43,7 +41,8 @@ CHEAPEST_EDIT = min(DOUBLED_LETTER_COST, VOWEL_SWAP_COST, NEIGHBOUR_KEY_COST, TR
 # (a course assistant's questions are about course words: "encoer" -> "encoder", not "encore"). Chosen on the
 # misspelled variants of the course question set (eval/): 10 restored 76 of 119 questions, 100 restored 79.
 COURSE_MENTION_WEIGHT = 100
-# Weight of the typed (uncorrected) query when it is fused with the corrected one: it only fills in and breaks
+# Weight of the typed (uncorrected) query when it is fused with the corrected one (``NotesIndex.query``): it only
+# fills in and breaks
 # ties, since a heavier typed query drags good corrections down. Course set, hybrid R@5 on the misspelled
 # questions (RRF k=10): typed alone 0.857; corrected + typed at weight 0.3: 0.924; at 0.02: 0.933; clean 0.958.
 TYPED_QUERY_WEIGHT = 0.02
@@ -253,16 +252,3 @@ class SpellingCorrector:
             right = right[0].upper() + right[1:]
         changes.append((word, right))
         return right
-
-
-@functools.lru_cache(maxsize=4)
-def corrector_for_index(index: "NotesIndex") -> SpellingCorrector:
-    """The corrector over ``index``'s vocabulary (built once per index and process)."""
-    return SpellingCorrector(index.vocabulary())
-
-
-def search_with_correction(index: "NotesIndex", typed: str, corrected: str, k: int = 5, mode: str = "hybrid") -> list:
-    """Search the corrected query, with the typed one fused in at ``TYPED_QUERY_WEIGHT`` when they differ."""
-    if corrected == typed:
-        return index.search(typed, k=k, mode=mode)
-    return index.search(corrected, k=k, mode=mode, extra_queries=[typed], extra_weight=TYPED_QUERY_WEIGHT)
