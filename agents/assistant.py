@@ -99,7 +99,7 @@ class CourseAssistant:
         self._corrector = None
         self._run_manager = None
         self._lock = threading.Lock()
-        self.conversations = ConversationStore()
+        self.conversations = ConversationStore(self.settings.max_conversations, self.settings.conversation_idle_seconds)
 
     # ----------------------------------------------------------------- lazy components
     @property

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,16 +49,30 @@ class Conversation:
 
 
 class ConversationStore:
-    """Conversations by id; each id has its own history, never shared with another."""
+    """Conversations by id; each id has its own history, never shared with another.
 
-    def __init__(self) -> None:
+    Bounded: at most ``max_conversations`` are kept (the least recently used goes first), and one left idle
+    for ``idle_seconds`` is forgotten, so a long-running server's memory stays flat however many browser
+    sessions come and go. ``clock`` is injectable for tests.
+    """
+
+    def __init__(self, max_conversations: int = 500, idle_seconds: float = 3600.0, clock=time.monotonic) -> None:
+        self.max_conversations = max_conversations
+        self.idle_seconds = idle_seconds
+        self._clock = clock
         self._lock = threading.Lock()
-        self._conversations: dict[str, Conversation] = {}
+        self._conversations: OrderedDict[str, tuple[Conversation, float]] = OrderedDict()
 
     def get(self, conversation_id: str) -> Conversation:
-        """The conversation ``conversation_id`` (a new, empty one the first time)."""
+        """The conversation ``conversation_id`` (a new, empty one the first time or after it expired)."""
         with self._lock:
-            return self._conversations.setdefault(conversation_id, Conversation(conversation_id))
+            now = self._clock()
+            self._evict_idle(now)
+            conversation = self._conversations.pop(conversation_id, (Conversation(conversation_id), now))[0]
+            self._conversations[conversation_id] = (conversation, now)
+            while len(self._conversations) > self.max_conversations:
+                self._conversations.popitem(last=False)
+            return conversation
 
     def reset(self, conversation_id: str) -> None:
         """Forget the history of ``conversation_id``."""
@@ -64,8 +80,17 @@ class ConversationStore:
             self._conversations.pop(conversation_id, None)
 
     def ids(self) -> list[str]:
+        """The ids kept now, least recently used first."""
         with self._lock:
+            self._evict_idle(self._clock())
             return list(self._conversations)
+
+    def _evict_idle(self, now: float) -> None:
+        while self._conversations:
+            oldest_id, (_, last_used) = next(iter(self._conversations.items()))
+            if now - last_used < self.idle_seconds:
+                return
+            del self._conversations[oldest_id]
 
 
 def is_follow_up(question: str) -> bool:

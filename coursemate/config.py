@@ -76,6 +76,10 @@ class Settings:
     serve_model: str = "Qwen/Qwen2.5-7B-Instruct"
     serve_port: int = 8000
 
+    # Conversations (chat history kept in memory per browser session or conversation id).
+    max_conversations: int = 500  # the least recently used is forgotten beyond this
+    conversation_idle_seconds: float = 3600.0  # a conversation idle this long is forgotten
+
     # Training runs.
     max_concurrent_runs: int = 2
 
@@ -111,6 +115,8 @@ class Settings:
             raise ConfigError(f"rrf_k must be at least 1; got {self.rrf_k}")
         if self.bm25_weight < 0 or self.dense_weight < 0 or self.bm25_weight + self.dense_weight == 0:
             raise ConfigError("bm25_weight and dense_weight must be non-negative and not both zero")
+        if self.max_conversations < 1 or self.conversation_idle_seconds <= 0:
+            raise ConfigError("max_conversations must be at least 1 and conversation_idle_seconds positive")
 
     @classmethod
     def load(cls, **overrides: Any) -> "Settings":

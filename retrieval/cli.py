@@ -49,7 +49,7 @@ def run_index(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{m['documents']} documents, {m['chunks']} chunks, BM25 backend {m['sparse_backend']}, "
               f"dense {m['params']['dense_index']} ({m['params']['embedding_model']}), built {m['built_at']}")
         for skipped in m.get("skipped", []):
-            print(f"skipped: {skipped}")
+            print(skipped)
     return 0
 
 

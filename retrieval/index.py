@@ -124,7 +124,7 @@ class NotesIndex:
 
             documents, skipped = load_corpus(settings.corpus_paths)
             for message in skipped:
-                log.warning("skipped %s", message)
+                log.warning("%s", message)
         return cls.build(settings, documents, fingerprint=fingerprint, skipped=skipped, progress=progress)
 
     @classmethod
@@ -142,6 +142,11 @@ class NotesIndex:
             raise CoursemateError("the corpus has no readable documents to index")
         started = time.perf_counter()
         chunks = chunk_documents(documents, settings.chunk_size, settings.chunk_overlap)
+        if not chunks:
+            raise CoursemateError(
+                f"nothing to index: the {len(documents)} readable document(s) hold only headings or blank lines"
+                + (f"; {len(skipped)} other file(s) were skipped (logged above)" if skipped else "")
+            )
         texts = [indexed_text(c) for c in chunks]
         tokenizer = Tokenizer(settings.bm25_stemming, settings.bm25_stopwords)
         backend = choose_backend(settings.sparse_backend, len(chunks), settings.bm25s_min_chunks)

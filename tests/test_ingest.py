@@ -332,3 +332,33 @@ def test_shipped_documents_hold_key_facts(shipped: dict[str, Document]) -> None:
     assert "bert" in text("session-11-dawn-of-transformers-part-iii")
     assert "bm25" in text("blog-augmented-llms")
     assert "edit distance" in text("blog-autocorrect-edit-distance")
+
+
+def test_a_corpus_without_chunks_is_one_clear_error_and_keeps_the_old_index(tmp_path):
+    """Headings only, a binary .txt, an empty .md and a broken .pdf: exit 2, one line, previous index intact."""
+    import subprocess
+    import sys
+
+    good = tmp_path / "good"
+    good.mkdir()
+    (good / "a.md").write_text("# Notes\n\nDropout randomly zeroes activations during training.\n")
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "a.md").write_text("# Only a heading\n")
+    (bad / "b.txt").write_bytes(bytes(range(256)))
+    (bad / "c.md").write_text("")
+    (bad / "d.pdf").write_bytes(b"%PDF-1.4 broken")
+    home = tmp_path / "home"
+
+    def index(folder):
+        return subprocess.run([sys.executable, "-m", "coursemate.cli", "--home", str(home), "index", str(folder)],
+                              capture_output=True, text=True, timeout=600)
+
+    assert index(good).returncode == 0
+    manifest = (home / "index" / "manifest.json").read_text()
+    failed = index(bad)
+    assert failed.returncode == 2 and "Traceback" not in failed.stderr
+    errors = [line for line in failed.stderr.splitlines() if line.startswith("coursemate: error:")]
+    assert len(errors) == 1 and "nothing to index" in errors[0]
+    assert "skipped skipped" not in failed.stderr
+    assert (home / "index" / "manifest.json").read_text() == manifest
