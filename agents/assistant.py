@@ -6,13 +6,17 @@
 
 Every question is spelling-corrected and searched first (the corrected phrasing, with the typed one fused in at a lower weight). Then:
 
-- no reachable model: the best passages with their citations and a notice;
-- "grounded" mode (the default for the small embedded model): the model only writes the answer from the
-  numbered passages, no agent loop;
-- "agent" mode (a served model): the manager agent delegates to the notes and training agents.
+- "extractive" (no capable model configured or reachable, the CPU default): the sentences of the retrieved
+  passages that answer the question, each followed by its ``[n]`` (:mod:`tools.extractive`);
+- "passages" (``llm=none``): the best passages with their citations;
+- "grounded" (the small embedded SmolLM2, ``llm=smollm2``): the model only writes the answer from the numbered
+  passages, no agent loop;
+- "agent" mode (a served model): the manager agent, given the passages already retrieved, delegates to the
+  notes and training agents.
 
-A question the notes do not cover (the closest passage is too far in meaning, or the model says so) gets
-"not in the notes". Only ``[n]`` markers that point at passages the model was shown are kept.
+A question the notes do not cover gets "not in the notes". Every generated answer goes through
+:func:`tools.verify.verify_citations`: markers are kept only where their passage supports the sentence, and
+a sentence no passage supports is marked unsupported (an agent's answer then comes with the extractive one).
 """
 
 from __future__ import annotations
@@ -25,14 +29,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agents.conversation import ConversationStore, Turn, resolve_follow_up
-from agents.grounding import (
-    NOT_IN_NOTES, SYSTEM_PROMPT, Citation, best_similarity, covered, grounded_prompt, keep_valid_citations,
-    passages_answer, says_not_in_notes,
-)
+from agents.grounding import SYSTEM_PROMPT, coverage, grounded_prompt, passages_answer
 from agents.trace import Trace
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
-from tools.notes import PassageLog
+from tools.citations import NOT_IN_NOTES, Citation, PassageLog, says_not_in_notes
+from tools.extractive import extractive_answer
+from tools.verify import SentenceSupport, verify_citations
 
 GROUNDED_KINDS = ("embedded",)  # models too small to drive an agent loop reliably
 LLM_RETRY_SECONDS = 30.0  # how long an unreachable model stays unreachable before it is looked for again
@@ -42,7 +45,9 @@ LLM_RETRY_SECONDS = 30.0  # how long an unreachable model stays unreachable befo
 class Answer:
     """An answer with its citations, the model that wrote it, and the trace of how it was made.
 
-    ``mode`` says how: agent | grounded | passages (no model: quoted passages) | not_in_notes.
+    ``mode`` says how: extractive | agent | grounded | passages (quoted passages) | not_in_notes.
+    ``sentences``: each sentence of a generated answer with the passages that support it (``supported=False``
+    when none does); ``extractive``: the extractive answer shown beside an agent answer with unsupported sentences.
     """
 
     question: str
@@ -54,6 +59,8 @@ class Answer:
     covered: bool
     did_you_mean: str | None = None
     notice: str | None = None
+    sentences: list[SentenceSupport] = field(default_factory=list)
+    extractive: str | None = None
     trace: Trace = field(default_factory=lambda: Trace("", ""))
 
     @property
@@ -72,6 +79,8 @@ class Answer:
             "covered": self.covered,
             "did_you_mean": self.did_you_mean,
             "notice": self.notice,
+            "sentences": [s.to_dict() for s in self.sentences],
+            "extractive": self.extractive,
             "steps": self.steps,
             "trace": self.trace.to_dict(),
         }
@@ -145,10 +154,10 @@ class CourseAssistant:
             return self._llm
 
     def mode(self) -> str:
-        """How answers are made with the current model: agent, grounded, or passages (no model)."""
+        """How answers are made with the current model: agent, grounded, extractive (no model) or passages."""
         model, info = self.llm()
         if model is None:
-            return "passages"
+            return "passages" if info.kind == "none" else "extractive"
         if self.settings.agent_mode != "auto":
             return self.settings.agent_mode
         return "grounded" if info.kind in GROUNDED_KINDS else "agent"
@@ -179,10 +188,10 @@ class CourseAssistant:
         hits = self.index.search(resolved, k=max(self.settings.answer_passages, 5), correct=self.settings.spelling)
         trace.add("retrieval", "search_notes", started=t, arguments={"query": corrected, "typed_query": resolved},
                   output=[f"{h.chunk.chunk_id} ({h.score:.4f})" for h in hits], chunk_ids=[h.chunk.chunk_id for h in hits])
-        is_covered = covered(hits, self.settings.coverage_min_similarity)
+        signals = coverage(self.index, corrected, hits)
+        is_covered = signals.score() >= self.settings.coverage_min_score
         trace.add("coverage", "covered" if is_covered else "not covered",
-                  arguments={"best_similarity": round(best_similarity(hits), 4),
-                             "min_similarity": self.settings.coverage_min_similarity})
+                  arguments={**signals.to_dict(), "min_score": self.settings.coverage_min_score})
         yield from run.new_steps()
 
         model, info = self.llm()
@@ -194,6 +203,8 @@ class CourseAssistant:
             result = _Result(NOT_IN_NOTES, [], "not_in_notes", _no_model_notice(info) if model is None else None)
         elif mode == "grounded":
             result = yield from run.grounded(model, info, resolved, hits)
+        elif mode == "extractive":
+            result = run.extractive(resolved, hits, None if info.reachable else _no_model_notice(info))
         else:
             result = run.passages_only(hits, _no_model_notice(info))
         trace.total_seconds = round(time.perf_counter() - started, 4)
@@ -201,7 +212,7 @@ class CourseAssistant:
 
         answer = Answer(question, result.text, result.citations, trace.model, result.mode, conversation_id,
                         covered=is_covered and result.mode != "not_in_notes", did_you_mean=did_you_mean,
-                        notice=result.notice, trace=trace)
+                        notice=result.notice, sentences=result.sentences, extractive=result.extractive, trace=trace)
         conversation.turns.append(Turn(question, resolved, {"answer": answer.answer, "mode": answer.mode,
                                                              "citations": [c.to_dict() for c in answer.citations]}))
         yield {"type": "answer", "answer": answer}
@@ -225,6 +236,8 @@ class _Result:
     citations: list[Citation]
     mode: str
     notice: str | None = None
+    sentences: list[SentenceSupport] = field(default_factory=list)
+    extractive: str | None = None
 
 
 class _Run:
@@ -247,8 +260,30 @@ class _Run:
     def passages_only(self, hits, notice: str | None) -> _Result:
         passages = [self.log.add(h.chunk, h) for h in hits[: self.settings.answer_passages]]
         text, citations = passages_answer(passages)
-        self.trace.add("fallback", "passages", output=notice or "", chunk_ids=[c.chunk_id for c in citations])
+        self.trace.add("passages", "passages", output=notice or "", chunk_ids=[c.chunk_id for c in citations])
         return _Result(text, citations, "passages", notice)
+
+    def extractive(self, question: str, hits, notice: str | None) -> _Result:
+        """Sentences of the retrieved passages that answer the question, each cited."""
+        t = time.perf_counter()
+        passages = [self.log.add(h.chunk, h) for h in hits[: self.settings.answer_passages]]
+        text, citations = extractive_answer(self.assistant.index, question, passages)
+        self.trace.add("extractive", "select_sentences", started=t, output=text,
+                       chunk_ids=[c.chunk_id for c in citations])
+        if not text:
+            return _Result(NOT_IN_NOTES, [], "not_in_notes", notice)
+        return _Result(text, citations, "extractive", notice)
+
+    def verified(self, raw: str, mode: str, notice: str | None = None) -> _Result:
+        """A generated answer with its citations verified against the passages shown (tools/verify.py)."""
+        if says_not_in_notes(raw) or not raw:
+            return _Result(NOT_IN_NOTES, [], "not_in_notes", notice)
+        t = time.perf_counter()
+        checked = verify_citations(self.assistant.index, raw, self.log.passages())
+        unsupported = [s.text for s in checked.sentences if not s.supported]
+        self.trace.add("verify_citations", f"{len(checked.sentences) - len(unsupported)}/{len(checked.sentences)} supported",
+                       started=t, output="\n".join(unsupported), chunk_ids=[c.chunk_id for c in checked.citations])
+        return _Result(checked.text, checked.citations, mode, notice, checked.sentences)
 
     def grounded(self, model, info, question: str, hits) -> Iterator[dict[str, Any]]:
         """The model writes the answer from the numbered passages (tokens streamed when it can)."""
@@ -272,47 +307,47 @@ class _Run:
                 yield {"type": "token", "text": pieces[-1]}
         except Exception as exc:  # noqa: BLE001 - a model failure must become a notice, never a stack trace
             self.trace.add("generation", _model_label(info), started=t, error=f"{type(exc).__name__}: {exc}")
-            return self.passages_only(hits, _failure_notice(info, exc))
+            return self.extractive(question, hits, _failure_notice(info, exc))
         raw = "".join(pieces).strip()
         self.trace.add("generation", _model_label(info), started=t, output=raw,
                        chunk_ids=[p.chunk.chunk_id for p in passages])
-        if says_not_in_notes(raw) or not raw:
-            return _Result(NOT_IN_NOTES, [], "not_in_notes")
-        text, citations = keep_valid_citations(raw, passages)
-        if not citations:  # the model cited nothing: name the passages it was given and wrote from
-            citations = [Citation.of(p.n, p.chunk, p.hit) for p in passages]
-            text += "\n\n(Written from the passages " + ", ".join(f"[{p.n}]" for p in passages) + ".)"
-        return _Result(text, citations, "grounded")
+        return self.verified(raw, "grounded")
 
     def agent(self, model, info, question: str, history: str, hits, is_covered: bool) -> Iterator[dict[str, Any]]:
         """The manager agent answers, delegating to the notes and training agents."""
+        from smolagents.memory import FinalAnswerStep
+
         from agents.manager import StepRecorder, build_team, manager_task
 
         deadline = time.time() + self.settings.llm_timeout
         recorder = StepRecorder(self.trace, self.log, deadline)
+        passages = [self.log.add(h.chunk, h) for h in hits[: self.settings.answer_passages]] if is_covered else []
         manager = build_team(model, self.assistant.index, self.log, self.settings, recorder,
                              corrector=self.assistant.corrector, run_manager=self._run_manager())
         final: Any = None
         try:
-            for event in manager.run(manager_task(question, history), stream=True):
+            for event in manager.run(manager_task(question, history, passages), stream=True):
                 yield from self.new_steps()
-                if type(event).__name__ == "FinalAnswerStep":
+                if isinstance(event, FinalAnswerStep):
                     final = event.output
         except Exception as exc:  # noqa: BLE001 - model down or slow, agent interrupted: cited passages + notice
             timed_out = time.time() > deadline
             self.trace.add("agent_error", type(exc).__name__, error=str(exc)[:500])
             notice = (f"The agents took longer than {self.settings.llm_timeout:g} s ({_model_label(info)}); "
-                      "here are the most relevant passages instead." if timed_out else _failure_notice(info, exc))
-            return self.passages_only(hits, notice) if is_covered else _Result(NOT_IN_NOTES, [], "not_in_notes", notice)
+                      "here is what the notes say instead." if timed_out else _failure_notice(info, exc))
+            return self.extractive(question, hits, notice) if is_covered else _Result(NOT_IN_NOTES, [], "not_in_notes", notice)
         raw = str(final or "").strip()
         notice = None
         if recorder.max_steps_reached:
             notice = (f"The agents stopped after {self.settings.agent_max_steps} steps "
                       f"({', '.join(dict.fromkeys(recorder.max_steps_reached))}); the answer may be incomplete.")
-        if says_not_in_notes(raw) or not raw:
-            return _Result(NOT_IN_NOTES, [], "not_in_notes", notice)
-        text, citations = keep_valid_citations(raw, self.log.passages())
-        return _Result(text, citations, "agent", notice)
+        result = self.verified(raw, "agent", notice)
+        if is_covered and any(not s.supported for s in result.sentences):
+            beside = self.extractive(question, hits, None)
+            if beside.mode == "extractive":
+                result.extractive = beside.text
+                result.citations = sorted({c.n: c for c in result.citations + beside.citations}.values(), key=lambda c: c.n)
+        return result
 
     def _run_manager(self):
         if self.assistant._run_manager is None:
@@ -330,16 +365,19 @@ def _custom_info(model):
 
 
 def _model_label(info) -> str:
+    if info.kind == "extractive":
+        return "extractive (no language model)"
     if not info.reachable:
         return f"none ({info.detail})"
     return f"{info.model or info.kind} ({info.kind}{', ' + info.url if info.url else ''})"
 
 
 def _no_model_notice(info) -> str:
-    return f"No language model is available ({info.detail}); showing the most relevant passages from the notes."
+    shown = "showing the most relevant passages" if info.kind == "none" else "answering with sentences"
+    return f"No language model is available ({info.detail}); {shown} from the notes."
 
 
 def _failure_notice(info, exc: Exception) -> str:
     reason = " ".join(str(exc).split())[:200] or type(exc).__name__
     return (f"The language model {info.model or ''} at {info.url or info.kind} failed ({reason}); "
-            "showing the most relevant passages from the notes.")
+            "answering with sentences from the notes.")

@@ -9,11 +9,16 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-_PRONOUNS = re.compile(
-    r"\b(it|its|it's|they|them|their|this|that|these|those|he|she|his|her|one|ones|same|above|previous)\b", re.I
+_POINTERS = re.compile(
+    r"\b(it|its|it's|itself|they|them|their|theirs|themselves|these|those|he|she|his|her)\b"
+    r"|\bthe (?:above|previous|same|former|latter)\b|\bthere\W*$|^\W*(?:why|how) (?:is|was) (?:this|that)\b",
+    re.I,
 )
-_CONTINUATIONS = re.compile(r"^\s*(and|also|what about|how about|why|how so|so|then|more|explain more|example)\b", re.I)
-SHORT_QUESTION_WORDS = 5
+_CONTINUATIONS = re.compile(
+    r"^\W*(?:and|also|but|so|then|what about|how about|what else|anything else|how so|in what way|more|"
+    r"explain (?:more|further)|for example|an example|example|why\W*$|how\W*$|really\W*$)\b",
+    re.I,
+)
 HISTORY_TURNS = 3
 
 
@@ -94,9 +99,10 @@ class ConversationStore:
 
 
 def is_follow_up(question: str) -> bool:
-    """Whether ``question`` leans on earlier turns: short, or pointing back with a pronoun or "what about"."""
-    words = question.split()
-    return len(words) <= SHORT_QUESTION_WORDS or bool(_PRONOUNS.search(question) or _CONTINUATIONS.search(question))
+    """Whether ``question`` leans on earlier turns: it opens as a continuation ("and ...", "what about ...") or
+    points back with a pronoun ("it", "they", "the previous"). A short question that names its own topic
+    ("Summarize session 5", "What does the forget gate do?") stands alone."""
+    return bool(_CONTINUATIONS.search(question) or _POINTERS.search(question))
 
 
 def resolve_follow_up(question: str, conversation: Conversation) -> str:

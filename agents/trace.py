@@ -12,7 +12,8 @@ OUTPUT_PREVIEW_CHARS = 600
 
 @dataclass
 class TraceStep:
-    """One step: ``kind`` is spelling | retrieval | coverage | generation | agent_step | tool_call | fallback."""
+    """One step: ``kind`` is spelling | retrieval | coverage | extractive | passages | generation | verify_citations |
+    agent_step | tool_call | agent_error."""
 
     kind: str
     name: str

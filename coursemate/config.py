@@ -72,7 +72,7 @@ class Settings:
     agent_max_steps: int = 6
     agent_mode: str = "auto"  # auto | agent | grounded: grounded = retrieve first, the model only writes the answer
     answer_passages: int = 4  # passages retrieved for a grounded answer
-    coverage_min_similarity: float = 0.40  # best dense cosine below this: "not in the notes" (bench/agents.py)
+    coverage_min_score: float = 0.284  # coverage score below this: "not in the notes" (agents/grounding.Coverage, dev split)
     serve_model: str = "Qwen/Qwen2.5-7B-Instruct"
     serve_port: int = 8000
 

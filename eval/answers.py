@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any
 
@@ -16,38 +15,23 @@ from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 from eval.datasets import EvalDataset, EvalQuery
 from retrieval.types import Chunk
+from tools.citations import Citation, cited_numbers, says_not_in_notes, strip_markers
+from tools.verify import split_generated
 
-_REFUSAL = re.compile(
-    r"not (?:in|covered (?:in|by)|found in|mentioned in|part of) (?:the |your |these |my )?(?:course )?notes"
-    r"|notes (?:do not|don't|does not|doesn't) (?:cover|mention|contain|discuss|say)"
-    r"|(?:no|not find any|couldn't find any|could not find any) (?:relevant )?(?:information|passages?) "
-    r"(?:about|on|in)",
-    re.IGNORECASE,
-)
-_MARKER = re.compile(r"\s*\[(\d+)\]")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
 JUDGE_PROMPT = (
     "Does the passage support the sentence? Answer with one word, yes or no.\n\n"
     "Passage:\n{passage}\n\nSentence:\n{sentence}\n\nAnswer:"
 )
 
 
-def says_not_in_notes(answer: str) -> bool:
-    """Whether ``answer`` states that the notes do not cover the question."""
-    return bool(_REFUSAL.search(answer))
+def cited_sentences(answer: str, citations: list[Citation]) -> list[tuple[str, Citation]]:
+    """``(sentence, citation)`` for every ``[n]`` marker that names one of ``citations`` (by its own ``n``)."""
+    by_number = {c.n: c for c in citations}
+    return [(strip_markers(sentence), by_number[n]) for sentence in split_generated(answer)
+            for n in cited_numbers(sentence) if n in by_number]
 
 
-def cited_sentences(answer: str, n_citations: int) -> list[tuple[str, int]]:
-    """``(sentence, citation index)`` for every ``[n]`` marker (1-based) that points at a citation."""
-    pairs = []
-    for sentence in _SENTENCE.split(answer):
-        for marker in dict.fromkeys(int(m) for m in _MARKER.findall(sentence)):
-            if 1 <= marker <= n_citations:
-                pairs.append((_MARKER.sub("", sentence).strip(), marker - 1))
-    return pairs
-
-
-def cites_gold(query: EvalQuery, citations: list[Any]) -> bool:
+def cites_gold(query: EvalQuery, citations: list[Citation]) -> bool:
     """Whether a cited chunk holds the question's gold evidence."""
     return any(query.is_gold(_as_chunk(c)) for c in citations)
 
@@ -70,13 +54,13 @@ def evaluate_answers(settings: Settings, dataset: EvalDataset, limit: int | None
         seconds = time.perf_counter() - started
         citations = list(answer.citations)
         row = {"qid": query.qid, "question": query.text, "out_of_scope": query.out_of_scope, "answer": answer.answer,
-               "model": answer.model, "cited": [_get(c, "chunk_id") for c in citations], "seconds": round(seconds, 2),
+               "model": answer.model, "cited": [c.chunk_id for c in citations], "seconds": round(seconds, 2),
                "says_not_in_notes": says_not_in_notes(answer.answer)}
         if not query.out_of_scope:
             row["cites_gold"] = cites_gold(query, citations)
             row["support"] = [
-                {"sentence": sentence, "citation": index + 1, "supported": _judge(judge, sentence, _get(citations[index], "text"))}
-                for sentence, index in cited_sentences(answer.answer, len(citations))
+                {"sentence": sentence, "citation": citation.n, "supported": _judge(judge, sentence, citation.text)}
+                for sentence, citation in cited_sentences(answer.answer, citations)
             ]
         rows.append(row)
     return _summary(rows, info.model), rows
@@ -107,13 +91,9 @@ def _judge(model, sentence: str, passage: str) -> bool:
     return str(reply.content or "").strip().lower().startswith("yes")
 
 
-def _get(citation: Any, name: str) -> Any:
-    return citation[name] if isinstance(citation, dict) else getattr(citation, name)
-
-
-def _as_chunk(citation: Any) -> Chunk:
-    return Chunk(chunk_id=_get(citation, "chunk_id"), doc_id=_get(citation, "doc_id"), title=_get(citation, "title"),
-                 section=_get(citation, "section") or "", source="", text=_get(citation, "text"), start=0, end=0)
+def _as_chunk(citation: Citation) -> Chunk:
+    return Chunk(chunk_id=citation.chunk_id, doc_id=citation.doc_id, title=citation.title,
+                 section=citation.section or "", source="", text=citation.text, start=0, end=0)
 
 
 def _mean(values: list) -> float:

@@ -20,6 +20,7 @@ from retrieval.chunking import chunk_documents, indexed_text
 from retrieval.dense import DenseIndex
 from retrieval.embeddings import embed, embedder_for
 from retrieval.fusion import reciprocal_rank_fusion
+from retrieval.sentences import SentenceIndex
 from retrieval.sparse import BACKENDS, SparseIndex, choose_backend, top_k
 from retrieval.tokenize import Tokenizer
 from retrieval.types import Chunk, Document, Hit
@@ -28,7 +29,8 @@ log = logging.getLogger(__name__)
 
 MODES = ("hybrid", "bm25", "dense")
 MAX_QUERY_CHARS = 10_000
-_VERSIONED_LIBRARIES = ("sentence-transformers", "faiss-cpu", "rank-bm25", "bm25s", "langchain-text-splitters")
+_VERSIONED_LIBRARIES = ("sentence-transformers", "faiss-cpu", "rank-bm25", "bm25s", "langchain-text-splitters", "pysbd")
+SENTENCES_FORMAT = 2  # bump when the sentence splitter changes: the index is rebuilt
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
 
@@ -66,6 +68,7 @@ class NotesIndex:
         sparse: SparseIndex,
         dense: DenseIndex,
         manifest: dict,
+        sentences: SentenceIndex | None = None,
     ) -> None:
         self.settings = settings
         self.documents = {d.doc_id: d for d in documents}
@@ -73,9 +76,12 @@ class NotesIndex:
         self.sparse = sparse
         self.dense = dense
         self.manifest = manifest
+        self.sentences = sentences or SentenceIndex([], [], np.zeros((0, 1), dtype=np.float32))
         self.tokenizer = Tokenizer(settings.bm25_stemming, settings.bm25_stopwords)
         self._vocabulary: Counter[str] | None = None
         self._corrector = None
+        self._positions = {c.chunk_id: i for i, c in enumerate(chunks)}
+        self._document_frequency: Counter[str] | None = None
 
     # ----------------------------------------------------------------- building and loading
     @classmethod
@@ -154,12 +160,14 @@ class NotesIndex:
         embedder = embedder_for(settings)
         vectors = embed(embedder, texts, settings.embedding_batch_size, progress=progress)
         dense = DenseIndex.build(vectors, settings.dense_index)
+        sentences = SentenceIndex.build([c.text for c in chunks], lambda t: embed(embedder, t, settings.embedding_batch_size))
         manifest = {
             "fingerprint": fingerprint,
             "params": _index_params(settings),
             "sparse_backend": backend,
             "documents": len(documents),
             "chunks": len(chunks),
+            "sentences": len(sentences.texts),
             "skipped": list(skipped),
             "corpus_paths": [str(p) for p in settings.corpus_paths],
             "versions": _library_versions(),
@@ -171,9 +179,10 @@ class NotesIndex:
             store.write_jsonl(tmp / "chunks.jsonl", (c.to_dict() for c in chunks))
             sparse.save(tmp)
             dense.save(tmp)
+            sentences.save(tmp)
             store.write_manifest(tmp, manifest)
         log.info("indexed %d documents into %d chunks in %.1fs", len(documents), len(chunks), manifest["build_seconds"])
-        return cls(settings, documents, chunks, sparse, dense, manifest)
+        return cls(settings, documents, chunks, sparse, dense, manifest, sentences)
 
     @classmethod
     def _load(cls, settings: Settings, folder: Path, manifest: dict) -> "NotesIndex":
@@ -184,7 +193,8 @@ class NotesIndex:
         dense = DenseIndex.load(folder, settings.dense_index)
         if len(chunks) != manifest["chunks"] or dense.index.ntotal != len(chunks):
             raise store.DamagedIndex(f"{folder}: chunk counts disagree")
-        return cls(settings, documents, chunks, sparse, dense, manifest)
+        sentences = SentenceIndex.load(folder)
+        return cls(settings, documents, chunks, sparse, dense, manifest, sentences)
 
     # ----------------------------------------------------------------- querying
     @property
@@ -292,6 +302,25 @@ class NotesIndex:
         except KeyError:
             raise CoursemateError(f"unknown document {doc_id!r}; known documents: {', '.join(self.documents)}") from None
 
+    def chunk_sentences(self, chunk: Chunk) -> tuple[list[str], np.ndarray]:
+        """The sentences of ``chunk`` and their embeddings: from the index when it holds the chunk, else computed."""
+        position = self._positions.get(chunk.chunk_id)
+        if position is not None and position in self.sentences.by_chunk:
+            rows = self.sentences.by_chunk[position]
+            return [self.sentences.texts[i] for i in rows], self.sentences.vectors[rows]
+        from retrieval.sentences import split_sentences
+
+        texts = split_sentences(chunk.text)
+        return texts, (self.embed(texts) if texts else np.zeros((0, 1), dtype=np.float32))
+
+    def idf(self, terms: list[str]) -> np.ndarray:
+        """BM25's inverse document frequency over the chunks of each (tokenized) term; unseen terms score highest."""
+        if self._document_frequency is None:
+            self._document_frequency = Counter(t for c in self.chunks for t in set(self.tokenizer(c.text)))
+        n = len(self.chunks)
+        df = np.array([self._document_frequency.get(t, 0) for t in terms], dtype=np.float32)
+        return np.log((n - df + 0.5) / (df + 0.5) + 1.0)
+
     def vocabulary(self) -> Counter[str]:
         """Lowercase word counts over the corpus (for spelling correction)."""
         if self._vocabulary is None:
@@ -326,6 +355,7 @@ def _index_params(settings: Settings) -> dict:
         "sparse_backend": settings.sparse_backend,
         "bm25s_min_chunks": settings.bm25s_min_chunks,
         "dense_index": settings.dense_index,
+        "sentences": SENTENCES_FORMAT,
     }
 
 

@@ -67,8 +67,8 @@ def test_manager_delegates_notes_questions_to_the_notes_agent(settings, small_no
         settings, small_notes_index,
         call("notes_agent", {"task": LSTM_QUESTION}),
         call("search_notes", {"query": "LSTM gates"}),
-        final("The forget, input and output gates control what the cell keeps and emits [1]."),
-        final("The forget, input and output gates control what the cell keeps and emits [1]."),
+        final("LSTM has three gates: input, output and forget gate [1]."),
+        final("LSTM has three gates: input, output and forget gate [1]."),
     )
     answer = a.ask(LSTM_QUESTION)
     assert tool_calls(answer, "manager") == ["notes_agent", "final_answer"]
@@ -121,14 +121,14 @@ def test_a_malformed_tool_call_is_retried_with_the_parse_error_fed_back(settings
         call("notes_agent", {"task": LSTM_QUESTION}),
         malformed,
         call("search_notes", {"query": "LSTM gates"}),
-        final("Gates regulate the cell state [1]."),
-        final("Gates regulate the cell state [1]."),
+        final("LSTM has three gates: input, output and forget gate [1]."),
+        final("LSTM has three gates: input, output and forget gate [1]."),
     )
     answer = a.ask(LSTM_QUESTION)
     errors = [s["error"] for s in answer.steps if s["kind"] == "agent_step" and s["error"]]
     assert len(errors) == 1 and "AgentParsingError" in errors[0]
     assert "Error while parsing tool call" in model.seen[2]
-    assert answer.citations and answer.answer == "Gates regulate the cell state [1]."
+    assert answer.citations and answer.answer == "LSTM has three gates: input, output and forget gate [1]."
 
 
 def test_max_steps_ends_cleanly_with_a_notice(settings, small_notes_index):
@@ -150,13 +150,14 @@ def test_invalid_citation_markers_are_dropped(settings, small_notes_index):
         settings, small_notes_index,
         call("notes_agent", {"task": LSTM_QUESTION}),
         call("search_notes", {"query": "LSTM gates", "k": 2}),
-        final("Gates filter information [2][9]."),
-        final("Gates filter information [2][9], see also [0]."),
+        final("LSTM has three gates: input, output and forget gate [9]."),
+        final("LSTM has three gates: input, output and forget gate [9][0]."),
     )
     answer = a.ask(LSTM_QUESTION)
-    second = small_notes_index.search("LSTM gates", k=2)[1].chunk
-    assert answer.answer == "Gates filter information [2], see also."
-    assert [(c.n, c.chunk_id) for c in answer.citations] == [(2, second.chunk_id)]
+    assert "[9]" not in answer.answer and "[0]" not in answer.answer
+    assert answer.sentences[0].supported and answer.sentences[0].citations
+    assert [c.n for c in answer.citations] == list(answer.sentences[0].citations)
+    assert all("three gates" in c.text for c in answer.citations)  # corrected to the passage that says it
 
 
 def test_two_conversations_stay_isolated(settings, small_notes_index):
@@ -175,9 +176,9 @@ def test_two_conversations_stay_isolated(settings, small_notes_index):
     assert [t.question for t in a.conversations.get("bob").turns] == ["How does batch normalization work?"]
 
 
-def test_a_server_that_goes_down_gives_cited_passages_and_a_notice(settings, small_notes_index):
+def test_a_server_that_goes_down_gives_an_extractive_answer_and_a_notice(settings, small_notes_index):
     answer = CourseAssistant(settings, index=small_notes_index, llm=DownModel()).ask(LSTM_QUESTION)
-    assert answer.mode == "passages"
+    assert answer.mode == "extractive"
     assert "failed" in answer.notice and "Connection refused" in answer.notice
     assert answer.citations and answer.citations[0].doc_id == "post-lstm-one-pager"
     assert "[1]" in answer.answer
@@ -186,15 +187,39 @@ def test_a_server_that_goes_down_gives_cited_passages_and_a_notice(settings, sma
 def test_grounded_answer_keeps_only_valid_citations_and_streams_tokens(settings, small_notes_index):
     settings = settings.replace(agent_mode="grounded", answer_passages=3)
     a, model = assistant(settings, small_notes_index,
-                         ChatMessage(role=MessageRole.ASSISTANT, content="Gates control the cell state [1] [7]."))
+                         ChatMessage(role=MessageRole.ASSISTANT, content="LSTM has three gates: input, output and forget gate [1] [7]."))
     events = list(a.stream("What do the gaets of an LSTM do?"))
     answer = events[-1]["answer"]
     assert [e["type"] for e in events].count("token") == 1 and events[0]["type"] == "step"
     assert answer.did_you_mean == "What do the gates of an LSTM do?"
-    assert answer.answer == "Gates control the cell state [1]."
+    assert answer.answer == "LSTM has three gates: input, output and forget gate [1]."
     hits = small_notes_index.search("What do the gaets of an LSTM do?", k=5)
     assert [c.chunk_id for c in answer.citations] == [hits[0].chunk.chunk_id]
     assert "Passages from the course notes" in model.seen[0] and hits[2].chunk.chunk_id.split("#")[0] in model.seen[0]
+
+
+def test_invented_citations_are_dropped_and_unsupported_sentences_marked(settings, small_notes_index):
+    a, _ = assistant(settings.replace(agent_mode="grounded", answer_passages=3), small_notes_index,
+                     ChatMessage(role=MessageRole.ASSISTANT, content=(
+                         "LSTM has three gates: input, output and forget gate. The capital of France is Paris [2].")))
+    answer = a.ask(LSTM_QUESTION)
+    first, second = answer.sentences
+    assert first.supported and first.citations, "a clearly supported sentence gets its marker"
+    assert not second.supported and second.citations == ()
+    assert answer.answer.endswith("The capital of France is Paris.")
+    assert "Written from the passages" not in answer.answer
+    assert {c.n for c in answer.citations} == set(first.citations)
+    assert json.loads(answer.to_json())["sentences"][1]["supported"] is False
+
+
+def test_an_agent_answer_without_support_comes_with_the_extractive_answer(settings, small_notes_index):
+    a, model = assistant(settings, small_notes_index,
+                         final("The three gates are the output layer, the input layer and the memory."))
+    answer = a.ask(LSTM_QUESTION)
+    assert "Passages from the course notes already retrieved" in model.seen[0]
+    assert answer.mode == "agent" and answer.sentences and not answer.sentences[0].supported
+    assert answer.extractive and "[1]" in answer.extractive
+    assert answer.citations and all(f"[{c.n}]" in answer.extractive for c in answer.citations)
 
 
 def test_out_of_scope_question_is_not_in_the_notes_without_calling_the_model(settings, small_notes_index):
@@ -207,10 +232,11 @@ def test_out_of_scope_question_is_not_in_the_notes_without_calling_the_model(set
 
 def test_trace_exports_as_json(settings, small_notes_index):
     a, _ = assistant(settings.replace(agent_mode="grounded"), small_notes_index,
-                     ChatMessage(role=MessageRole.ASSISTANT, content="ReLU outputs max(0, x) [1]."))
+                     ChatMessage(role=MessageRole.ASSISTANT, content="ReLU is a widely used activation function in neural networks [1]."))
     answer = a.ask("What is ReLU?")
     data = json.loads(answer.trace.to_json())
     kinds = [s["kind"] for s in data["steps"]]
-    assert kinds[:3] == ["spelling", "retrieval", "coverage"] and kinds[-1] == "generation"
+    assert kinds[:3] == ["spelling", "retrieval", "coverage"] and kinds[-2:] == ["generation", "verify_citations"]
     assert data["model"].startswith("scripted-model") and data["steps"][1]["chunk_ids"]
     assert json.loads(answer.to_json())["citations"][0]["doc_id"] == "post-what-is-relu"
+

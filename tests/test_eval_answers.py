@@ -1,28 +1,36 @@
 """The answer checks that need no language model: refusal detection, citation markers, gold citations."""
 
-from eval.answers import cited_sentences, cites_gold, says_not_in_notes
+from eval.answers import cited_sentences, cites_gold
 from eval.datasets import GOLD, EvalQuery
+from tools.citations import NOT_IN_NOTES, Citation, says_not_in_notes
+
+
+def citation(n: int, text: str = "It clamps every component.", chunk_id: str = "notes#2") -> Citation:
+    return Citation(n, chunk_id, "notes", "t", "", text)
 
 
 def test_refusals_are_recognized_and_answers_are_not():
+    assert says_not_in_notes(NOT_IN_NOTES)
     assert says_not_in_notes("Sorry, that is not in the course notes.")
     assert says_not_in_notes("The notes don't cover the capital of Australia.")
+    assert says_not_in_notes("The notes do not cover GANs.")
     assert says_not_in_notes("I could not find any information about sourdough in the notes.")
     assert not says_not_in_notes("Dropout randomly ignores 20-50% of neurons during training [1].")
 
 
-def test_each_marker_links_its_sentence_to_a_citation():
-    answer = "Dropout ignores neurons [1]. It reduces overfitting [1][2]. Unsupported claim [7]. No marker."
-    assert cited_sentences(answer, 2) == [
-        ("Dropout ignores neurons.", 0),
-        ("It reduces overfitting.", 0),
-        ("It reduces overfitting.", 1),
+def test_each_marker_links_its_sentence_to_the_citation_with_that_number():
+    answer = "Dropout ignores neurons [3]. It reduces overfitting [3][5]. Unsupported claim [7]. No marker."
+    three, five = citation(3, "a"), citation(5, "b")
+    assert cited_sentences(answer, [five, three]) == [
+        ("Dropout ignores neurons.", three),
+        ("It reduces overfitting.", three),
+        ("It reduces overfitting.", five),
     ]
 
 
 def test_a_citation_counts_when_it_holds_the_gold_evidence():
     query = EvalQuery("q", "?", {GOLD: 1}, doc_id="notes", evidence=(("notes", "clamps every component"),))
-    gold = {"chunk_id": "notes#2", "doc_id": "notes", "title": "t", "section": "", "text": "It clamps every component."}
-    other = {**gold, "chunk_id": "notes#3", "text": "Unrelated."}
+    gold = citation(1)
+    other = citation(2, "Unrelated.", "notes#3")
     assert cites_gold(query, [other, gold])
     assert not cites_gold(query, [other])

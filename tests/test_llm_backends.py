@@ -150,8 +150,8 @@ def test_none_disables_the_model():
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("bogus", "--llm must be auto, embedded, none"),
-        ("ftp://example.org/v1", "--llm must be auto, embedded, none"),
+        ("bogus", "--llm must be auto, extractive, smollm2 (or embedded), none"),
+        ("ftp://example.org/v1", "--llm must be auto, extractive, smollm2 (or embedded), none"),
         ("http://", "must look like http://HOST:PORT/v1"),
         ("http://127.0.0.1:port/v1", "invalid port"),
         ("transformers:", "needs a model after 'transformers:'"),
@@ -199,13 +199,18 @@ def test_embedded_model_is_loaded_once_per_process(embedded):
     assert info.kind == "transformers"
 
 
-@pytest.mark.slow
-def test_auto_without_a_server_falls_back_to_the_embedded_model(embedded):
-    (model, _), settings = embedded
+def test_auto_without_a_server_answers_extractively():
     port = free_port()
-    chosen, info = resolve_llm(settings.replace(llm="auto", serve_port=port))
-    assert chosen is model and info.kind == "embedded"
+    chosen, info = resolve_llm(Settings.load(llm="auto", serve_port=port))
+    assert chosen is None and (info.kind, info.reachable) == ("extractive", True)
     assert f"could not reach http://127.0.0.1:{port}/v1" in info.detail
+
+
+@pytest.mark.slow
+def test_smollm2_is_the_embedded_model(embedded):
+    (model, _), settings = embedded
+    chosen, info = resolve_llm(settings.replace(llm="smollm2"))
+    assert chosen is model and info.kind == "embedded"
 
 
 def test_missing_gguf_file_is_a_clear_error(tmp_path):

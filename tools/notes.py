@@ -6,73 +6,15 @@ in its answer maps back to exactly one chunk of the index.
 
 from __future__ import annotations
 
-import re
-import threading
-from dataclasses import dataclass
-
 from smolagents import Tool
 
 from coursemate.errors import CoursemateError
-from retrieval.types import Chunk, Hit
+from retrieval.types import Hit
+from tools.citations import PassageLog, format_passage, passage_heading, renumber_markers
 from tools.summarize import Summary
 from tools.text_agent_tools import SummarizeTool
 
 READ_LIMIT_CHARS = 4000
-_MARKER = re.compile(r"\[(\d+)\]")
-
-
-@dataclass(frozen=True)
-class Passage:
-    """A chunk shown to the model under the number ``n`` (with its hit, when it came from a search)."""
-
-    n: int
-    chunk: Chunk
-    hit: Hit | None = None
-
-
-class PassageLog:
-    """The passages shown during one answer, numbered from 1 in the order they were first shown."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._by_chunk: dict[str, Passage] = {}
-
-    def add(self, chunk: Chunk, hit: Hit | None = None) -> Passage:
-        """The passage for ``chunk``, numbered on first sight (a chunk shown twice keeps its number)."""
-        with self._lock:
-            passage = self._by_chunk.get(chunk.chunk_id)
-            if passage is None:
-                passage = Passage(len(self._by_chunk) + 1, chunk, hit)
-                self._by_chunk[chunk.chunk_id] = passage
-            return passage
-
-    def passages(self) -> list[Passage]:
-        """Every passage shown so far, by number."""
-        with self._lock:
-            return sorted(self._by_chunk.values(), key=lambda p: p.n)
-
-    def get(self, n: int) -> Passage | None:
-        """The passage numbered ``n``, if one was shown."""
-        return next((p for p in self.passages() if p.n == n), None)
-
-    def reset(self) -> None:
-        with self._lock:
-            self._by_chunk.clear()
-
-
-def passage_heading(passage: Passage) -> str:
-    """``[n] Title > Section (doc_id: ...)``."""
-    c = passage.chunk
-    where = " > ".join(p for p in (c.title, c.section) if p)
-    return f"[{passage.n}] {where} (doc_id: {c.doc_id})"
-
-
-def format_passage(passage: Passage, limit: int | None = None) -> str:
-    """The passage heading and its text (cut at ``limit`` characters)."""
-    text = passage.chunk.text.strip()
-    if limit is not None and len(text) > limit:
-        text = text[:limit].rstrip() + " ..."
-    return f"{passage_heading(passage)}\n{text}"
 
 
 class SearchNotesTool(Tool):
@@ -153,6 +95,6 @@ class SummarizeNotesTool(SummarizeTool):
 
     def render(self, summary: Summary) -> str:
         numbers = {c.n: self.log.add(self._chunks[c.chunk_id]) for c in summary.citations if c.chunk_id in self._chunks}
-        text = _MARKER.sub(lambda m: f"[{numbers[int(m.group(1))].n}]" if int(m.group(1)) in numbers else "", summary.text)
+        text = renumber_markers(summary.text, lambda n: numbers[n].n if n in numbers else None)
         sources = [passage_heading(p) for p in dict.fromkeys(numbers.values())]
         return text + "\n\nSources:\n" + "\n".join(sources)

@@ -9,15 +9,16 @@ then the partial summaries are merged, every step asked to keep the ``[n]`` mark
 
 from __future__ import annotations
 
-import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from coursemate.errors import CoursemateError
 from retrieval.types import Chunk
-from tools.citations import Citation
+from tools.citations import Citation, Passage, format_passage
+from tools.extractive import candidates_of, mmr_within_budget
+from tools.verify import SentenceSupport, verify_citations
 
 if TYPE_CHECKING:
     from smolagents.models import Model
@@ -27,23 +28,22 @@ if TYPE_CHECKING:
 MIN_WORDS = 10
 MAX_WORDS = 2000
 TOPIC_CHUNKS = 8
-MMR_LAMBDA = 0.7  # weight of centrality against redundancy with sentences already chosen
-MIN_SENTENCE_WORDS = 4
 CONTEXT_BUDGET_TOKENS = 3000  # prompt size per language-model call (counted roughly as characters / 4)
 CHARS_PER_TOKEN = 4
 
-_SENTENCE = re.compile(r"[^\n]+?(?:[.!?](?=\s)|[.!?]?$)", re.M)
-_LEAD = re.compile(r"^(?:[-*•]\s+|\d+[.)]\s+)")
-_MARKER = re.compile(r"\[(\d+)\]")
 
 
 @dataclass
 class Summary:
-    """A summary whose ``[n]`` markers refer to ``citations``; ``method`` is "extractive" or "llm"."""
+    """A summary whose ``[n]`` markers refer to ``citations``; ``method`` is "extractive" or "llm".
+
+    ``sentences``: for an LLM summary, each sentence with the passages that support it (see tools/verify.py).
+    """
 
     text: str
     citations: list[Citation]
     method: str
+    sentences: list[SentenceSupport] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -70,9 +70,9 @@ def summarize(
         raise CoursemateError(f"the summary length must be between {MIN_WORDS} and {MAX_WORDS} words; got {words}")
     chunks = source_chunks(index, doc_id=doc_id, session=session, topic=topic, text=text)
     if model is not None:
-        return llm_summary(model, chunks, words)
+        return llm_summary(index, model, chunks, words)
     query = index.embed([topic])[0] if topic is not None else None
-    return extractive_summary(chunks, words, index.embed, query=query)
+    return extractive_summary(chunks, words, index.chunk_sentences, query=query)
 
 
 def source_chunks(
@@ -103,68 +103,36 @@ def source_chunks(
     return [Chunk("text", "text", "given text", "", "", text, 0, len(text))]
 
 
-def split_sentences(text: str) -> list[str]:
-    """Sentences (and list items) of ``text`` of a few words or more, each a substring of it; headings skipped."""
-    sentences = []
-    for match in _SENTENCE.finditer(text):
-        sentence = _LEAD.sub("", match.group(0).strip()).strip()
-        if not sentence.startswith("#") and len(sentence.split()) >= MIN_SENTENCE_WORDS:
-            sentences.append(sentence)
-    return sentences
-
-
-def extractive_summary(chunks: list[Chunk], words: int, embed, query: np.ndarray | None = None) -> Summary:
+def extractive_summary(chunks: list[Chunk], words: int, sentences_of, query: np.ndarray | None = None) -> Summary:
     """Pick central, diverse sentences of ``chunks`` up to ``words`` words; cite each sentence's chunk.
 
-    ``embed(texts) -> normalized rows``; ``query`` (a normalized vector) pulls the choice towards a topic.
+    ``sentences_of(chunk) -> (sentences, normalized rows)``; ``query`` (a normalized vector) pulls the choice
+    towards a topic.
     """
-    candidates: list[tuple[int, int, str]] = []  # (chunk position, sentence position, sentence)
-    seen: set[str] = set()
-    for ci, chunk in enumerate(chunks):
-        for si, sentence in enumerate(split_sentences(chunk.text)):
-            if sentence not in seen:  # overlapping chunks repeat sentences
-                seen.add(sentence)
-                candidates.append((ci, si, sentence))
+    candidates, vectors = candidates_of(chunks, sentences_of)
     if not candidates:
         raise CoursemateError("the source has no sentences long enough to summarize")
-
-    vectors = np.asarray(embed([s for _, _, s in candidates]), dtype=np.float32)
     reference = vectors.mean(axis=0) + (query if query is not None else 0)
     relevance = vectors @ (reference / (np.linalg.norm(reference) or 1.0))
-    chosen = _mmr_within_budget(vectors, relevance, [len(s.split()) for _, _, s in candidates], words)
+    chosen = mmr_within_budget(vectors, relevance, [len(c.text.split()) for c in candidates], words)
 
     numbers: dict[int, int] = {}
     parts = []
-    for i in sorted(chosen, key=lambda i: candidates[i][:2]):
-        ci, _, sentence = candidates[i]
-        n = numbers.setdefault(ci, len(numbers) + 1)
-        parts.append(f"{sentence} [{n}]")
+    for i in sorted(chosen, key=lambda i: (candidates[i].source, candidates[i].position)):
+        n = numbers.setdefault(candidates[i].source, len(numbers) + 1)
+        parts.append(f"{candidates[i].text} [{n}]")
     citations = [Citation.of(n, chunks[ci]) for ci, n in numbers.items()]
     return Summary(" ".join(parts), citations, "extractive")
 
 
-def _mmr_within_budget(vectors: np.ndarray, relevance: np.ndarray, lengths: list[int], budget: int) -> list[int]:
-    """Maximal marginal relevance selection of sentences whose lengths add up to at most ``budget`` words."""
-    chosen: list[int] = []
-    remaining = set(range(len(lengths)))
-    used = 0
-    while remaining:
-        fitting = [i for i in remaining if used + lengths[i] <= budget]
-        if not fitting:
-            break
-        redundancy = (vectors[fitting] @ vectors[chosen].T).max(axis=1) if chosen else np.zeros(len(fitting))
-        scores = MMR_LAMBDA * relevance[fitting] - (1 - MMR_LAMBDA) * redundancy
-        best = fitting[int(np.argmax(scores))]
-        chosen.append(best)
-        remaining.discard(best)
-        used += lengths[best]
-    return chosen
+def llm_summary(index: "NotesIndex", model: "Model", chunks: list[Chunk], words: int) -> Summary:
+    """Map-reduce summary: batches of numbered passages within the context budget, then merged partials.
 
-
-def llm_summary(model: "Model", chunks: list[Chunk], words: int) -> Summary:
-    """Map-reduce summary: batches of numbered passages within the context budget, then merged partials."""
-    citations = [Citation.of(n, chunk) for n, chunk in enumerate(chunks, start=1)]
-    passages = [f"[{c.n}] ({c.title}{' / ' + c.section if c.section else ''})\n{c.text}" for c in citations]
+    The merged summary's citations are verified (:func:`tools.verify.verify_citations`): a marker stays only
+    where its passage supports the sentence, and sentences no passage supports are marked unsupported.
+    """
+    numbered = [Passage(n, chunk) for n, chunk in enumerate(chunks, start=1)]
+    passages = [format_passage(p) for p in numbered]
     partials = [
         _ask(model, MAP_PROMPT.format(words=words, passages="\n\n".join(batch)))
         for batch in batch_by_budget(passages, CONTEXT_BUDGET_TOKENS)
@@ -174,10 +142,8 @@ def llm_summary(model: "Model", chunks: list[Chunk], words: int) -> Summary:
             _ask(model, REDUCE_PROMPT.format(words=words, summaries="\n\n".join(batch)))
             for batch in batch_by_budget(partials, CONTEXT_BUDGET_TOKENS)
         ]
-    text = partials[0]
-    cited = {int(n) for n in _MARKER.findall(text)}
-    used = [c for c in citations if c.n in cited] or citations
-    return Summary(text, used, "llm")
+    verified = verify_citations(index, partials[0], numbered)
+    return Summary(verified.text, verified.citations, "llm", verified.sentences)
 
 
 MAP_PROMPT = (

@@ -25,6 +25,9 @@ a.cite { font-weight: 600; text-decoration: none; padding: 0 1px; border-radius:
 .did-you-mean { font-size: 0.9em; margin-bottom: 0.4em; opacity: 0.85; }
 .notice { font-size: 0.9em; margin-top: 0.4em; padding: 4px 8px; border-radius: 4px;
           background: var(--color-accent-soft); }
+.unsupported { text-decoration: underline wavy #dc2626; text-underline-offset: 3px; }
+.unsupported-tag { font-size: 0.75em; color: #dc2626; font-weight: 600; margin-left: 2px; }
+.notes-say { margin-top: 0.5em; padding: 4px 8px; border-left: 3px solid var(--color-accent); }
 .answered-by { font-size: 0.75em; opacity: 0.6; margin-top: 0.4em; }
 #sources-panel { max-height: 640px; overflow-y: auto; }
 .sources-empty { opacity: 0.7; font-size: 0.9em; }

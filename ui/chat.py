@@ -30,6 +30,7 @@ EXAMPLES = [
 ]
 NO_SOURCES = "The passages cited by the answers appear here. Click a [n] in an answer to open its source."
 STEP_OUTPUT_CHARS = 600
+UNSUPPORTED = "No passage of the notes supports this sentence."
 
 
 def check_message(message: str) -> str:
@@ -62,11 +63,20 @@ def step_message(step: dict[str, Any]) -> gr.ChatMessage:
 
 
 def answer_markdown(answer: Any, group: str) -> str:
-    """The final answer: "did you mean", the text with clickable [n] markers, the notice and the model."""
+    """The final answer: "did you mean", the text with clickable [n] markers and its unsupported sentences marked,
+    what the notes say beside an answer with unsupported sentences, the notice and the model."""
     parts = []
     if answer.did_you_mean:
         parts.append(f'<div class="did-you-mean">Did you mean: <em>{html.escape(answer.did_you_mean)}</em>?</div>')
-    parts.append(link_markers(answer.answer, group, (c.n for c in answer.citations)))
+    numbers = [c.n for c in answer.citations]
+    text = answer.answer
+    for sentence in (s.text for s in answer.sentences if not s.supported):
+        text = text.replace(sentence, f'<span class="unsupported" title="{UNSUPPORTED}">{sentence}</span>'
+                                      '<span class="unsupported-tag">(not in the notes)</span>', 1)
+    parts.append(link_markers(text, group, numbers))
+    if answer.extractive:
+        parts.append(f'<div class="notes-say"><strong>What the notes say:</strong> '
+                     f'{link_markers(answer.extractive, group, numbers)}</div>')
     if answer.notice:
         parts.append(f'<div class="notice">{html.escape(answer.notice)}</div>')
     parts.append(f'<div class="answered-by">answered by {html.escape(answer.model or "?")} · mode {answer.mode}</div>')

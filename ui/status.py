@@ -17,6 +17,8 @@ def llm_status(settings: Settings) -> str:
         _, info = resolve_llm(settings)
     except CoursemateError as exc:
         return f"{DOWN} **Language model unavailable:** {exc}"
+    if info.kind == "extractive":
+        return f"{UP} **Answers:** {info.detail}: sentences of the notes, each cited"
     if info.reachable:
         return f"{UP} **Language model:** {info.detail}"
     return f"{DOWN} **Language model not reachable:** {info.detail}. Answers quote the notes until it is back."
