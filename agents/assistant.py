@@ -21,6 +21,7 @@ a sentence no passage supports is marked unsupported (an agent's answer then com
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -33,7 +34,10 @@ from agents.grounding import SYSTEM_PROMPT, coverage, grounded_prompt, passages_
 from agents.trace import Trace
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
-from tools.citations import NOT_IN_NOTES, Citation, PassageLog, says_not_in_notes
+from tools.acronyms import abbreviated
+from tools.citations import (
+    NOT_IN_NOTES, Citation, PassageLog, cited_numbers, renumber_markers, says_not_in_notes,
+)
 from tools.extractive import extractive_answer
 from tools.verify import SentenceSupport, verify_citations
 
@@ -185,7 +189,13 @@ class CourseAssistant:
         did_you_mean, corrected = self._correct(question, resolved, trace)
         yield from run.new_steps()
         t = time.perf_counter()
-        hits = self.index.search(resolved, k=max(self.settings.answer_passages, 5), correct=self.settings.spelling)
+        k = max(self.settings.answer_passages, 5)
+        short = abbreviated(corrected, self.index.vocabulary(), [d.text.lower() for d in self.index.documents.values()])
+        if short is None:
+            hits = self.index.search(resolved, k=k, correct=self.settings.spelling)
+        else:  # the notes' abbreviation ("gap" for global average pooling) is searched too
+            hits = self.index.search(corrected, k=k, correct=False, extra_queries=[short])
+        wanted = corrected if short is None else f"{corrected} ({short})"  # what the extractive answer matches
         trace.add("retrieval", "search_notes", started=t, arguments={"query": corrected, "typed_query": resolved},
                   output=[f"{h.chunk.chunk_id} ({h.score:.4f})" for h in hits], chunk_ids=[h.chunk.chunk_id for h in hits])
         signals = coverage(self.index, corrected, hits)
@@ -198,13 +208,13 @@ class CourseAssistant:
         mode = self.mode()
         trace.model, trace.mode = _model_label(info), mode
         if mode == "agent":
-            result = yield from run.agent(model, info, resolved, conversation.history_text(), hits, is_covered)
+            result = yield from run.agent(model, info, resolved, conversation.history_text(), hits, is_covered, wanted)
         elif not is_covered:
             result = _Result(NOT_IN_NOTES, [], "not_in_notes", _no_model_notice(info) if model is None else None)
         elif mode == "grounded":
-            result = yield from run.grounded(model, info, resolved, hits)
+            result = yield from run.grounded(model, info, resolved, hits, wanted)
         elif mode == "extractive":
-            result = run.extractive(resolved, hits, None if info.reachable else _no_model_notice(info))
+            result = run.extractive(wanted, hits, None if info.reachable else _no_model_notice(info))
         else:
             result = run.passages_only(hits, _no_model_notice(info))
         trace.total_seconds = round(time.perf_counter() - started, 4)
@@ -263,11 +273,16 @@ class _Run:
         self.trace.add("passages", "passages", output=notice or "", chunk_ids=[c.chunk_id for c in citations])
         return _Result(text, citations, "passages", notice)
 
-    def extractive(self, question: str, hits, notice: str | None) -> _Result:
-        """Sentences of the retrieved passages that answer the question, each cited."""
+    def extractive(self, question: str, hits, notice: str | None, renumber: bool = True) -> _Result:
+        """Sentences of the retrieved passages that answer the question, each cited (numbered 1, 2, ... in the
+        order the answer cites them, unless ``renumber`` is false: beside another answer, they share its numbers)."""
         t = time.perf_counter()
         passages = [self.log.add(h.chunk, h) for h in hits[: self.settings.answer_passages]]
         text, citations = extractive_answer(self.assistant.index, question, passages)
+        if renumber:
+            order = {n: i for i, n in enumerate(cited_numbers(text), start=1)}
+            text = renumber_markers(text, order.get)
+            citations = sorted((dataclasses.replace(c, n=order[c.n]) for c in citations), key=lambda c: c.n)
         self.trace.add("extractive", "select_sentences", started=t, output=text,
                        chunk_ids=[c.chunk_id for c in citations])
         if not text:
@@ -285,8 +300,9 @@ class _Run:
                        started=t, output="\n".join(unsupported), chunk_ids=[c.chunk_id for c in checked.citations])
         return _Result(checked.text, checked.citations, mode, notice, checked.sentences)
 
-    def grounded(self, model, info, question: str, hits) -> Iterator[dict[str, Any]]:
-        """The model writes the answer from the numbered passages (tokens streamed when it can)."""
+    def grounded(self, model, info, question: str, hits, wanted: str) -> Iterator[dict[str, Any]]:
+        """The model writes the answer from the numbered passages (tokens streamed when it can); ``wanted``:
+        the question as the extractive answer matches it, when the model fails."""
         from smolagents import ChatMessage, MessageRole
 
         passages = [self.log.add(h.chunk, h) for h in hits[: self.settings.answer_passages]]
@@ -307,13 +323,14 @@ class _Run:
                 yield {"type": "token", "text": pieces[-1]}
         except Exception as exc:  # noqa: BLE001 - a model failure must become a notice, never a stack trace
             self.trace.add("generation", _model_label(info), started=t, error=f"{type(exc).__name__}: {exc}")
-            return self.extractive(question, hits, _failure_notice(info, exc))
+            return self.extractive(wanted, hits, _failure_notice(info, exc))
         raw = "".join(pieces).strip()
         self.trace.add("generation", _model_label(info), started=t, output=raw,
                        chunk_ids=[p.chunk.chunk_id for p in passages])
         return self.verified(raw, "grounded")
 
-    def agent(self, model, info, question: str, history: str, hits, is_covered: bool) -> Iterator[dict[str, Any]]:
+    def agent(self, model, info, question: str, history: str, hits, is_covered: bool,
+              wanted: str) -> Iterator[dict[str, Any]]:
         """The manager agent answers, delegating to the notes and training agents."""
         from smolagents.memory import FinalAnswerStep
 
@@ -335,7 +352,7 @@ class _Run:
             self.trace.add("agent_error", type(exc).__name__, error=str(exc)[:500])
             notice = (f"The agents took longer than {self.settings.llm_timeout:g} s ({_model_label(info)}); "
                       "here is what the notes say instead." if timed_out else _failure_notice(info, exc))
-            return self.extractive(question, hits, notice) if is_covered else _Result(NOT_IN_NOTES, [], "not_in_notes", notice)
+            return self.extractive(wanted, hits, notice) if is_covered else _Result(NOT_IN_NOTES, [], "not_in_notes", notice)
         raw = str(final or "").strip()
         notice = None
         if recorder.max_steps_reached:
@@ -343,7 +360,7 @@ class _Run:
                       f"({', '.join(dict.fromkeys(recorder.max_steps_reached))}); the answer may be incomplete.")
         result = self.verified(raw, "agent", notice)
         if is_covered and any(not s.supported for s in result.sentences):
-            beside = self.extractive(question, hits, None)
+            beside = self.extractive(wanted, hits, None, renumber=False)
             if beside.mode == "extractive":
                 result.extractive = beside.text
                 result.citations = sorted({c.n: c for c in result.citations + beside.citations}.values(), key=lambda c: c.n)
