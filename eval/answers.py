@@ -13,10 +13,10 @@ from typing import Any
 
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
-from eval.datasets import EvalDataset, EvalQuery
+from eval.datasets import COURSE_QUESTIONS, EvalDataset, EvalQuery, load_dataset, normalize
 from retrieval.types import Chunk
-from tools.citations import Citation, cited_numbers, says_not_in_notes, strip_markers
-from tools.verify import split_generated
+from tools.citations import Citation, Passage, cited_numbers, says_not_in_notes, strip_markers
+from tools.verify import split_generated, verify_citations
 
 JUDGE_PROMPT = (
     "Does the passage support the sentence? Answer with one word, yes or no.\n\n"
@@ -98,3 +98,104 @@ def _as_chunk(citation: Citation) -> Chunk:
 
 def _mean(values: list) -> float:
     return float(sum(values) / len(values)) if values else 0.0
+
+
+# ----------------------------------------------------------------------------- the answer benchmark
+OUT_OF_SCOPE = COURSE_QUESTIONS.parent / "out_of_scope.jsonl"
+FOLLOW_UPS = COURSE_QUESTIONS.parent / "follow_ups.jsonl"
+MODE_SETTINGS = {"extractive": {"llm": "extractive"}, "passages": {"llm": "none"},
+                 "smollm2": {"llm": "smollm2", "agent_mode": "grounded"}}
+
+
+def course_split(query: EvalQuery, split: str) -> bool:
+    """Whether a course question belongs to ``split`` (provisional: odd ids dev, even ids test)."""
+    digits = "".join(ch for ch in query.qid if ch.isdigit())
+    return (int(digits or 0) % 2 == 1) == (split == "dev")
+
+
+def answer_states_evidence(query: EvalQuery, answer: str) -> bool:
+    """Whether the answer text itself states the gold evidence (markers removed, case and spaces ignored)."""
+    text = normalize(strip_markers(answer))
+    return any(normalize(e) in text for _, e in query.evidence)
+
+
+def supported_ratio(index, answer) -> float | None:
+    """The share of the answer's claim sentences that one of its cited passages supports (None: no claims)."""
+    chunks = {c.chunk_id: c for c in index.chunks}
+    passages = [Passage(c.n, chunks[c.chunk_id]) for c in answer.citations if c.chunk_id in chunks]
+    checked = verify_citations(index, answer.answer, passages)
+    return checked.supported_ratio if checked.sentences else None
+
+
+def benchmark(settings: Settings, modes: list[str], split: str = "test", limit: int | None = None,
+              index=None) -> dict[str, Any]:
+    """Every mode over the same questions of ``split``: one row of metrics per mode (see eval/README.md)."""
+    from agents import CourseAssistant
+    from retrieval import NotesIndex
+
+    index = index or NotesIndex.load_or_build(settings, progress=False)
+    course = [q for q in load_dataset("course").queries if not q.out_of_scope and course_split(q, split)][:limit]
+    scope = [r for r in _jsonl(OUT_OF_SCOPE) if r["split"] == split][:limit]
+    follow = [r for r in _jsonl(FOLLOW_UPS) if r["split"] == split][:limit]
+    rows = []
+    for mode in modes:
+        overrides = MODE_SETTINGS.get(mode, {"llm": mode})
+        assistant = CourseAssistant(settings.replace(**overrides), index=index)
+        assistant.ask("warm up", conversation_id="warm-up")
+        rows.append(_measure(mode, assistant, index, course, scope, follow))
+    return {"split": split, "limit": limit, "questions": len(course), "out_of_scope": len(scope),
+            "follow_ups": len(follow), "rows": rows}
+
+
+def _measure(mode: str, assistant, index, course, scope, follow) -> dict[str, Any]:
+    cite, states, refused, seconds, ratios = [], [], [], [], []
+    for query in course:
+        started = time.perf_counter()
+        answer = assistant.ask(query.text, conversation_id=f"q-{query.qid}")
+        seconds.append(time.perf_counter() - started)
+        cite.append(cites_gold(query, answer.citations))
+        states.append(answer_states_evidence(query, answer.answer))
+        refused.append(answer.mode == "not_in_notes" or says_not_in_notes(answer.answer))
+        ratio = supported_ratio(index, answer)
+        if ratio is not None:
+            ratios.append(ratio)
+    scope_refused = {"near": [], "off": []}
+    for row in scope:
+        answer = assistant.ask(row["question"], conversation_id=f"s-{row['id']}")
+        scope_refused[row["kind"]].append(answer.mode == "not_in_notes" or says_not_in_notes(answer.answer))
+    follow_ok = []
+    for row in follow:
+        conversation = f"f-{row['id']}"
+        assistant.ask(row["first"], conversation_id=conversation)
+        answer = assistant.ask(row["second"], conversation_id=conversation)
+        merged = answer.trace.resolved_question != row["second"]
+        right_doc = any(c.doc_id in row["docs"] for c in answer.citations)
+        follow_ok.append(right_doc and (row["follow_up"] or not merged))
+    ordered = sorted(seconds)
+    return {
+        "mode": mode, "cite_recall": _mean(cite), "answer_recall": _mean(states), "supported": _mean(ratios),
+        "false_refusals": _mean(refused), "near_refused": _mean(scope_refused["near"]),
+        "off_refused": _mean(scope_refused["off"]), "follow_up_accuracy": _mean(follow_ok),
+        "p50_ms": 1000 * ordered[len(ordered) // 2] if ordered else 0.0,
+        "p95_ms": 1000 * ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] if ordered else 0.0,
+    }
+
+
+def format_benchmark(report: dict[str, Any]) -> str:
+    """The benchmark as one table, a row per mode."""
+    columns = ("cite_recall", "answer_recall", "supported", "false_refusals", "near_refused", "off_refused",
+               "follow_up_accuracy", "p50_ms", "p95_ms")
+    lines = [f"split {report['split']}: {report['questions']} course questions, {report['out_of_scope']} out of scope, "
+             f"{report['follow_ups']} follow-up pairs" + (f" (--limit {report['limit']})" if report["limit"] else ""),
+             "| mode | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    for row in report["rows"]:
+        cells = [f"{row[c]:.0f}" if c.endswith("_ms") else f"{row[c]:.3f}" for c in columns]
+        lines.append(f"| {row['mode']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _jsonl(path) -> list[dict]:
+    import json
+
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
