@@ -118,9 +118,15 @@ def extractive_answer(index: "NotesIndex", question: str, passages: list[Passage
     for i in chosen:  # passages in the order of their best sentence, sentences in reading order
         order.setdefault(candidates[i].source, len(order))
     chosen.sort(key=lambda i: (order[candidates[i].source], candidates[i].position))
-    parts = [f"{candidates[i].text} [{passages[candidates[i].source].n}]" for i in chosen]
+    parts = [with_marker(candidates[i].text, passages[candidates[i].source].n) for i in chosen]
     cited = sorted({candidates[i].source for i in chosen}, key=lambda source: passages[source].n)
     return " ".join(parts), [passages[source].citation() for source in cited]
+
+
+def with_marker(sentence: str, n: int) -> str:
+    """``sentence`` with its ``[n]`` before the closing punctuation, which a list item without one gets: "... [2]."."""
+    body, end = (sentence[:-1], sentence[-1]) if sentence[-1:] in ".!?" else (sentence, ".")
+    return f"{body} [{n}]{end}"
 
 
 def _with_antecedents(chosen: list[int], candidates: list[Candidate]) -> list[int]:
