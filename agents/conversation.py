@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import tempfile
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from coursemate.errors import CoursemateError
 
 _POINTERS = re.compile(
     r"\b(it|its|it's|itself|they|them|their|theirs|themselves|these|those|he|she|his|her)\b"
@@ -116,3 +122,17 @@ def resolve_follow_up(question: str, conversation: Conversation) -> str:
     previous = conversation.turns[-1].resolved_question
     topic = previous.split(" (follow-up to: ")[-1].rstrip(")") if "(follow-up to: " in previous else previous
     return f"{question} (follow-up to: {topic})"
+
+
+def save_conversation(path: str | Path, conversation_id: str | None, turns: list[dict[str, Any]]) -> Path:
+    """Write a conversation (every answer as a dict, with citations and trace) as JSON, atomically; its path."""
+    path = Path(path).expanduser()
+    payload = {"conversation_id": conversation_id, "exported_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "turns": turns}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8") as tmp:
+            json.dump(payload, tmp, indent=2, ensure_ascii=False, default=str)
+        os.replace(tmp.name, path)
+    except OSError as exc:
+        raise CoursemateError(f"could not write {path}: {exc}") from exc
+    return path

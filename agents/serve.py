@@ -1,4 +1,4 @@
-"""``coursemate serve-llm``: run a vLLM OpenAI-compatible server with tool calling for the agents.
+"""Run a vLLM OpenAI-compatible server with tool calling for the agents (``coursemate serve-llm``).
 
 The server listens on ``http://HOST:PORT/v1``; ``--llm auto`` finds it on the default port, any other
 address is passed as ``--llm URL``.
@@ -6,14 +6,12 @@ address is passed as ``--llm URL``.
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import shlex
 import shutil
 import subprocess
 import time
 
-from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 
 GPU_INSTALL_HINT = "pip install coursemate[gpu]"
@@ -79,45 +77,21 @@ def stop_process(process: subprocess.Popen, grace: float = 20.0) -> None:
             process.wait()
 
 
-def serve_llm(args: argparse.Namespace, settings: Settings) -> int:
-    """Start ``vllm serve``, wait for ``/health``, print the URL, and run until the server stops."""
+def serve_vllm(model: str, host: str, port: int, tensor_parallel: int = 1, extra: list[str] | None = None,
+               wait: float = 1800.0) -> int:
+    """Start ``vllm serve``, wait for ``/health``, print the URL, and run until the server stops; its exit code."""
     if importlib.util.find_spec("vllm") is None or shutil.which("vllm") is None:
         raise CoursemateError(f"serve-llm needs vLLM (and a GPU), which is not installed: {GPU_INSTALL_HINT}")
-    if args.tp < 1:
-        raise CoursemateError(f"--tp must be at least 1; got {args.tp}")
-    command = vllm_serve_command(settings.serve_model, args.host, settings.serve_port, args.tp, args.extra)
+    if tensor_parallel < 1:
+        raise CoursemateError(f"--tp must be at least 1; got {tensor_parallel}")
+    command = vllm_serve_command(model, host, port, tensor_parallel, extra)
     print("starting:", shlex.join(command), flush=True)
-    base = f"http://{args.host}:{settings.serve_port}"
+    base = f"http://{host}:{port}"
     process = subprocess.Popen(command)
     try:
-        wait_until_ready(f"{base}/health", process, args.wait, what="vllm serve")
-        print(f"vLLM is serving {settings.serve_model} at {base}/v1", flush=True)
-        print(f"use it with: --llm {base}/v1" + (" (or --llm auto)" if args.host == "127.0.0.1" else ""), flush=True)
+        wait_until_ready(f"{base}/health", process, wait, what="vllm serve")
+        print(f"vLLM is serving {model} at {base}/v1", flush=True)
+        print(f"use it with: --llm {base}/v1" + (" (or --llm auto)" if host == "127.0.0.1" else ""), flush=True)
         return process.wait()
     finally:
         stop_process(process)
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``serve-llm`` subcommand."""
-    parser = subparsers.add_parser(
-        "serve-llm",
-        help="run a vLLM server with tool calling for the agents (needs a GPU)",
-        description="Run `vllm serve MODEL --enable-auto-tool-choice --tool-call-parser P` and wait until it is healthy.",
-    )
-    parser.add_argument(
-        "--model", dest="serve_model", metavar="MODEL", help=f"model to serve (default {Settings.serve_model}: fits one GPU)"
-    )
-    parser.add_argument(
-        "--port", dest="serve_port", metavar="PORT", type=int, help=f"port (default {Settings.serve_port}, where --llm auto looks)"
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--tp", type=int, default=1, metavar="N", help="tensor-parallel size: number of GPUs (default 1)")
-    parser.add_argument(
-        "--wait", type=float, default=1800.0, metavar="SECONDS", help="seconds to wait until it is healthy (default 1800)"
-    )
-    parser.add_argument(
-        "--extra", nargs=argparse.REMAINDER, default=[], metavar="ARGS",
-        help="everything after --extra goes to `vllm serve` unchanged (put it last), e.g. --extra --max-model-len 8192",
-    )  # fmt: skip
-    parser.set_defaults(handler=serve_llm)

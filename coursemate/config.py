@@ -20,6 +20,13 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS_DIR = REPO_ROOT / "data" / "notes"
 ENV_PREFIX = "COURSEMATE_"
 EMBEDDING_BACKENDS = ("torch", "onnx", "onnx-int8")
+# Allowed values of settings and flags, defined once (the CLI's choices and Settings' validation use them).
+SEARCH_MODES = ("hybrid", "bm25", "dense")
+SPARSE_BACKENDS = ("auto", "rank-bm25", "bm25s")
+DENSE_INDEXES = ("flat", "hnsw", "ivf")
+TOOL_CHOICES = ("auto", "required", "none")  # servers differ: llama.cpp rejects "required"
+AGENT_MODES = ("auto", "agent", "grounded")
+LLM_FORMS = "auto | embedded | none | an OpenAI-compatible URL | transformers:PATH | vllm:MODEL"
 
 
 class ConfigError(CoursemateError, ValueError):
@@ -98,11 +105,11 @@ class Settings:
 
     def _validate(self) -> None:
         choices = {
-            "sparse_backend": ("auto", "rank-bm25", "bm25s"),
+            "sparse_backend": SPARSE_BACKENDS,
             "embedding_backend": EMBEDDING_BACKENDS,
-            "dense_index": ("flat", "hnsw", "ivf"),
-            "llm_tool_choice": ("auto", "required", "none"),
-            "agent_mode": ("auto", "agent", "grounded"),
+            "dense_index": DENSE_INDEXES,
+            "llm_tool_choice": TOOL_CHOICES,
+            "agent_mode": AGENT_MODES,
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:

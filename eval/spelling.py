@@ -1,4 +1,4 @@
-"""``coursemate eval spelling``: word-level accuracy on Norvig-format test sets (``right: wrong1 wrong2`` per line).
+"""Word-level spelling accuracy on Norvig-format test sets (``right: wrong1 wrong2`` per line).
 
 Reports the statistics of Norvig's ``spelltest``: the share of (right, wrong) pairs corrected exactly, the share
 whose right word the dictionary does not know ("unknown"), and the speed in words per second.
@@ -6,13 +6,10 @@ whose right word the dictionary does not know ("unknown"), and the speed in word
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 
 if TYPE_CHECKING:
@@ -61,34 +58,3 @@ def evaluate_spelling(path: str | Path, corrector: "SpellingCorrector") -> dict[
         "ranking": corrector.ranking,
         "failures": [{"wrong": w, "guess": g, "right": r} for w, g, r in failures[:SHOWN_FAILURES]],
     }
-
-
-def register_spelling(eval_subparsers: argparse._SubParsersAction) -> None:
-    """Add ``coursemate eval spelling PATH... [--ranking noisy-channel|top] [--json]``."""
-    from retrieval.spelling import RANKINGS  # light: the dictionary loads only when a corrector is built
-
-    parser = eval_subparsers.add_parser("spelling", help="spelling-correction accuracy on Norvig-format test sets")
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="test set(s): 'right: wrong1 wrong2' per line")
-    parser.add_argument("--ranking", choices=RANKINGS, default=RANKINGS[0],
-                        help="noisy-channel (default) or top (symspellpy's closest, then most frequent)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object per test set")
-    parser.set_defaults(handler=run_spelling)
-
-
-def run_spelling(args: argparse.Namespace, settings: Settings) -> int:
-    """Evaluate the English-dictionary corrector on each test set and print the results."""
-    from retrieval.spelling import SpellingCorrector
-
-    missing = [p for p in args.paths if not Path(p).is_file()]
-    if missing:
-        raise CoursemateError(f"spelling test set not found: {', '.join(missing)}")
-    corrector = SpellingCorrector(ranking=args.ranking)
-    for path in args.paths:
-        result = evaluate_spelling(path, corrector)
-        if args.json:
-            print(json.dumps(result))
-        else:
-            print(f"{result['test_set']}: {result['accuracy']:.1%} of {result['pairs']} correct "
-                  f"({result['unknown']:.1%} unknown) at {result['words_per_second']:.0f} words/second "
-                  f"[{result['dictionary']}, {result['ranking']}]")
-    return 0

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from coursemate.config import Settings
+from coursemate.config import SEARCH_MODES, Settings
 from coursemate.errors import CoursemateError
 from retrieval import store
 from retrieval.chunking import chunk_documents, indexed_text
@@ -27,7 +27,7 @@ from retrieval.types import Chunk, Document, Hit
 
 log = logging.getLogger(__name__)
 
-MODES = ("hybrid", "bm25", "dense")
+MODES = SEARCH_MODES
 MAX_QUERY_CHARS = 10_000
 _VERSIONED_LIBRARIES = ("sentence-transformers", "faiss-cpu", "rank-bm25", "bm25s", "langchain-text-splitters", "pysbd")
 SENTENCES_FORMAT = 2  # bump when the sentence splitter changes: the index is rebuilt

@@ -15,7 +15,8 @@ from smolagents import ChatMessage, OpenAIServerModel, Tool, ToolCallingAgent, T
 from smolagents.models import MessageRole
 
 from agents.llm import EMBEDDED_MODEL_NAME, embedded_gguf_path, resolve_llm
-from agents.serve import register, tool_call_parser_for, vllm_serve_command, wait_until_ready
+from agents.serve import tool_call_parser_for, vllm_serve_command, wait_until_ready
+from coursemate.cli import build_parser
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 from llm_server import free_port
@@ -255,9 +256,7 @@ def test_vllm_serve_command():
 
 
 def serve_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="coursemate")
-    register(parser.add_subparsers(dest="command"))
-    return parser.parse_args(argv)
+    return build_parser().parse_args(argv)
 
 
 def test_serve_llm_arguments_map_onto_settings():

@@ -9,13 +9,13 @@ from __future__ import annotations
 import html
 import json
 import tempfile
-import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
+from agents.conversation import save_conversation
 from coursemate.errors import CoursemateError
 from ui.citations import link_markers, sources_html
 from ui.errors import user_message
@@ -88,10 +88,7 @@ def export_conversation(conversation_id: str | None, turns: list[dict[str, Any]]
     if not turns:
         raise CoursemateError("nothing to export yet: ask a question first")
     folder = Path(tempfile.mkdtemp(prefix="coursemate-export-"))
-    path = folder / f"coursemate-conversation-{conversation_id}.json"
-    payload = {"conversation_id": conversation_id, "exported_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "turns": turns}
-    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-    return str(path)
+    return str(save_conversation(folder / f"coursemate-conversation-{conversation_id}.json", conversation_id, turns))
 
 
 def build_chat_tab(services: Services) -> None:

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from coursemate.errors import CoursemateError
+from retrieval.embeddings import resolve_device
 from tools.training.config import TrainingConfig
 from tools.training.data import ImageDataset, augment_batch, load_dataset
 from tools.training.models import build_model, count_parameters
@@ -82,7 +83,7 @@ class Worker:
         config = self.config = self.config.validated()  # the config file may have been edited by hand
         torch.set_num_threads(config.num_threads)
         seed_everything(config.seed)
-        device = resolve_device(config.device)
+        device = torch.device(resolve_device(config.device))
         data = load_dataset(config.dataset, Path(config.data_root or "datasets"))
         model = build_model(config.model, data.channels, data.image_size, len(data.classes)).to(device)
         params = count_parameters(model)
@@ -193,13 +194,6 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
     torch.backends.cudnn.deterministic = True
     torch.backends.cudnn.benchmark = False
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` -> CUDA when present, else CPU."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 def make_optimizer(config: TrainingConfig, model: nn.Module) -> torch.optim.Optimizer:

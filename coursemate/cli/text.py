@@ -1,4 +1,4 @@
-"""``coursemate spell`` and ``coursemate summarize`` (registered by tools.cli)."""
+"""``coursemate spell`` and ``coursemate summarize``."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     summarize = subparsers.add_parser("summarize", help="summarize a note, a course session, a topic or a text, with citations")
     source = summarize.add_mutually_exclusive_group(required=True)
-    source.add_argument("--doc", dest="doc_id", metavar="ID", help="a document id (see `coursemate docs`)")
+    source.add_argument("--doc", dest="doc_id", metavar="ID", help="a document id")
     source.add_argument("--session", type=int, metavar="N", help="a course session number")
     source.add_argument("--topic", help="a topic, searched in the notes")
     source.add_argument("--text", help="a text to summarize")

@@ -1,4 +1,4 @@
-"""``coursemate eval``: retrieval metrics, ablation grids and answer checks (registered by coursemate.cli)."""
+"""``coursemate eval``: retrieval metrics, ablation grids, answer checks and spelling accuracy."""
 
 from __future__ import annotations
 
@@ -6,15 +6,12 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 
-from coursemate.config import Settings
+from coursemate.config import SEARCH_MODES, Settings
 from coursemate.errors import CoursemateError
-from eval.spelling import register_spelling
-
-MODES = ("bm25", "dense", "hybrid")
-BEIR_CHUNK_SIZE = 4000  # characters: keeps 99.6% of SciFact's abstracts (title + text) whole
-# Published nDCG@10 on BEIR SciFact (test): BEIR paper BM25, MTEB all-MiniLM-L6-v2 (see eval/README.md).
-PUBLISHED_NDCG10 = {"scifact": {"bm25": 0.665, "dense": 0.645}}
+from eval.datasets import BEIR_CHUNK_SIZE, PUBLISHED_NDCG10
+from retrieval.spelling import RANKINGS  # light: the dictionary loads only when a corrector is built
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -46,7 +43,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     answers.add_argument("--json", action="store_true", help="print the summary as JSON")
     answers.set_defaults(handler=run_answers)
 
-    register_spelling(commands)
+    spelling = commands.add_parser("spelling", help="spelling-correction accuracy on Norvig-format test sets")
+    spelling.add_argument("paths", nargs="+", metavar="PATH", help="test set(s): 'right: wrong1 wrong2' per line")
+    spelling.add_argument("--ranking", choices=RANKINGS, default=RANKINGS[0],
+                          help="noisy-channel (default) or top (symspellpy's closest, then most frequent)")
+    spelling.add_argument("--json", action="store_true", help="print one JSON object per test set")
+    spelling.set_defaults(handler=run_spelling)
 
 
 def _dataset_arguments(parser: argparse.ArgumentParser) -> None:
@@ -64,9 +66,9 @@ def run_retrieval(args: argparse.Namespace, settings: Settings) -> int:
     from eval.runner import evaluate, open_index
 
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
-    unknown = [m for m in modes if m not in MODES]
+    unknown = [m for m in modes if m not in SEARCH_MODES]
     if unknown or not modes:
-        raise CoursemateError(f"unknown mode(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(MODES)}")
+        raise CoursemateError(f"unknown mode(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(SEARCH_MODES)}")
     baseline = load_summary(args.baseline) if args.baseline else None
     dataset, settings = _load(args, settings)
     started = time.perf_counter()
@@ -120,6 +122,26 @@ def run_answers(args: argparse.Namespace, settings: Settings) -> int:
         for name, value in summary.items():
             print(f"{name:32} {value:.3f}" if isinstance(value, float) else f"{name:32} {value}")
     print(f"report: {path}", file=sys.stderr)
+    return 0
+
+
+def run_spelling(args: argparse.Namespace, settings: Settings) -> int:
+    """Evaluate the English-dictionary corrector on each test set and print the results."""
+    from eval.spelling import evaluate_spelling
+    from retrieval.spelling import SpellingCorrector
+
+    missing = [p for p in args.paths if not Path(p).is_file()]
+    if missing:
+        raise CoursemateError(f"spelling test set not found: {', '.join(missing)}")
+    corrector = SpellingCorrector(ranking=args.ranking)
+    for path in args.paths:
+        result = evaluate_spelling(path, corrector)
+        if args.json:
+            print(json.dumps(result))
+        else:
+            print(f"{result['test_set']}: {result['accuracy']:.1%} of {result['pairs']} correct "
+                  f"({result['unknown']:.1%} unknown) at {result['words_per_second']:.0f} words/second "
+                  f"[{result['dictionary']}, {result['ranking']}]")
     return 0
 
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from coursemate.cli.flags import model_flags
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``ui``."""
-    from agents.cli import model_flags
-
     ui = subparsers.add_parser("ui", help="start the web UI: chat, training runs, search, notes")
     ui.add_argument("--host", dest="ui_host", help="address to listen on (default 127.0.0.1: this machine only)")
     ui.add_argument("--port", dest="ui_port", type=int, help="port to listen on (default 7860)")

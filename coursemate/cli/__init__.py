@@ -1,4 +1,4 @@
-"""The ``coursemate`` command line: each package registers its own subcommands.
+"""The ``coursemate`` command line: one module per command group, shared flags in :mod:`coursemate.cli.flags`.
 
 Flags whose names match a :class:`~coursemate.config.Settings` field (``--index-dir``, ``--llm``,
 ``--rrf-k`` ...) override that setting, after the ``COURSEMATE_*`` environment variables.
@@ -8,31 +8,27 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib
 import logging
 import os
 import sys
 from collections.abc import Sequence
 
-from coursemate.config import EMBEDDING_BACKENDS, Settings
+from coursemate.cli import ask_chat, eval as eval_commands, index_search, serve, text, train, ui
+from coursemate.cli.flags import global_flags
+from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 
-COMMAND_MODULES = ("retrieval.cli", "tools.cli", "agents.cli", "ui.cli", "eval.cli")
+COMMAND_GROUPS = (index_search, train, text, ask_chat, serve, ui, eval_commands)
 SETTING_NAMES = {f.name for f in dataclasses.fields(Settings)}
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The full parser, with every package's subcommands registered."""
+    """The full parser, with every command group's subcommands registered."""
     parser = argparse.ArgumentParser(prog="coursemate", description="An AI teaching assistant over course notes.")
-    parser.add_argument("--home", help="folder for indexes, runs and reports (default ~/.coursemate)")
-    parser.add_argument("--index-dir", help="index folder (default HOME/index)")
-    parser.add_argument("--embedding-model", help="sentence-transformers model name or path")
-    parser.add_argument("--embedding-backend", choices=EMBEDDING_BACKENDS,
-                        help="torch, or ONNX Runtime (onnx: same vectors, faster; onnx-int8: quantized)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    global_flags(parser)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
+    for group in COMMAND_GROUPS:
+        group.register(subparsers)
     return parser
 
 
@@ -56,7 +52,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("coursemate: interrupted", file=sys.stderr)
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

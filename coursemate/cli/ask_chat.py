@@ -1,14 +1,12 @@
-"""``coursemate ask``, ``coursemate chat`` and (from agents.serve) ``coursemate serve-llm``."""
+"""``coursemate ask`` and ``coursemate chat``."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
+from coursemate.cli.flags import model_flags
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 
@@ -16,9 +14,7 @@ CHAT_HELP = "commands: /new (new conversation), /export FILE (save this conversa
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``ask``, ``chat`` and ``serve-llm``."""
-    from agents import serve
-
+    """Add ``ask`` and ``chat``."""
     ask = subparsers.add_parser("ask", help="ask a question about the course notes")
     ask.add_argument("question", metavar="QUESTION")
     ask.add_argument("--json", action="store_true", help="print the answer object (citations, steps, trace) as JSON")
@@ -28,19 +24,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     chat = subparsers.add_parser("chat", help="a multi-turn conversation in the terminal", description=CHAT_HELP)
     model_flags(chat)
     chat.set_defaults(handler=run_chat)
-
-    serve.register(subparsers)
-
-
-def model_flags(parser: argparse.ArgumentParser) -> None:
-    """Add the flags that choose and tune the language model (shared by ask, chat and ui)."""
-    parser.add_argument("--llm", help="auto | embedded | none | an OpenAI-compatible URL | transformers:PATH | vllm:MODEL")
-    parser.add_argument("--llm-model", help="model name on the server (default: the first it lists)")
-    parser.add_argument("--tool-choice", dest="llm_tool_choice", choices=("auto", "required", "none"))
-    parser.add_argument("--agent-mode", choices=("auto", "agent", "grounded"),
-                        help="agent: manager + tool-calling agents; grounded: retrieve, then the model writes the answer")
-    parser.add_argument("--max-tokens", dest="llm_max_tokens", type=int, help="most tokens the model writes per call")
-    parser.add_argument("--max-steps", dest="agent_max_steps", type=int, help="most steps per agent")
 
 
 def run_ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -75,6 +58,7 @@ def format_footer(answer) -> str:
 
 def run_chat(args: argparse.Namespace, settings: Settings) -> int:
     from agents.assistant import CourseAssistant
+    from agents.conversation import save_conversation
 
     assistant = CourseAssistant(settings)
     number, answers = 1, []
@@ -99,7 +83,7 @@ def run_chat(args: argparse.Namespace, settings: Settings) -> int:
                 print("usage: /export FILE")
                 continue
             try:
-                _write_json(Path(target), {"conversation_id": f"chat-{number}", "answers": [a.to_dict() for a in answers]})
+                save_conversation(Path(target), f"chat-{number}", [a.to_dict() for a in answers])
                 print(f"(saved {len(answers)} answer(s) to {target})")
             except CoursemateError as exc:
                 print(f"coursemate: error: {exc}", file=sys.stderr)
@@ -135,15 +119,3 @@ def _chat_turn(assistant, question: str, conversation_id: str):
 def _streamed_text(answer) -> str:
     generation = [s for s in answer.trace.steps if s.kind == "generation"]
     return generation[-1].output.strip() if generation else ""
-
-
-def _write_json(path: Path, data: dict) -> None:
-    """Write ``data`` as JSON atomically (temporary file, then rename)."""
-    path = path.expanduser()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8") as tmp:
-            json.dump(data, tmp, indent=2, ensure_ascii=False, default=str)
-        os.replace(tmp.name, path)
-    except OSError as exc:
-        raise CoursemateError(f"could not write {path}: {exc}") from exc

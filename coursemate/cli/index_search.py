@@ -6,9 +6,7 @@ import argparse
 import json
 import textwrap
 
-from coursemate.config import Settings
-
-MODES = ("hybrid", "bm25", "dense")
+from coursemate.config import DENSE_INDEXES, SEARCH_MODES, SPARSE_BACKENDS, Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,15 +16,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     index.add_argument("--rebuild", action="store_true", help="rebuild even if the index is up to date")
     index.add_argument("--chunk-size", type=int)
     index.add_argument("--chunk-overlap", type=int)
-    index.add_argument("--sparse-backend", choices=("auto", "rank-bm25", "bm25s"))
-    index.add_argument("--dense-index", choices=("flat", "hnsw", "ivf"))
+    index.add_argument("--sparse-backend", choices=SPARSE_BACKENDS)
+    index.add_argument("--dense-index", choices=DENSE_INDEXES)
     index.add_argument("--json", action="store_true", help="print the index manifest as JSON")
     index.set_defaults(handler=run_index)
 
     search = subparsers.add_parser("search", help="search the notes")
     search.add_argument("query", metavar="QUERY")
     search.add_argument("--k", type=int, default=5, help="number of hits (default 5)")
-    search.add_argument("--mode", choices=MODES, default="hybrid")
+    search.add_argument("--mode", choices=SEARCH_MODES, default="hybrid")
     search.add_argument("--rrf-k", type=int, help="reciprocal rank fusion constant")
     search.add_argument("--bm25-weight", type=float)
     search.add_argument("--dense-weight", type=float)
