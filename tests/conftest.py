@@ -58,3 +58,21 @@ def small_notes_index(tmp_path_factory):
     documents, _ = load_corpus([notes / f"{name}.md" for name in AGENT_TEST_NOTES])
     settings = Settings.load(home=tmp_path_factory.mktemp("agents-home"))
     return NotesIndex.load_or_build(settings, documents=documents, progress=False)
+
+
+# ------------------------------------------------------------------ browser
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium driven by Playwright, shared by every browser test of the session."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -30,9 +30,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = REPO_ROOT / "artifacts" / "screenshots"
 DOCS_SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 UNREACHABLE_LLM = "http://127.0.0.1:9/v1"  # port 9 (discard): nothing listens there
 QUESTION = "What do the gates of an LSTM do?"
 
@@ -173,17 +170,6 @@ class DyingLLMServer:
 
 # ----------------------------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="session")
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="session")
 def app_no_llm(course_settings, course_index):
     """The app whose language model server is unreachable: answers quote the notes, with citations."""
     with serve_app(course_settings.replace(llm=UNREACHABLE_LLM, llm_timeout=5.0), course_index) as served:
@@ -224,28 +210,32 @@ def test_chat_answer_cites_sources_that_open_in_the_panel(browser, app_no_llm):
     page.context.close()
 
 
-def test_chat_streams_the_embedded_model_answer_with_citations(browser, app_embedded):
+def test_chat_streams_the_embedded_model_answer_with_verified_citations(browser, app_embedded):
+    """SmolLM2 streams its answer; every [n] left in it is one the verifier kept, and a sentence no passage
+    supports is marked in the page (the 135M model often writes such sentences)."""
     url, _ = app_embedded
     page = open_page(browser, url)
     ask(page, QUESTION)
     partial_seen: list[str] = []
 
     def done() -> bool:
-        if page.locator("#chatbot a.cite").count():
-            return True
         text = chat_text(page)
-        if "coverage: covered" in text and "answered by" not in text:
+        if "answered by" in text:
+            return True
+        if "coverage: covered" in text:
             partial_seen.append(text)
         return False
 
-    wait_for(done, 180, "the embedded model's answer")
+    wait_for(done, 300, "the embedded model's answer")
     text = chat_text(page)
     assert "answered by SmolLM2" in text
     assert "generation:" in text  # the model call is one of the shown steps
     assert partial_seen, "the page never showed the answer before it was complete"
-    page.locator("#chatbot a.cite").first.click()
-    wait_for(lambda: page.locator("details.source[open]").count() == 1, 5, "the cited source to open")
-    screenshot(page, "chat-embedded", docs_name="chat.png")
+    cited = page.locator("#chatbot a.cite").count()
+    unsupported = page.locator("#chatbot .unsupported").count()
+    refused = "not in the notes" in text.lower()
+    assert cited or unsupported or refused, "an answer must be cited, marked unsupported, or a refusal"
+    screenshot(page, "chat-embedded")
     page.context.close()
 
 
