@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -14,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from coursemate.errors import CoursemateError
+from coursemate.io import atomic_write_json
 
 _POINTERS = re.compile(
     r"\b(it|its|it's|itself|they|them|their|theirs|themselves|these|those|he|she|his|her)\b"
@@ -129,10 +127,7 @@ def save_conversation(path: str | Path, conversation_id: str | None, turns: list
     path = Path(path).expanduser()
     payload = {"conversation_id": conversation_id, "exported_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "turns": turns}
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8") as tmp:
-            json.dump(payload, tmp, indent=2, ensure_ascii=False, default=str)
-        os.replace(tmp.name, path)
+        atomic_write_json(path, payload)
     except OSError as exc:
         raise CoursemateError(f"could not write {path}: {exc}") from exc
     return path

@@ -23,8 +23,6 @@ import functools
 import importlib.util
 import logging
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -34,6 +32,7 @@ from smolagents import Model, OpenAIServerModel, TransformersModel
 
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
+from coursemate.io import atomic_folder
 
 logger = logging.getLogger(__name__)
 
@@ -169,17 +168,11 @@ def gguf_tokenizer_dir(gguf: Path, settings: Settings) -> Path:
         return target
     from transformers import AutoTokenizer
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
-        AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name).save_pretrained(staging)
-        if target.exists():  # left by an interrupted attempt
-            shutil.rmtree(target)
-        os.replace(staging, target)
+        with atomic_folder(target) as staging:  # replaces a folder left by an interrupted attempt
+            AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name).save_pretrained(staging)
     except (OSError, ValueError) as exc:
         raise CoursemateError(f"could not read the tokenizer of {gguf}: {exc}") from exc
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return target
 
 

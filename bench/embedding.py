@@ -13,7 +13,6 @@ evaluation index, cached under ``COURSEMATE_HOME/eval-index``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -24,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from coursemate.config import EMBEDDING_BACKENDS, Settings  # noqa: E402
 from coursemate.errors import CoursemateError  # noqa: E402
+from coursemate.io import atomic_write_json  # noqa: E402
 
 QUERIES = 60
 NDCG_TOLERANCE = 0.005
@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
           f"tolerance {NDCG_TOLERANCE})")
     if args.json:
         payload = [{k: v for k, v in r.items() if k != "vectors"} for r in rows]
-        Path(args.json).write_text(json.dumps(payload, indent=2))
+        atomic_write_json(args.json, payload)
     return 0
 
 

@@ -28,13 +28,12 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
+import io
 import os
 import platform
 import random
 import re
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from coursemate.config import Settings  # noqa: E402
 from coursemate.errors import CoursemateError  # noqa: E402
+from coursemate.io import atomic_write_bytes, atomic_write_json  # noqa: E402
 from retrieval.chunking import chunk_documents, indexed_text  # noqa: E402
 from retrieval.types import Chunk, Document  # noqa: E402
 
@@ -194,12 +194,14 @@ def cached_embeddings(embedder, texts: list[str], settings: Settings, label: str
             return vectors
     print(f"embedding {len(texts):,} {label} with the real model (cached afterwards in {CACHE_DIR}) ...", file=sys.stderr)
     vectors = embed(embedder, texts, settings.embedding_batch_size, progress=True)
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=CACHE_DIR, suffix=".npy.tmp")
-    with os.fdopen(fd, "wb") as f:
-        np.save(f, vectors)
-    os.replace(tmp, path)
+    atomic_write_bytes(path, _npy_bytes(vectors))
     return vectors
+
+
+def _npy_bytes(vectors: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, vectors)
+    return buffer.getvalue()
 
 
 def corpus_vectors(corpus: Corpus, embedder, settings: Settings, exact: bool) -> np.ndarray:
@@ -409,15 +411,6 @@ def parse_sizes(text: str) -> list[int]:
     return sizes
 
 
-def write_json(path: Path, payload: dict) -> None:
-    """Write ``payload`` to ``path`` atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(payload, f, indent=2)
-    os.replace(tmp, path)
-
-
 def run(args: argparse.Namespace) -> int:
     sizes = parse_sizes(args.sizes)
     if not 1 <= args.queries <= len(QUESTIONS):
@@ -471,7 +464,7 @@ def run(args: argparse.Namespace) -> int:
     print()
     print(goal_verdict(rows))
     if args.json:
-        write_json(Path(args.json), {"notes": notes, "rows": rows, "goal": goal_verdict(rows), "args": vars(args)})
+        atomic_write_json(Path(args.json), {"notes": notes, "rows": rows, "goal": goal_verdict(rows), "args": vars(args)})
     return 0
 
 

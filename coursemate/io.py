@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from coursemate.errors import CoursemateError
+
 
 def atomic_write_with(path: Path | str, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp)`` to fill a temporary file beside ``path``, then move it over ``path``.
@@ -57,9 +59,17 @@ def atomic_write_jsonl(path: Path | str, rows: Iterable[Any]) -> None:
 
 
 def read_jsonl(path: Path | str) -> list[Any]:
-    """The JSON values of the non-empty lines of ``path``."""
+    """The JSON values of the non-empty lines of ``path``; a line that is not JSON is one ``CoursemateError``."""
+    rows = []
     with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+        for n, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except ValueError:
+                raise CoursemateError(f"{path} line {n} is not valid JSON") from None
+    return rows
 
 
 @contextlib.contextmanager

@@ -13,6 +13,7 @@ from typing import Any
 
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
+from coursemate.io import read_jsonl
 from eval.datasets import COURSE_QUESTIONS, EvalDataset, EvalQuery, load_dataset, normalize
 from retrieval.types import Chunk
 from tools.citations import Citation, Passage, cited_numbers, says_not_in_notes, strip_markers
@@ -135,8 +136,8 @@ def benchmark(settings: Settings, modes: list[str], split: str = "test", limit: 
 
     index = index or NotesIndex.load_or_build(settings, progress=False)
     course = [q for q in load_dataset("course").queries if not q.out_of_scope and course_split(q, split)][:limit]
-    scope = [r for r in _jsonl(OUT_OF_SCOPE) if r["split"] == split][:limit]
-    follow = [r for r in _jsonl(FOLLOW_UPS) if r["split"] == split][:limit]
+    scope = [r for r in read_jsonl(OUT_OF_SCOPE) if r["split"] == split][:limit]
+    follow = [r for r in read_jsonl(FOLLOW_UPS) if r["split"] == split][:limit]
     rows = []
     for mode in modes:
         overrides = MODE_SETTINGS.get(mode, {"llm": mode})
@@ -193,9 +194,3 @@ def format_benchmark(report: dict[str, Any]) -> str:
         lines.append(f"| {row['mode']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
-
-def _jsonl(path) -> list[dict]:
-    import json
-
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]

@@ -9,11 +9,11 @@ A BEIR query's gold is its qrels: relevant document ids with their grades.
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from coursemate.errors import CoursemateError
+from coursemate.io import read_jsonl
 from retrieval.types import Chunk, Document
 
 COURSE_QUESTIONS = Path(__file__).resolve().parent / "datasets" / "course_questions.jsonl"
@@ -85,7 +85,7 @@ def load_dataset(spec: str, split: str = "test") -> EvalDataset:
 def load_course_questions(path: Path) -> EvalDataset:
     """Questions over the course notes, one JSON object a line (see eval/README.md for the fields)."""
     queries = []
-    for n, row in enumerate(_read_jsonl(path), start=1):
+    for n, row in enumerate(read_jsonl(path), start=1):
         try:
             out_of_scope = bool(row.get("out_of_scope", False))
             if not out_of_scope and not (row.get("evidence") or row.get("section")):
@@ -119,9 +119,9 @@ def load_beir(folder: Path, split: str = "test") -> EvalDataset:
     try:
         documents = [
             Document(doc_id=str(row["_id"]), title=(row.get("title") or "").strip(), text=row["text"], source=folder.name)
-            for row in _read_jsonl(files[0])
+            for row in read_jsonl(files[0])
         ]
-        texts = {str(row["_id"]): row["text"] for row in _read_jsonl(files[1])}
+        texts = {str(row["_id"]): row["text"] for row in read_jsonl(files[1])}
     except (KeyError, TypeError) as exc:
         raise CoursemateError(f"{folder}: a corpus or query row lacks a field ({exc})") from None
     qrels = _read_qrels(files[2])
@@ -147,15 +147,3 @@ def _read_qrels(path: Path) -> dict[str, dict[str, int]]:
             qrels.setdefault(qid, {})[doc_id] = grade
     return qrels
 
-
-def _read_jsonl(path: Path) -> list[dict]:
-    rows = []
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except ValueError:
-                raise CoursemateError(f"{path} line {n} is not valid JSON") from None
-    return rows

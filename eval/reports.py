@@ -4,14 +4,13 @@ and the comparison of a report with a baseline that gates regressions."""
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from coursemate.errors import CoursemateError
+from coursemate.io import atomic_write_json, atomic_write_text, atomic_write_with
 from eval.metrics import METRIC_NAMES, QUALITY_METRICS
 from eval.runner import RunResult
 
@@ -49,16 +48,15 @@ def save_report(
     paths["md"] = reports_dir / f"{name}.md"
     paths["png"] = reports_dir / f"{name}.png"
     title = f"# Retrieval evaluation: {report['dataset']} ({report['created']})\n\n"
-    _atomic_write(paths["md"], lambda p: p.write_text(title + markdown_table(report["summary"], reference)))
-    _atomic_write(paths["png"], lambda p: _chart(report["summary"], report["dataset"], p))
+    atomic_write_text(paths["md"], title + markdown_table(report["summary"], reference))
+    atomic_write_with(paths["png"], lambda p: _chart(report["summary"], report["dataset"], p))
     return paths
 
 
 def save_json(report: dict[str, Any], reports_dir: Path, name: str) -> Path:
     """Write ``report`` to ``reports_dir/<name>.json`` atomically and return the path."""
-    reports_dir.mkdir(parents=True, exist_ok=True)
     path = reports_dir / f"{name}.json"
-    _atomic_write(path, lambda p: p.write_text(json.dumps(report, indent=2, ensure_ascii=False)))
+    atomic_write_json(path, report)
     return path
 
 
@@ -120,14 +118,3 @@ def _chart(summary: Mapping[str, Mapping[str, float]], title: str, path: Path) -
     fig.savefig(path, format="png", dpi=100)
     plt.close(fig)
 
-
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through ``write`` into a temporary sibling, then rename it over ``path``."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

@@ -8,12 +8,12 @@ question id, so the variants are reproducible. Regenerate the committed file wit
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 import re
 import sys
 from pathlib import Path
 
+from coursemate.io import atomic_write_jsonl, read_jsonl
 from eval.datasets import COURSE_QUESTIONS
 
 _ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
@@ -57,12 +57,10 @@ def _typo(word: str, rng: random.Random) -> str:
 
 def main(path: Path = COURSE_QUESTIONS) -> int:
     """Fill in the ``misspelled`` field of every question of ``path`` (atomically rewritten)."""
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = read_jsonl(path)
     for row in rows:
         row["misspelled"] = misspell(row["question"], row["id"])
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
-    tmp.replace(path)
+    atomic_write_jsonl(path, rows)
     print(f"wrote {len(rows)} misspelled variants to {path}")
     return 0
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import re
 import warnings
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from coursemate.errors import CoursemateError
+from coursemate.io import atomic_write_with
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,6 @@ def _exported(model, name: str, folder: Path, quantized: bool) -> Path:
         return target
     import torch
 
-    folder.mkdir(parents=True, exist_ok=True)
     plain = folder / f"{slug}.onnx"
     if not plain.exists():
         transformer = model[0].auto_model.eval()
@@ -137,19 +136,21 @@ def _exported(model, name: str, folder: Path, quantized: bool) -> Path:
                  if n in model.tokenizer.model_input_names]
         sample = model.tokenizer(["a short one", "and a somewhat longer second sentence"], padding=True,
                                  return_tensors="pt")
-        temporary = plain.with_suffix(f".tmp{os.getpid()}")
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the tracer's notes on shapes: the test checks the vectors instead
-            torch.onnx.export(_mean_pooled_module(transformer, names), tuple(sample[n] for n in names), str(temporary),
-                              input_names=names, output_names=["embedding"], opset_version=17, dynamo=False,
-                              dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names}, "embedding": {0: "batch"}})
-        os.replace(temporary, plain)
+
+        def export(temporary: Path) -> None:
+            with torch.no_grad(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the tracer's notes on shapes: the test checks the vectors instead
+                torch.onnx.export(_mean_pooled_module(transformer, names), tuple(sample[n] for n in names),
+                                  str(temporary), input_names=names, output_names=["embedding"], opset_version=17,
+                                  dynamo=False, dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names},
+                                                              "embedding": {0: "batch"}})
+
+        atomic_write_with(plain, export)
     if quantized:
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        temporary = target.with_suffix(f".tmp{os.getpid()}")
-        quantize_dynamic(str(plain), str(temporary), weight_type=QuantType.QInt8)
-        os.replace(temporary, target)
+        atomic_write_with(target, lambda temporary: quantize_dynamic(str(plain), str(temporary),
+                                                                     weight_type=QuantType.QInt8))
     return target
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from coursemate.config import SEARCH_MODES, Settings
 from coursemate.errors import CoursemateError
+from coursemate.io import atomic_folder, atomic_write_jsonl, read_jsonl
 from retrieval import store
 from retrieval.chunking import chunk_documents, indexed_text
 from retrieval.dense import DenseIndex
@@ -174,9 +175,9 @@ class NotesIndex:
             "build_seconds": round(time.perf_counter() - started, 2),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
-        with store.atomic_folder(settings.index_dir) as tmp:
-            store.write_jsonl(tmp / "documents.jsonl", (d.to_dict() for d in documents))
-            store.write_jsonl(tmp / "chunks.jsonl", (c.to_dict() for c in chunks))
+        with atomic_folder(settings.index_dir) as tmp:
+            atomic_write_jsonl(tmp / "documents.jsonl", (d.to_dict() for d in documents))
+            atomic_write_jsonl(tmp / "chunks.jsonl", (c.to_dict() for c in chunks))
             sparse.save(tmp)
             dense.save(tmp)
             sentences.save(tmp)
@@ -187,8 +188,8 @@ class NotesIndex:
     @classmethod
     def _load(cls, settings: Settings, folder: Path, manifest: dict) -> "NotesIndex":
         store.verify_files(folder, manifest)
-        documents = store.read_jsonl(folder / "documents.jsonl", Document.from_dict)
-        chunks = store.read_jsonl(folder / "chunks.jsonl", lambda row: Chunk(**row))
+        documents = [Document.from_dict(row) for row in read_jsonl(folder / "documents.jsonl")]
+        chunks = [Chunk(**row) for row in read_jsonl(folder / "chunks.jsonl")]
         sparse = BACKENDS[manifest["sparse_backend"]].load(folder)
         dense = DenseIndex.load(folder, settings.dense_index)
         if len(chunks) != manifest["chunks"] or dense.index.ntotal != len(chunks):

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from coursemate.io import atomic_write_jsonl, read_jsonl
+from retrieval.store import DamagedIndex
+
 MIN_SENTENCE_WORDS = 4
 SENTENCES_FILE = "sentences.jsonl"
 VECTORS_FILE = "sentence_vectors.npy"
@@ -93,20 +96,14 @@ class SentenceIndex:
         return cls(texts, chunk_of, rows[[position[s] for s in texts]])
 
     def save(self, folder: Path) -> None:
-        from retrieval.store import write_jsonl
-
-        write_jsonl(folder / SENTENCES_FILE, ({"chunk": c, "text": t} for t, c in zip(self.texts, self.chunk_of)))
-        with open(folder / VECTORS_FILE, "wb") as handle:
+        atomic_write_jsonl(folder / SENTENCES_FILE, ({"chunk": c, "text": t} for t, c in zip(self.texts, self.chunk_of)))
+        with open(folder / VECTORS_FILE, "wb") as handle:  # inside the index's atomic folder
             np.save(handle, self.vectors)
 
     @classmethod
     def load(cls, folder: Path) -> "SentenceIndex":
-        from retrieval.store import read_jsonl
-
-        rows = read_jsonl(folder / SENTENCES_FILE, lambda row: (row["text"], row["chunk"]))
+        rows = read_jsonl(folder / SENTENCES_FILE)
         vectors = np.load(folder / VECTORS_FILE)
         if len(rows) != len(vectors):
-            from retrieval.store import DamagedIndex
-
             raise DamagedIndex(f"{folder}: sentence counts disagree")
-        return cls([t for t, _ in rows], [c for _, c in rows], vectors)
+        return cls([row["text"] for row in rows], [row["chunk"] for row in rows], vectors)

@@ -1,4 +1,4 @@
-"""Index folders on disk: written whole into a temporary folder, then renamed into place.
+"""Index folders on disk: written whole into a temporary folder (``coursemate.io.atomic_folder``), then renamed.
 
 A manifest records the fingerprint the index was built for and a checksum of every file, so a stale
 index is rebuilt and a damaged one (truncated, edited, half-copied) is detected before it is used.
@@ -8,13 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
-from collections.abc import Callable, Iterable
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
@@ -48,25 +44,6 @@ def fingerprint_files(paths: Iterable[Path]) -> str:
 def fingerprint_json(value: Any) -> str:
     """A hash of a JSON-serializable value."""
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
-
-
-@contextmanager
-def atomic_folder(target: Path) -> Iterator[Path]:
-    """Yield a temporary sibling folder; on success it replaces ``target`` in one rename."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    try:
-        yield tmp
-        old = None
-        if target.exists():
-            old = target.parent / f".{target.name}.old-{os.getpid()}"
-            os.replace(target, old)
-        os.replace(tmp, target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
@@ -104,14 +81,3 @@ def verify_files(folder: Path, manifest: dict[str, Any]) -> None:
             raise DamagedIndex(f"{path} is missing")
         if path.stat().st_size != meta["size"] or sha256_file(path) != meta["sha256"]:
             raise DamagedIndex(f"{path} is damaged (size or checksum differs from the manifest)")
-
-
-def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def read_jsonl(path: Path, make: Callable[[dict[str, Any]], Any]) -> list[Any]:
-    with open(path, encoding="utf-8") as f:
-        return [make(json.loads(line)) for line in f if line.strip()]
