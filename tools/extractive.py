@@ -139,3 +139,8 @@ def _with_antecedents(chosen: list[int], candidates: list[Candidate]) -> list[in
         if c.text.lower().startswith(_BACK_REFERENCES) and previous is not None and previous not in out:
             out.append(previous)
     return out
+
+
+def points_back(sentence: str) -> bool:
+    """Whether ``sentence`` opens by pointing back at an earlier one ("It ...", "This ...", "However ...")."""
+    return sentence.lower().startswith(_BACK_REFERENCES)
