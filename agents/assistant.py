@@ -167,16 +167,20 @@ class CourseAssistant:
         return "grounded" if info.kind in GROUNDED_KINDS else "agent"
 
     # ----------------------------------------------------------------- answering
-    def ask(self, question: str, conversation_id: str = "default") -> Answer:
-        """Answer ``question`` in the conversation ``conversation_id``."""
-        for event in self.stream(question, conversation_id):
+    def ask(self, question: str, conversation_id: str = "default", user: str | None = None) -> Answer:
+        """Answer ``question`` in the conversation ``conversation_id`` (``user``: see :meth:`stream`)."""
+        for event in self.stream(question, conversation_id, user):
             if event["type"] == "answer":
                 return event["answer"]
         raise AssertionError("stream() always ends with an answer event")
 
-    def stream(self, question: str, conversation_id: str = "default") -> Iterator[dict[str, Any]]:
+    def stream(self, question: str, conversation_id: str = "default",
+               user: str | None = None) -> Iterator[dict[str, Any]]:
         """Events while answering: ``{"type": "step", "step": {...}}`` as each step ends, ``{"type": "token",
-        "text": ...}`` as the answer is generated, and last ``{"type": "answer", "answer": Answer}``."""
+        "text": ...}`` as the answer is generated, and last ``{"type": "answer", "answer": Answer}``.
+
+        ``user``: who asks (the UI's signed-in user; None = the machine's owner); the training runs the agents
+        start belong to them, and they can cancel only their own."""
         from retrieval.index import check_query
 
         check_query(question)
@@ -184,7 +188,7 @@ class CourseAssistant:
         conversation = self.conversations.get(conversation_id)
         resolved = resolve_follow_up(question, conversation)
         trace = Trace(question, conversation_id, resolved_question=resolved)
-        run = _Run(self, trace)
+        run = _Run(self, trace, user)
 
         did_you_mean, corrected = self._correct(question, resolved, trace)
         yield from run.new_steps()
@@ -253,10 +257,11 @@ class _Result:
 class _Run:
     """One answer in the making: its passage log and trace, and the three ways to write the answer."""
 
-    def __init__(self, assistant: CourseAssistant, trace: Trace) -> None:
+    def __init__(self, assistant: CourseAssistant, trace: Trace, user: str | None = None) -> None:
         self.assistant = assistant
         self.settings = assistant.settings
         self.trace = trace
+        self.user = user
         self.log = PassageLog()
         self._sent = 0
 
@@ -367,11 +372,12 @@ class _Run:
         return result
 
     def _run_manager(self):
+        """The assistant's training runs, acting for this answer's user; dataset paths confined to the data roots."""
         if self.assistant._run_manager is None:
             from tools.training import RunManager
 
-            self.assistant._run_manager = RunManager(self.settings)
-        return self.assistant._run_manager
+            self.assistant._run_manager = RunManager(self.settings, confined=True)
+        return self.assistant._run_manager.as_user(self.user)
 
 
 def _custom_info(model):

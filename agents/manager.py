@@ -94,7 +94,7 @@ def build_team(model, index, log: PassageLog, settings, recorder: StepRecorder, 
         name="notes_agent", description=NOTES_AGENT_DESCRIPTION, instructions=NOTES_INSTRUCTIONS, **common,
     )
     training_agent = ToolCallingAgent(
-        tools=training_tools(run_manager or RunManager(settings)),
+        tools=training_tools(run_manager or RunManager(settings, confined=True)),
         name="training_agent", description=TRAINING_AGENT_DESCRIPTION, instructions=TRAINING_INSTRUCTIONS, **common,
     )
     manager = ToolCallingAgent(tools=[], managed_agents=[notes_agent, training_agent], instructions=MANAGER_INSTRUCTIONS, **common)

@@ -26,6 +26,7 @@ SPARSE_BACKENDS = ("auto", "rank-bm25", "bm25s")
 DENSE_INDEXES = ("flat", "hnsw", "ivf")
 TOOL_CHOICES = ("auto", "required", "none")  # servers differ: llama.cpp rejects "required"
 AGENT_MODES = ("auto", "agent", "grounded")
+QUIZ_KINDS = ("cloze", "mcq", "short")  # cloze: a blanked key term; mcq: with distractors; short: "What is X?"
 LLM_FORMS = "auto | embedded | none | an OpenAI-compatible URL | transformers:PATH | vllm:MODEL"
 
 
@@ -89,6 +90,9 @@ class Settings:
 
     # Training runs.
     max_concurrent_runs: int = 2
+    # Folders that dataset paths chosen through the chat, the agents or the web UI must lie in (the CLI may
+    # name any path); empty = HOME/datasets.
+    data_roots: list[Path] = field(default_factory=list)
 
     # UI.
     ui_host: str = "127.0.0.1"
@@ -101,6 +105,7 @@ class Settings:
         self.reports_dir = Path(self.reports_dir).expanduser() if self.reports_dir else self.home / "reports"
         self.models_dir = Path(self.models_dir).expanduser() if self.models_dir else self.home / "models"
         self.corpus_paths = [Path(p).expanduser() for p in self.corpus_paths]
+        self.data_roots = [Path(p).expanduser() for p in self.data_roots] or [self.home / "datasets"]
         self._validate()
 
     def _validate(self) -> None:

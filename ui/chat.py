@@ -113,8 +113,9 @@ def build_chat_tab(services: Services) -> None:
             gr.Markdown("### Sources")
             sources = gr.HTML(sources_html([], NO_SOURCES), elem_id="sources-panel")
 
-    def respond(text: str, history: list, conv_id: str | None, done: list, source_groups: list):
-        """Stream one answer: steps as they end, tokens as they are written, then the cited answer."""
+    def respond(text: str, history: list, conv_id: str | None, done: list, source_groups: list, request: gr.Request):
+        """Stream one answer: steps as they end, tokens as they are written, then the cited answer (runs the
+        agents start belong to the signed-in user, ``request.username``)."""
         conv_id = conv_id or uuid.uuid4().hex
         try:
             question = check_message(text)
@@ -127,7 +128,7 @@ def build_chat_tab(services: Services) -> None:
         group = f"c{len(done) + 1}"
         written, answer_at = "", None  # the streamed answer's text and its place in the history
         try:
-            for event in services.assistant().stream(question, conversation_id=conv_id):
+            for event in services.assistant().stream(question, conversation_id=conv_id, user=request.username):
                 if event["type"] == "step":
                     if answer_at is None:
                         history.append(step_message(event["step"]))
@@ -172,7 +173,7 @@ def build_chat_tab(services: Services) -> None:
     chat_outputs = [message, chatbot, conversation_id, turns, groups, sources]
     chat_inputs = [message, chatbot, conversation_id, turns, groups]
     send.click(respond, chat_inputs, chat_outputs, api_name=False)
-    message.submit(respond, chat_inputs, chat_outputs, api_name=False)
+    message.submit(respond, chat_inputs, chat_outputs, api_name="chat")  # also bench/load.py's entry (gradio_client)
     new.click(new_conversation, conversation_id, [chatbot, conversation_id, turns, groups, sources, export_file],
               api_name=False)
     export.click(on_export, [conversation_id, turns], export_file, api_name=False)

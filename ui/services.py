@@ -25,7 +25,7 @@ class Services:
 
         self.settings = settings
         self.index = index
-        self.runs = runs or RunManager(settings)
+        self.runs = runs or RunManager(settings, confined=True)  # web requests: dataset paths in data_roots
         self._assistant: "CourseAssistant | None" = None
         self._lock = threading.Lock()
 
@@ -37,6 +37,10 @@ class Services:
 
                 self._assistant = CourseAssistant(self.settings, index=self.index)
             return self._assistant
+
+    def runs_for(self, user: str | None) -> "RunManager":
+        """The training runs as ``user`` (the signed-in user with ``--auth``; None: the single local user)."""
+        return self.runs.as_user(user)
 
     def warm_up(self) -> None:
         """Load the embedding model, the spelling corrector and the language model now, so the first

@@ -2,6 +2,7 @@
 
 Every run lives in ``settings.runs_dir``, so runs started from the chat (by the training agent) or from the
 CLI appear here as well. A ``gr.Timer`` polls the run records; the page is only updated when they changed.
+With ``--auth`` a run belongs to the signed-in user who started it: everyone sees it, only its owner cancels it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from ui.services import Services
 
 POLL_SECONDS = 1.0
 RUN_COLUMNS = ["id", "status", "model", "dataset", "epochs_completed", "epochs", "best_test_accuracy",
-               "final_test_accuracy", "train_seconds", "error"]
+               "final_test_accuracy", "train_seconds", "owner", "error"]
 PLOT_COLUMNS = ["epoch", "value", "curve"]
 DEFAULTS = TrainingConfig()
 
@@ -69,13 +70,14 @@ def run_status_markdown(summary: dict[str, Any]) -> str:
     return text
 
 
-def start_run(services: Services, form: dict[str, Any]) -> str:
-    """Start a run from the form's values; CoursemateError (naming the valid choices) when they are invalid."""
+def start_run(services: Services, form: dict[str, Any], user: str | None = None) -> str:
+    """Start a run for ``user`` from the form's values; CoursemateError (naming the valid choices) when they are
+    invalid or name a dataset folder outside the data roots."""
     config = {**form}
     for name in ("epochs", "batch_size", "seed"):
         value = config[name]
         config[name] = int(value) if isinstance(value, float) and value.is_integer() else value
-    return services.runs.start(config)
+    return services.runs_for(user).start(config)
 
 
 def build_training_tab(services: Services) -> None:
@@ -122,21 +124,22 @@ def build_training_tab(services: Services) -> None:
     form = [dataset, model, epochs, batch_size, optimizer, lr, scheduler, seed, augment]
     form_keys = ["dataset", "model", "epochs", "batch_size", "optimizer", "lr", "scheduler", "seed", "augment"]
 
-    def on_start(*values):
+    def on_start(dataset, model, epochs, batch_size, optimizer, lr, scheduler, seed, augment, request: gr.Request):
+        values = (dataset, model, epochs, batch_size, optimizer, lr, scheduler, seed, augment)
         try:
-            run_id = start_run(services, dict(zip(form_keys, values)))
+            run_id = start_run(services, dict(zip(form_keys, values)), request.username)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message in the page
             warn(exc)
             return gr.skip(), gr.skip()
         gr.Info(f"training run {run_id} started")
         return run_id, None
 
-    def on_cancel(run_id: str | None):
+    def on_cancel(run_id: str | None, request: gr.Request):
         if not run_id:
             gr.Warning("choose a run to cancel first")
             return gr.skip()
         try:
-            summary = services.runs.cancel(run_id)
+            summary = services.runs_for(request.username).cancel(run_id)
         except Exception as exc:  # noqa: BLE001
             warn(exc)
             return gr.skip()
@@ -180,8 +183,8 @@ def build_training_tab(services: Services) -> None:
         return pd.DataFrame([{k: _cell(v) for k, v in row.items()} for row in rows]), plot
 
     outputs = [seen, table, run_choice, compare_choice, status, loss_plot, accuracy_plot]
-    start.click(on_start, form, [watched, seen], api_name=False).then(refresh, [watched, seen], outputs, api_name=False)
-    cancel.click(on_cancel, run_choice, seen, api_name=False).then(refresh, [watched, seen], outputs, api_name=False)
+    start.click(on_start, form, [watched, seen], api_name="start_training").then(refresh, [watched, seen], outputs, api_name=False)
+    cancel.click(on_cancel, run_choice, seen, api_name="cancel_training").then(refresh, [watched, seen], outputs, api_name=False)
     run_choice.input(lambda r: (r, None), run_choice, [watched, seen], api_name=False).then(
         refresh, [watched, seen], outputs, api_name=False)
     timer.tick(refresh, [watched, seen], outputs, api_name=False, show_progress="hidden")

@@ -31,6 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--device", dest="train_device", default=defaults.device, help="auto (CUDA when present), cpu, cuda, cuda:N")
     train.add_argument("--threads", type=int, default=defaults.num_threads, help=f"CPU threads of the worker (default {defaults.num_threads})")
     train.add_argument("--data-root", help="where torchvision datasets are found or downloaded (default HOME/datasets)")
+    train.add_argument("--download", action="store_true",
+                       help="download a torchvision dataset missing from the data root (nothing downloads otherwise)")
     train.add_argument("--runs-dir", help="folder of training runs (default HOME/runs)")
     train.add_argument("--json", action="store_true", help="print the run's summary as JSON on stdout")
     train.add_argument("--detach", action="store_true", help="start the run and return at once with its id")
@@ -52,7 +54,7 @@ def train_command(args: argparse.Namespace, settings: Settings) -> int:
     config = TrainingConfig(
         dataset=args.dataset, model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         optimizer=args.optimizer, scheduler=args.scheduler, augment=args.augment, seed=args.seed,
-        device=args.train_device, num_threads=args.threads, data_root=args.data_root,
+        device=args.train_device, num_threads=args.threads, data_root=args.data_root, download=args.download,
     )
     manager = RunManager(settings)
     run_id = manager.start(config)

@@ -20,9 +20,9 @@ MODELS: dict[str, str] = {
 }
 DATASETS: dict[str, str] = {
     "digits": "scikit-learn's 8x8 handwritten digits (1797 images, works offline)",
-    "mnist": "MNIST 28x28 digits (torchvision; downloaded or found under the data root)",
-    "fashion-mnist": "Fashion-MNIST 28x28 clothes (torchvision; downloaded or found under the data root)",
-    "cifar10": "CIFAR-10 32x32 colour images (torchvision; downloaded or found under the data root)",
+    "mnist": "MNIST 28x28 digits (torchvision; found under the data root, or fetched by `coursemate train --download`)",
+    "fashion-mnist": "Fashion-MNIST 28x28 clothes (torchvision; under the data root, or `coursemate train --download`)",
+    "cifar10": "CIFAR-10 32x32 colour images (torchvision; under the data root, or `coursemate train --download`)",
     "imagefolder:PATH": "your own images: PATH/<class>/*.png, or PATH/train/<class> and PATH/test/<class> (torchvision)",
 }
 OPTIMIZERS: dict[str, str] = {
@@ -59,7 +59,8 @@ class TrainingConfig:
     seed: int = 0
     device: str = "auto"  # auto (CUDA when present) | cpu | cuda | cuda:N
     num_threads: int = 1  # CPU threads of the worker (fixed so results repeat; 1 suits small models)
-    data_root: str | None = None  # where torchvision datasets are looked for / downloaded
+    data_root: str | None = None  # where torchvision datasets are looked for (and downloaded to, with download)
+    download: bool = False  # fetch a missing torchvision dataset; only the CLI's --download asks for it
 
     def validated(self) -> "TrainingConfig":
         """A normalized copy, or :class:`TrainingConfigError` naming what is wrong and the valid choices."""
@@ -93,7 +94,7 @@ class TrainingConfig:
         data_root = str(Path(self.data_root).expanduser()) if self.data_root else None
         return dataclasses.replace(
             self, dataset=dataset, model=model, optimizer=optimizer, scheduler=scheduler, lr=lr,
-            augment=bool(self.augment), device=device, data_root=data_root,
+            augment=bool(self.augment), device=device, data_root=data_root, download=bool(self.download),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -108,6 +109,21 @@ class TrainingConfig:
         if unknown:
             raise TrainingConfigError(f"unknown training setting(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
         return cls(**values)
+
+
+def check_data_path(path: Path | str, roots: list[Path], what: str) -> Path:
+    """``path`` resolved (links followed), or CoursemateError when it is not inside one of the data ``roots``.
+
+    Paths chosen through the chat, the agents or the web UI go through this (the ``data_roots`` setting);
+    the CLI, run by the machine's owner, may name any path.
+    """
+    resolved = Path(path).expanduser().resolve()
+    for root in roots:
+        if resolved.is_relative_to(Path(root).expanduser().resolve()):
+            return resolved
+    allowed = ", ".join(str(r) for r in roots) or "(none configured)"
+    raise CoursemateError(f"{what} {str(path)!r} is outside the data roots ({allowed}); "
+                          "put the data there or add a root with COURSEMATE_DATA_ROOTS")
 
 
 def _check_choice(what: str, value: str, choices: dict[str, str]) -> None:

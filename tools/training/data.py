@@ -63,13 +63,14 @@ class ImageDataset:
         return self.train_images.std(dim=(0, 2, 3)).clamp_min(1e-6).view(1, -1, 1, 1)
 
 
-def load_dataset(name: str, data_root: Path) -> ImageDataset:
-    """The dataset ``name`` (see ``config.DATASETS``); torchvision ones are looked for under ``data_root``."""
+def load_dataset(name: str, data_root: Path, download: bool = False) -> ImageDataset:
+    """The dataset ``name`` (see ``config.DATASETS``); torchvision ones are looked for under ``data_root`` and
+    fetched from the internet only when ``download`` (the CLI's ``--download``) is true."""
     if name == "digits":
         return _load_digits()
     if name.startswith(IMAGEFOLDER_PREFIX):
         return _load_imagefolder(Path(name[len(IMAGEFOLDER_PREFIX):]))
-    return _load_torchvision(name, data_root)
+    return _load_torchvision(name, data_root, download)
 
 
 def augment_batch(images: torch.Tensor, augmentation: Augmentation, generator: torch.Generator) -> torch.Tensor:
@@ -127,7 +128,7 @@ def _import_torchvision(dataset: str):
     return torchvision
 
 
-def _load_torchvision(name: str, data_root: Path) -> ImageDataset:
+def _load_torchvision(name: str, data_root: Path, download: bool) -> ImageDataset:
     torchvision = _import_torchvision(name)
     class_name, augmentation = _TORCHVISION[name]
     dataset_class = getattr(torchvision.datasets, class_name)
@@ -135,7 +136,12 @@ def _load_torchvision(name: str, data_root: Path) -> ImageDataset:
     for train in (True, False):
         try:
             split = dataset_class(str(data_root), train=train, download=False)
-        except RuntimeError:  # not found locally: try to download it
+        except RuntimeError:  # not found locally: fetched only when the user asked for it
+            if not download:
+                raise CoursemateError(
+                    f"dataset {name!r} is not under {data_root}; copy its files there, or fetch it with "
+                    f"`coursemate train --dataset {name} --download` (offline, use 'digits')"
+                ) from None
             try:
                 split = dataset_class(str(data_root), train=train, download=True)
             except Exception as exc:

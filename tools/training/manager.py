@@ -3,10 +3,16 @@
 Everything about a run lives in ``<settings.runs_dir>/<id>/`` (see :mod:`tools.training.store`), so a new
 manager (after an app restart, or in another process such as the CLI) sees every run; a run left "queued" or
 "running" by a worker that no longer exists is marked failed.
+
+Runs have owners. A manager acts for one user (:meth:`RunManager.as_user`): every user sees every run, but only
+its owner cancels it. ``user=None`` is the machine's owner (the CLI, the Python API, the UI without ``--auth``),
+who may cancel any run. A ``confined`` manager (the chat, the agents, the web UI) accepts dataset paths only
+inside ``settings.data_roots`` and never downloads.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
 import secrets
@@ -21,25 +27,40 @@ from typing import Any
 
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
-from tools.training.config import TrainingConfig
+from tools.training.config import IMAGEFOLDER_PREFIX, TrainingConfig, check_data_path
 from tools.training.store import ACTIVE_STATUSES, RunFolder, now, write_json
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SPAWN_GRACE_SECONDS = 30.0  # a queued run without a worker after this long was never started
 CANCEL_WAIT_SECONDS = 10.0  # how long cancel() waits for the worker to stop by itself before killing it
 COMPARE_COLUMNS = ("id", "status", "model", "dataset", "params", "epochs", "epochs_completed", "best_test_accuracy",
-                   "final_test_accuracy", "train_seconds", "wall_seconds", "error")
+                   "final_test_accuracy", "train_seconds", "wall_seconds", "error", "owner")
+LOCAL_OWNER = "local"  # the owner recorded for runs started by the machine's owner (user None)
 
 
 class RunManager:
     """Training runs under ``settings.runs_dir``, at most ``settings.max_concurrent_runs`` active at once."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, user: str | None = None, confined: bool = False) -> None:
         self.settings = settings or Settings.load()
+        self.user = user
+        self.confined = confined
         self.runs_dir = Path(self.settings.runs_dir)
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         self._processes: dict[str, subprocess.Popen] = {}
         self.list()  # marks runs whose worker died while this app was away
+
+    def as_user(self, user: str | None, confined: bool | None = None) -> "RunManager":
+        """This manager acting for ``user`` (None: the machine's owner), sharing its worker processes."""
+        view = copy.copy(self)
+        view.user = user
+        view.confined = self.confined if confined is None else confined
+        return view
+
+    @property
+    def owner(self) -> str:
+        """The owner recorded on the runs this manager starts."""
+        return self.user if self.user is not None else LOCAL_OWNER
 
     # -- starting -------------------------------------------------------------------------------------
 
@@ -47,9 +68,9 @@ class RunManager:
         """Validate ``config``, start its worker process and return the new run's id."""
         if isinstance(config, dict):
             config = TrainingConfig.from_dict(config)
-        config = config.validated()
+        config = self._confine(config).validated()
         if config.data_root is None:
-            config = dataclasses.replace(config, data_root=str(self.settings.home / "datasets"))
+            config = dataclasses.replace(config, data_root=str(self.settings.data_roots[0]))
         active = [s["id"] for s in self.list() if s["status"] in ACTIVE_STATUSES]
         limit = self.settings.max_concurrent_runs
         if len(active) >= limit:
@@ -66,9 +87,24 @@ class RunManager:
             "epochs": config.epochs, "epochs_completed": 0, "params": None, "best_test_accuracy": None,
             "final_test_accuracy": None, "wall_seconds": None, "train_seconds": None, "error": None,
             "created_at": now(), "started_at": None, "finished_at": None, "run_dir": str(folder.path),
+            "owner": self.owner,
         })
         self._spawn(folder)
         return run_id
+
+    def _confine(self, config: TrainingConfig) -> TrainingConfig:
+        """For a confined manager: dataset and data-root paths inside the data roots, and no download."""
+        if not self.confined:
+            return config
+        if config.download:
+            raise CoursemateError("downloading datasets is only possible from the command line "
+                                  "(coursemate train --download); here, use 'digits' or files under the data roots")
+        roots, dataset = self.settings.data_roots, str(config.dataset).strip()
+        if dataset.lower().startswith(IMAGEFOLDER_PREFIX):
+            check_data_path(dataset[len(IMAGEFOLDER_PREFIX):], roots, "dataset folder")
+        if config.data_root is not None:
+            check_data_path(config.data_root, roots, "data root")
+        return config
 
     def _spawn(self, folder: RunFolder) -> None:
         env = dict(os.environ)
@@ -93,9 +129,14 @@ class RunManager:
         return self._folder(run_id).read_metrics()
 
     def list(self) -> list[dict[str, Any]]:
-        """Summaries of every run, oldest first."""
-        summaries = [self._refresh(RunFolder(path)) for path in sorted(self.runs_dir.iterdir())
-                     if (path / "summary.json").exists()]
+        """Summaries of every run, oldest first (a run whose records are damaged is listed as "damaged")."""
+        summaries = []
+        for path in sorted(self.runs_dir.iterdir()):
+            if (path / "summary.json").exists():
+                try:
+                    summaries.append(self._refresh(RunFolder(path)))
+                except CoursemateError as exc:
+                    summaries.append(_damaged(path.name, str(exc)))
         return sorted(summaries, key=lambda s: (s.get("created_at") or "", s["id"]))
 
     def compare(self, run_ids: list[str]) -> list[dict[str, Any]]:
@@ -128,9 +169,15 @@ class RunManager:
             time.sleep(poll_seconds)
 
     def cancel(self, run_id: str) -> dict[str, Any]:
-        """Stop the run within seconds and mark it cancelled (a finished run is left as it is)."""
+        """Stop the run within seconds and mark it cancelled (a finished run is left as it is).
+
+        Only the run's owner (or the machine's owner, user None) may cancel it; anyone else gets CoursemateError.
+        """
         folder = self._folder(run_id)
         summary = self._refresh(folder)
+        owner = summary.get("owner") or LOCAL_OWNER
+        if self.user is not None and owner != self.user:
+            raise CoursemateError(f"run {run_id} belongs to {owner}; only they can cancel it")
         if summary["status"] not in ACTIVE_STATUSES:
             return summary
         folder.cancel_request.touch()
@@ -187,6 +234,13 @@ class RunManager:
         if process is not None and process.pid == pid:
             return process.poll() is None
         return _process_alive(pid, folder.run_id)
+
+
+def _damaged(run_id: str, error: str) -> dict[str, Any]:
+    """The listing row of a run whose records cannot be read."""
+    return {"id": run_id, "status": "damaged", "model": "?", "dataset": "?", "epochs": 0, "epochs_completed": 0,
+            "params": None, "best_test_accuracy": None, "final_test_accuracy": None, "wall_seconds": None,
+            "train_seconds": None, "error": error, "created_at": None, "owner": None}
 
 
 def _process_alive(pid: int, run_id: str) -> bool:

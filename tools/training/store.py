@@ -7,14 +7,15 @@ the worker writes the summary while it lives; the manager writes it again only o
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-STATUSES = ("queued", "running", "completed", "failed", "cancelled")
+from coursemate.errors import CoursemateError
+from coursemate.io import atomic_write_text
+
+STATUSES = ("queued", "running", "completed", "failed", "cancelled", "damaged")  # damaged: unreadable records
 ACTIVE_STATUSES = ("queued", "running")
 
 
@@ -23,21 +24,18 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_json(path: Path, value: Any) -> None:
-    """Atomically write ``value`` as indented JSON."""
-    write_atomic(path, json.dumps(value, indent=2, sort_keys=True) + "\n")
+    """Atomically write ``value`` as indented JSON (keys sorted, so records diff well)."""
+    atomic_write_text(path, json.dumps(value, indent=2, sort_keys=True) + "\n")
+
+
+def read_json(path: Path) -> Any:
+    """The JSON in ``path``; a damaged file is one CoursemateError naming it (never a stack trace)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise CoursemateError(f"run record {path} is damaged or unreadable ({type(exc).__name__}); "
+                              "it was left as it is") from None
 
 
 @dataclass(frozen=True)
@@ -91,7 +89,10 @@ class RunFolder:
         return self.path / "accuracy.png"
 
     def read_summary(self) -> dict[str, Any]:
-        return json.loads(self.summary.read_text(encoding="utf-8"))
+        summary = read_json(self.summary)
+        if not isinstance(summary, dict) or not {"id", "status", "model", "dataset", "epochs"} <= set(summary):
+            raise CoursemateError(f"run record {self.summary} is damaged (not a run summary); it was left as it is")
+        return summary
 
     def write_summary(self, summary: dict[str, Any]) -> None:
         write_json(self.summary, summary)
@@ -107,12 +108,21 @@ class RunFolder:
         """The per-epoch rows written so far (empty before the first epoch ends)."""
         if not self.metrics.exists():
             return []
-        return [json.loads(line) for line in self.metrics.read_text(encoding="utf-8").splitlines() if line.strip()]
+        try:
+            rows = [json.loads(line) for line in self.metrics.read_text(encoding="utf-8").splitlines() if line.strip()]
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise CoursemateError(f"run record {self.metrics} is damaged or unreadable ({type(exc).__name__}); "
+                                  "it was left as it is") from None
+        return [row for row in rows if isinstance(row, dict)]
 
     def write_metrics(self, rows: list[dict[str, Any]]) -> None:
-        write_atomic(self.metrics, "".join(json.dumps(row, sort_keys=True) + "\n" for row in rows))
+        atomic_write_text(self.metrics, "".join(json.dumps(row, sort_keys=True) + "\n" for row in rows))
 
     def worker_pid(self) -> int | None:
+        """The worker's process id, or None before it was recorded (or when its record is damaged)."""
         if not self.worker.exists():
             return None
-        return int(json.loads(self.worker.read_text(encoding="utf-8"))["pid"])
+        try:
+            return int(read_json(self.worker)["pid"])
+        except (CoursemateError, KeyError, TypeError, ValueError):
+            return None

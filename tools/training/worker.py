@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from coursemate.errors import CoursemateError
+from coursemate.io import atomic_write_with
 from retrieval.embeddings import resolve_device
 from tools.training.config import TrainingConfig
 from tools.training.data import ImageDataset, augment_batch, load_dataset
@@ -70,7 +71,8 @@ class Worker:
             self.log("failed: " + traceback.format_exc())
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the records below are written whatever happens
         if model is not None and self.rows:
-            torch.save({"model": model.state_dict(), "config": self.config.to_dict()}, self.folder.checkpoint)
+            state = {"model": model.state_dict(), "config": self.config.to_dict()}
+            atomic_write_with(self.folder.checkpoint, lambda tmp: torch.save(state, tmp))
         if self.rows:
             self.plot_curves()
         self.folder.update_summary(
@@ -84,7 +86,7 @@ class Worker:
         torch.set_num_threads(config.num_threads)
         seed_everything(config.seed)
         device = torch.device(resolve_device(config.device))
-        data = load_dataset(config.dataset, Path(config.data_root or "datasets"))
+        data = load_dataset(config.dataset, Path(config.data_root or "datasets"), download=config.download)
         model = build_model(config.model, data.channels, data.image_size, len(data.classes)).to(device)
         params = count_parameters(model)
         self.folder.update_summary(params=params, device=str(device), classes=len(data.classes),
@@ -177,10 +179,8 @@ class Worker:
             axes.set(xlabel="epoch", ylabel=key, title=f"{self.config.model} on {self.config.dataset}: {key}")
             axes.grid(alpha=0.3)
             axes.legend()
-            tmp = path.with_name(f".{path.name}.tmp.png")
-            figure.savefig(tmp, dpi=80, bbox_inches="tight")
+            atomic_write_with(path, lambda tmp: figure.savefig(tmp, format="png", dpi=80, bbox_inches="tight"))
             plt.close(figure)
-            os.replace(tmp, path)
 
 
 def _raise_cancelled(signum: int, frame: Any) -> None:
