@@ -21,6 +21,7 @@ BEIR_CHUNK_SIZE = 4000  # characters: keeps 99.6% of SciFact's abstracts (title 
 # Published nDCG@10 on BEIR SciFact (test): BEIR paper BM25, MTEB all-MiniLM-L6-v2 (see eval/README.md).
 PUBLISHED_NDCG10 = {"scifact": {"bm25": 0.665, "dense": 0.645}}
 GOLD = "gold"  # the item id of a relevant chunk of a course question
+SPLITS = ("dev", "test")  # a course question's fixed split: tune on dev, report test
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class EvalQuery:
     section: str = ""
     evidence: tuple[tuple[str, str], ...] = ()  # (doc_id, verbatim passage) pairs, any of which answers
     out_of_scope: bool = False
+    split: str = ""  # "dev" (tune on it) or "test" (report it); "" where the dataset has no split
 
     def item_id(self, chunk: Chunk) -> str:
         """The id a retrieved chunk counts as: ``GOLD`` for a course question's gold chunk, else its document id
@@ -82,10 +84,15 @@ def load_dataset(spec: str, split: str = "test") -> EvalDataset:
     raise CoursemateError(f"dataset {spec!r} is neither 'course', a questions .jsonl file nor a BEIR folder")
 
 
-def load_course_questions(path: Path) -> EvalDataset:
-    """Questions over the course notes, one JSON object a line (see eval/README.md for the fields)."""
+def load_course_questions(path: Path, split: str | None = None) -> EvalDataset:
+    """Questions over the course notes, one JSON object a line (see eval/README.md for the fields); only those of
+    ``split`` ("dev" or "test") when given."""
+    if split not in (None, *SPLITS):
+        raise CoursemateError(f"split {split!r} is neither {' nor '.join(SPLITS)}")
     queries = []
     for n, row in enumerate(read_jsonl(path), start=1):
+        if split is not None and row.get("split") != split:
+            continue
         try:
             out_of_scope = bool(row.get("out_of_scope", False))
             if not out_of_scope and not (row.get("evidence") or row.get("section")):
@@ -101,12 +108,13 @@ def load_course_questions(path: Path) -> EvalDataset:
                     evidence=tuple((row["doc_id"], e) for e in row.get("evidence", ()))
                     + tuple((alt["doc_id"], alt["evidence"]) for alt in row.get("also", ())),
                     out_of_scope=out_of_scope,
+                    split=row.get("split", ""),
                 )
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise CoursemateError(f"{path} line {n}: not a valid question ({type(exc).__name__}: {exc})") from None
     if not queries:
-        raise CoursemateError(f"{path} has no questions")
+        raise CoursemateError(f"{path} has no questions" + (f" in split {split!r}" if split else ""))
     return EvalDataset(path.stem if path != COURSE_QUESTIONS else "course", queries)
 
 
