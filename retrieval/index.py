@@ -146,7 +146,9 @@ class NotesIndex:
     ) -> "NotesIndex":
         """Chunk, tokenize and embed ``documents``, then write the index folder atomically."""
         if not documents:
-            raise CoursemateError("the corpus has no readable documents to index")
+            more = ", ..." if len(skipped) > 1 else ""
+            raise CoursemateError("the corpus has no readable documents to index"
+                                  + (f"; {len(skipped)} file(s) were skipped ({skipped[0]}{more})" if skipped else ""))
         started = time.perf_counter()
         chunks = chunk_documents(documents, settings.chunk_size, settings.chunk_overlap)
         if not chunks:

@@ -11,7 +11,6 @@ import csv
 import datetime as dt
 import io
 import re
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,9 @@ import yaml
 
 from coursemate.errors import CoursemateError
 from retrieval.types import Document, Section
+
+
+MAX_CSV_FIELD_CHARS = 5_000_000  # a blog post's full_text is far below this; a bigger field is a broken file
 
 
 class SkipFile(Exception):
@@ -35,8 +37,9 @@ def load_corpus(paths: Sequence[Path | str]) -> tuple[list[Document], list[str]]
     """Load every supported file under ``paths`` (folders recursively, in sorted order).
 
     Returns the documents and human-readable messages for the files that were skipped.
-    Hidden files and folders (".git", ".DS_Store") inside a folder are ignored. A file reached twice
-    is read once; doc ids are made unique with a "-2", "-3"... suffix.
+    Hidden files and folders (".git", ".DS_Store") inside a folder are ignored, and so is a link inside a folder
+    that leads out of it (skipped and reported). A file reached twice is read once; doc ids are made unique with
+    a "-2", "-3"... suffix.
     Raises CoursemateError when a given path does not exist.
     """
     documents: list[Document] = []
@@ -49,6 +52,9 @@ def load_corpus(paths: Sequence[Path | str]) -> tuple[list[Document], list[str]]
             raise CoursemateError(f"corpus path not found: {root}")
         for file, relative in _files_under(root):
             if file.resolve() in seen_files:
+                continue
+            if root.is_dir() and not file.resolve().is_relative_to(root.resolve()):
+                skipped.append(f"skipped {file}: a link to {file.resolve()}, outside the corpus folder {root}")
                 continue
             seen_files.add(file.resolve())
             try:
@@ -170,10 +176,14 @@ def read_blog_csv(data: bytes, path: Path, relative: Path) -> list[Document]:
     header_at = next((i for i, line in enumerate(lines) if _is_blog_header(line)), None)
     if header_at is None:
         raise SkipFile("CSV without a source,full_text,title header")
-    csv.field_size_limit(sys.maxsize)
+    csv.field_size_limit(MAX_CSV_FIELD_CHARS)
     base_id = doc_id_for(relative)
     documents = []
-    for n, row in enumerate(csv.DictReader(io.StringIO("".join(lines[header_at:]))), start=1):
+    try:
+        rows = list(csv.DictReader(io.StringIO("".join(lines[header_at:]))))
+    except csv.Error as error:  # e.g. a field over MAX_CSV_FIELD_CHARS
+        raise SkipFile(f"malformed CSV ({error})") from None
+    for n, row in enumerate(rows, start=1):
         row = {(key or "").strip().lower(): (value or "") for key, value in row.items() if key}
         body = row.get("full_text", "")
         if not body.strip():

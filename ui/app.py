@@ -70,8 +70,9 @@ def build_app(services: Services) -> gr.Blocks:
 
 
 def launch(services: Services, host: str, port: int, share: bool = False,
-           auth: tuple[str, str] | None = None, block: bool = True) -> gr.Blocks:
-    """Serve the app on ``host:port`` (no public share link unless ``share``)."""
+           auth: list[tuple[str, str]] | None = None, block: bool = True) -> gr.Blocks:
+    """Serve the app on ``host:port`` (no public share link unless ``share``); ``auth``: the (user, password)
+    pairs allowed in, each user owning the training runs it starts."""
     app = build_app(services)
     app.queue(default_concurrency_limit=2)
     app.launch(server_name=host, server_port=port, share=share, auth=auth, theme=THEME, css=CSS,

@@ -22,9 +22,16 @@ COMMAND_GROUPS = (index_search, train, text, ask_chat, serve, ui, eval_commands)
 SETTING_NAMES = {f.name for f in dataclasses.fields(Settings)}
 
 
+class OneLineErrors(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one ``coursemate: error: ...`` line (exit code 2)."""
+
+    def error(self, message: str):
+        self.exit(2, f"coursemate: error: {message} (see: {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser, with every command group's subcommands registered."""
-    parser = argparse.ArgumentParser(prog="coursemate", description="An AI teaching assistant over course notes.")
+    parser = OneLineErrors(prog="coursemate", description="An AI teaching assistant over course notes.")
     global_flags(parser)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in COMMAND_GROUPS:

@@ -15,19 +15,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ui.add_argument("--host", dest="ui_host", help="address to listen on (default 127.0.0.1: this machine only)")
     ui.add_argument("--port", dest="ui_port", type=int, help="port to listen on (default 7860)")
     ui.add_argument("--share", action="store_true", help="also open a public gradio.live link (off by default)")
-    ui.add_argument("--auth", metavar="USER:PASS", help="ask for this user name and password")
+    ui.add_argument("--auth", metavar="USER:PASS", action="append",
+                    help="ask for this user name and password (repeat for several users; each owns the runs it starts)")
     model_flags(ui)
     ui.set_defaults(handler=run_ui)
 
 
-def parse_auth(value: str | None) -> tuple[str, str] | None:
-    """``"user:pass"`` as a pair; CoursemateError when it is not of that form."""
-    if value is None:
+def parse_auth(values: list[str] | None) -> list[tuple[str, str]] | None:
+    """Each ``"user:pass"`` as a pair; CoursemateError when one is not of that form or a user is named twice."""
+    if not values:
         return None
-    user, sep, password = value.partition(":")
-    if not sep or not user or not password:
-        raise CoursemateError("--auth must look like USER:PASS (both non-empty)")
-    return user, password
+    pairs = []
+    for value in values:
+        user, sep, password = value.partition(":")
+        if not sep or not user or not password:
+            raise CoursemateError("--auth must look like USER:PASS (both non-empty)")
+        pairs.append((user, password))
+    users = [user for user, _ in pairs]
+    if len(set(users)) != len(users):
+        raise CoursemateError("--auth names the same user twice")
+    return pairs
 
 
 def run_ui(args: argparse.Namespace, settings: Settings) -> int:
