@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agents.conversation import ConversationStore, Turn, resolve_follow_up
-from agents.grounding import SYSTEM_PROMPT, coverage, grounded_prompt, passages_answer
+from agents.grounding import coverage, grounded_prompt, passages_answer, system_prompt
 from agents.trace import Trace
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
@@ -312,8 +312,9 @@ class _Run:
 
         passages = [self.log.add(h.chunk, h) for h in hits[: self.settings.answer_passages]]
         messages = [
-            ChatMessage(role=MessageRole.SYSTEM, content=[{"type": "text", "text": SYSTEM_PROMPT}]),
-            ChatMessage(role=MessageRole.USER, content=[{"type": "text", "text": grounded_prompt(question, passages)}]),
+            ChatMessage(role=MessageRole.SYSTEM, content=[{"type": "text", "text": system_prompt(self.settings)}]),
+            ChatMessage(role=MessageRole.USER,
+                        content=[{"type": "text", "text": grounded_prompt(question, passages, self.settings)}]),
         ]
         t = time.perf_counter()
         pieces: list[str] = []
@@ -348,7 +349,7 @@ class _Run:
                              corrector=self.assistant.corrector, run_manager=self._run_manager())
         final: Any = None
         try:
-            for event in manager.run(manager_task(question, history, passages), stream=True):
+            for event in manager.run(manager_task(question, history, self.settings, passages), stream=True):
                 yield from self.new_steps()
                 if isinstance(event, FinalAnswerStep):
                     final = event.output

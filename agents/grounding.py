@@ -7,19 +7,15 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from coursemate.config import Settings
+from coursemate.prompts import load_prompts
 from retrieval.types import Hit
-from tools.citations import Citation, Passage, format_passage
+from tools.citations import NOT_IN_NOTES, Citation, Passage, format_passage
 
 PROMPT_PASSAGE_CHARS = 700
 COVERAGE_PASSAGES = 4
 # sentence, terms, dense, missing rare term (see Coverage.score); fitted on the dev split (eval/answers.py)
 COVERAGE_WEIGHTS = (1.0, 0.3, 0.0, 0.04)
-
-SYSTEM_PROMPT = (
-    "You are a teaching assistant for a deep learning course. Answer the question using only the numbered "
-    "passages from the course notes. Cite the passages you use inline with their numbers, like [1] or [2]. "
-    "If the passages do not answer the question, reply exactly: not in the notes. Be brief: two to four sentences."
-)
 
 
 def best_similarity(hits: list[Hit]) -> float:
@@ -68,10 +64,20 @@ def coverage(index, question: str, hits: list[Hit], top: int = COVERAGE_PASSAGES
     return Coverage(best_similarity(hits), sentence, share, missing)
 
 
-def grounded_prompt(question: str, passages: list[Passage]) -> str:
-    """The user message of a grounded answer: the numbered passages, then the question."""
-    context = "\n\n".join(format_passage(p, limit=PROMPT_PASSAGE_CHARS) for p in passages)
-    return f"Passages from the course notes:\n\n{context}\n\nQuestion: {question}\nAnswer (cite passages like [1]):"
+def system_prompt(settings: Settings) -> str:
+    """The system message of a grounded answer (prompt ``grounded_system``)."""
+    return load_prompts(settings.prompts_path).format("grounded_system", not_in_notes=NOT_IN_NOTES)
+
+
+def grounded_prompt(question: str, passages: list[Passage], settings: Settings) -> str:
+    """The user message of a grounded answer: the numbered passages, then the question (prompt ``grounded_user``)."""
+    return load_prompts(settings.prompts_path).format("grounded_user", question=question,
+                                                      passages=format_passages(passages))
+
+
+def format_passages(passages: list[Passage]) -> str:
+    """The numbered passages shown to a model, each cut to :data:`PROMPT_PASSAGE_CHARS`, a blank line apart."""
+    return "\n\n".join(format_passage(p, limit=PROMPT_PASSAGE_CHARS) for p in passages)
 
 
 def passages_answer(passages: list[Passage], preview_chars: int = 400) -> tuple[str, list[Citation]]:

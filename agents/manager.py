@@ -15,34 +15,15 @@ from smolagents import ToolCallingAgent
 from smolagents.memory import ActionStep
 from smolagents.monitoring import LogLevel
 
+from agents.grounding import format_passages
 from agents.trace import Trace
-from agents.grounding import PROMPT_PASSAGE_CHARS
-from tools.citations import Passage, PassageLog, format_passage
+from coursemate.config import Settings
+from coursemate.prompts import load_prompts
+from tools.citations import NOT_IN_NOTES, Passage, PassageLog
 from tools.notes import ReadDocumentTool, SearchNotesTool, SummarizeNotesTool
 
 NOTES_TOOLS = ("search_notes", "read_document", "summarize_notes")
 _PASSAGE_NUMBER = re.compile(r"^\[(\d+)\] ", re.M)
-
-MANAGER_INSTRUCTIONS = (
-    "You are coursemate, the teaching assistant of a deep learning course. Delegate every question about the "
-    "course content to notes_agent, and every request about training runs (start, status, cancel, list, compare) "
-    "to training_agent. In your final answer keep the [n] citation markers of the team member's answer exactly "
-    "as they are. If notes_agent says the notes do not cover the question, answer: not in the notes. "
-    "Never add facts that the team members did not report."
-)
-NOTES_AGENT_DESCRIPTION = (
-    "Answers questions from the course notes. It searches the notes, reads documents or sections, corrects "
-    "spelling and summarizes, and returns an answer that cites passages like [1]. Give it the student's question."
-)
-NOTES_INSTRUCTIONS = (
-    "Call search_notes first. Answer only from the passages the tools returned and cite them inline with "
-    "their numbers, like [1] or [2]. If the passages do not answer the question, answer: not in the notes."
-)
-TRAINING_AGENT_DESCRIPTION = (
-    "Runs the course's real PyTorch training exercises: starts a run (dataset, model, epochs...), reports a "
-    "run's status and metrics, cancels a run, lists runs and compares runs. Give it the request and any run ids."
-)
-TRAINING_INSTRUCTIONS = "Use the training tools to do what was asked, then report the run ids and results plainly."
 
 
 class StepRecorder:
@@ -80,37 +61,42 @@ class StepRecorder:
         return [p.chunk.chunk_id for p in passages if p is not None]
 
 
-def build_team(model, index, log: PassageLog, settings, recorder: StepRecorder, corrector=None, run_manager=None) -> ToolCallingAgent:
+def build_team(model, index, log: PassageLog, settings: Settings, recorder: StepRecorder, corrector=None,
+               run_manager=None) -> ToolCallingAgent:
     """The manager agent with its two managed agents, all driven by ``model``."""
     from tools.text_agent_tools import SpellTool
     from tools.training import RunManager
     from tools.training.agent_tools import training_tools
 
+    prompts = load_prompts(settings.prompts_path)
     common: dict[str, Any] = dict(model=model, max_steps=settings.agent_max_steps, verbosity_level=LogLevel.OFF,
                                   step_callbacks={ActionStep: recorder})
     notes_agent = ToolCallingAgent(
         tools=[SearchNotesTool(index, log), ReadDocumentTool(index, log), SpellTool(corrector),
                SummarizeNotesTool(index, log, model)],
-        name="notes_agent", description=NOTES_AGENT_DESCRIPTION, instructions=NOTES_INSTRUCTIONS, **common,
+        name="notes_agent", description=prompts.format("notes_agent_description"),
+        instructions=prompts.format("notes_instructions", not_in_notes=NOT_IN_NOTES), **common,
     )
     training_agent = ToolCallingAgent(
         tools=training_tools(run_manager or RunManager(settings, confined=True)),
-        name="training_agent", description=TRAINING_AGENT_DESCRIPTION, instructions=TRAINING_INSTRUCTIONS, **common,
+        name="training_agent", description=prompts.format("training_agent_description"),
+        instructions=prompts.format("training_instructions"), **common,
     )
-    manager = ToolCallingAgent(tools=[], managed_agents=[notes_agent, training_agent], instructions=MANAGER_INSTRUCTIONS, **common)
+    manager = ToolCallingAgent(tools=[], managed_agents=[notes_agent, training_agent],
+                               instructions=prompts.format("manager_instructions", not_in_notes=NOT_IN_NOTES), **common)
     recorder.agents = [manager, notes_agent, training_agent]
     return manager
 
 
-def manager_task(question: str, history: str, passages: list[Passage] = ()) -> str:
+def manager_task(question: str, history: str, settings: Settings, passages: list[Passage] = ()) -> str:
     """The manager's task: the conversation so far (if any), the passages already retrieved, then the question."""
-    parts = [f"Conversation so far:\n{history}"] if history else []
+    prompts = load_prompts(settings.prompts_path)
+    parts = [prompts.format("manager_task_history", history=history)] if history else []
     if passages:
-        context = "\n\n".join(format_passage(p, limit=PROMPT_PASSAGE_CHARS) for p in passages)
-        parts.append(f"Passages from the course notes already retrieved for this question (cite them as [n]):\n\n{context}")
+        parts.append(prompts.format("manager_task_passages", passages=format_passages(passages)))
     if not parts:
         return question
-    return "\n\n".join(parts + [f"The student's new question: {question}"])
+    return "\n\n".join(parts + [prompts.format("manager_task_question", question=question)])
 
 
 def _arguments(arguments: Any) -> dict[str, Any]:

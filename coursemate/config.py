@@ -78,6 +78,7 @@ class Settings:
     llm_max_tokens: int = 512
     llm_temperature: float = 0.0
     agent_max_steps: int = 6
+    prompts_path: Path | None = None  # a YAML file of prompts read over the shipped coursemate/prompts.yaml
     agent_mode: str = "auto"  # auto | agent | grounded: grounded = retrieve first, the model only writes the answer
     answer_passages: int = 4  # passages retrieved for a grounded answer
     coverage_min_score: float = 0.284  # coverage score below this: "not in the notes" (agents/grounding.Coverage, dev split)
@@ -104,6 +105,7 @@ class Settings:
         self.runs_dir = Path(self.runs_dir).expanduser() if self.runs_dir else self.home / "runs"
         self.reports_dir = Path(self.reports_dir).expanduser() if self.reports_dir else self.home / "reports"
         self.models_dir = Path(self.models_dir).expanduser() if self.models_dir else self.home / "models"
+        self.prompts_path = Path(self.prompts_path).expanduser() if self.prompts_path else None
         self.corpus_paths = [Path(p).expanduser() for p in self.corpus_paths]
         self.data_roots = [Path(p).expanduser() for p in self.data_roots] or [self.home / "datasets"]
         self._validate()

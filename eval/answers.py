@@ -14,16 +14,11 @@ from typing import Any
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 from coursemate.io import read_jsonl
+from coursemate.prompts import Prompts, load_prompts
 from eval.datasets import COURSE_QUESTIONS, EvalDataset, EvalQuery, load_dataset, normalize
 from retrieval.types import Chunk
 from tools.citations import Citation, Passage, cited_numbers, says_not_in_notes, strip_markers
 from tools.verify import split_generated, verify_citations
-
-JUDGE_PROMPT = (
-    "Does the passage support the sentence? Answer with one word, yes or no.\n\n"
-    "Passage:\n{passage}\n\nSentence:\n{sentence}\n\nAnswer:"
-)
-
 
 def cited_sentences(answer: str, citations: list[Citation]) -> list[tuple[str, Citation]]:
     """``(sentence, citation)`` for every ``[n]`` marker that names one of ``citations`` (by its own ``n``)."""
@@ -46,6 +41,7 @@ def evaluate_answers(settings: Settings, dataset: EvalDataset, limit: int | None
     if judge is None:
         raise CoursemateError(f"answer evaluation needs a language model: {info.detail}")
     assistant = CourseAssistant(settings)
+    prompts = load_prompts(settings.prompts_path)
     in_scope = [q for q in dataset.queries if not q.out_of_scope][:limit]
     out_of_scope = [q for q in dataset.queries if q.out_of_scope][:limit]
     rows = []
@@ -60,7 +56,7 @@ def evaluate_answers(settings: Settings, dataset: EvalDataset, limit: int | None
         if not query.out_of_scope:
             row["cites_gold"] = cites_gold(query, citations)
             row["support"] = [
-                {"sentence": sentence, "citation": citation.n, "supported": _judge(judge, sentence, citation.text)}
+                {"sentence": sentence, "citation": citation.n, "supported": _judge(judge, prompts, sentence, citation.text)}
                 for sentence, citation in cited_sentences(answer.answer, citations)
             ]
         rows.append(row)
@@ -84,10 +80,10 @@ def _summary(rows: list[dict], model: str | None) -> dict[str, Any]:
     }
 
 
-def _judge(model, sentence: str, passage: str) -> bool:
+def _judge(model, prompts: Prompts, sentence: str, passage: str) -> bool:
     from smolagents.models import ChatMessage, MessageRole
 
-    prompt = JUDGE_PROMPT.format(passage=passage, sentence=sentence)
+    prompt = prompts.format("judge", passage=passage, sentence=sentence)
     reply = model.generate([ChatMessage(role=MessageRole.USER, content=[{"type": "text", "text": prompt}])])
     return str(reply.content or "").strip().lower().startswith("yes")
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from coursemate.errors import CoursemateError
+from coursemate.prompts import load_prompts
 from retrieval.types import Chunk
 from tools.citations import Citation, Passage, format_passage
 from tools.extractive import candidates_of, mmr_within_budget
@@ -133,29 +134,18 @@ def llm_summary(index: "NotesIndex", model: "Model", chunks: list[Chunk], words:
     """
     numbered = [Passage(n, chunk) for n, chunk in enumerate(chunks, start=1)]
     passages = [format_passage(p) for p in numbered]
+    prompts = load_prompts(index.settings.prompts_path)
     partials = [
-        _ask(model, MAP_PROMPT.format(words=words, passages="\n\n".join(batch)))
+        _ask(model, prompts.format("summary_map", words=words, passages="\n\n".join(batch)))
         for batch in batch_by_budget(passages, CONTEXT_BUDGET_TOKENS)
     ]
     while len(partials) > 1:
         partials = [
-            _ask(model, REDUCE_PROMPT.format(words=words, summaries="\n\n".join(batch)))
+            _ask(model, prompts.format("summary_reduce", words=words, summaries="\n\n".join(batch)))
             for batch in batch_by_budget(partials, CONTEXT_BUDGET_TOKENS)
         ]
     verified = verify_citations(index, partials[0], numbered)
     return Summary(verified.text, verified.citations, "llm", verified.sentences)
-
-
-MAP_PROMPT = (
-    "Summarize the numbered passages from course notes below in at most {words} words. Use only facts from "
-    "the passages. End every sentence with the marker of the passage it comes from, like [2]. "
-    "Answer with the summary only.\n\n{passages}"
-)
-REDUCE_PROMPT = (
-    "Merge these partial summaries of course notes into one summary of at most {words} words. Keep the "
-    "citation markers such as [2] at the end of each sentence exactly as given; do not invent new ones. "
-    "Answer with the summary only.\n\n{summaries}"
-)
 
 
 def batch_by_budget(texts: list[str], budget_tokens: int) -> list[list[str]]:
