@@ -1,0 +1,521 @@
+"""Quizzes and flashcards from the notes: every answer key is a span of the chunk it cites.
+
+Offline (no language model):
+
+- **cloze**: the key sentences of the source, ranked by centrality and maximal marginal relevance (the machinery
+  of the extractive summarizer, :mod:`tools.extractive`), each with its most specific course term blanked out;
+- **mcq**: a cloze question with three distractors: course terms that are embedding neighbours of the answer
+  ("layer normalization" for "batch normalization") but not its synonyms, abbreviations or parts;
+- **short**: definitional sentences ("X is ...", "X helps to ...") turned into "What is X?".
+
+The course vocabulary is made of the `yake` keyphrases of every document that at least two chunks use and that
+are not everywhere, embedded once with the index's model. With a smolagents ``Model``, the model writes the
+questions and each is kept only if the cited chunk supports its answer (:func:`tools.verify.support_scores`).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+import threading
+import weakref
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from coursemate.config import QUIZ_KINDS
+from coursemate.errors import CoursemateError
+from coursemate.io import atomic_write_with
+from retrieval.types import Chunk
+from tools.citations import Citation, Passage, format_passage
+from tools.extractive import candidates_of, mmr_within_budget, points_back
+from tools.summarize import source_chunks
+
+if TYPE_CHECKING:
+    from smolagents.models import Model
+
+    from retrieval import NotesIndex
+
+BLANK = "_____"
+MAX_ITEMS = 500
+KEYPHRASES_PER_DOCUMENT = 80
+MIN_TERM_CHUNKS = 2  # a course term is used by at least this many chunks ...
+MAX_TERM_SHARE = 0.08  # ... and by at most this share of them ("model", "layer" are everywhere)
+MIN_WORDS, MAX_WORDS = 8, 40  # a key sentence's length
+SIBLING_MIN = 0.4  # a distractor is at least this close to the answer (same kind of thing) ...
+SYNONYM_MIN = 0.8  # ... and less close than this (a synonym would be a second right answer)
+DISTRACTORS = 3
+EVERYDAY_COUNT = 5_000_000  # a word this frequent in English is an everyday word, not a course term
+FRAGMENT_SHARE = 0.8  # a phrase followed (or preceded) by one same word this often is part of a longer term
+PREFIX = 6  # two words starting alike this far are forms of one word ("sequence", "sequential")
+_TERM = re.compile(r"[a-z][a-z-]*[a-z](?: [a-z][a-z-]*[a-z]){0,2}")
+_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*|[^\sa-z0-9]")
+# Words that make a poor blank on their own: generic, or part of how the notes talk rather than what they teach.
+_GENERIC = frozenset("""
+    able also another answer assignment back based best better bit case cases chapter class code course data different
+    done each end example examples fact figure first following form get given going good great here idea image images
+    important input instance just keep key kind know last let like line lot make makes many means mention much need
+    network networks new next note notes number numbers one order output part parts people point post problem problems
+    question questions read really right result results second section see session set show shown simple since slide
+    something step steps take team thing things think three time times today top true try two type types understand
+    use used using value values video want way ways well work works world write years
+""".split())
+_BROKEN = re.compile(r"\s[.,;:)]|\(\s|^\w+ed\b|>>|<<|;.*;|\s-\s.*\s-\s|\s\w\.$|^(?:[\w-]+ ?){1,4}: ", re.IGNORECASE)  # text lost in the export, or no subject
+# Words that open a yake phrase cut out of a clause ("compute loss", "called kernels"): verbs and their forms.
+_VERBS = frozenset("""
+    add adding added allow allows apply applying applied based calculate calculating call called calls compute
+    computing computed consider find finding found gave get gets getting give given gives learn learned learns
+    known make makes making named need needs see seen show showing shows take takes taking train trains tried try
+    trying use uses using used want work works
+""".split())
+_CAPTION = re.compile(r"^(?:fig(?:ure)?\.?|image|source|table|photo|credit)s?\b|\bfig(?:ure)?\.? ?\d", re.IGNORECASE)
+_DEFINITION = re.compile(
+    r"^(?:(?:the|an?)\s+)?(?P<term>[A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){0,3}?)\s+"
+    r"(?P<verb>is|are|refers to|means|helps to|help to|helps|is used to|are used to|allows|allow)\s+(?P<rest>.+?)\.?$"
+)
+_QUESTION_OF = {"is": "What is {term}?", "are": "What are {term}?", "refers to": "What does {term} refer to?",
+                "means": "What does {term} mean?", "helps to": "What does {term} help to do?",
+                "help to": "What do {term} help to do?", "helps": "What does {term} help with?",
+                "is used to": "What is {term} used to do?", "are used to": "What are {term} used to do?",
+                "allows": "What does {term} allow?", "allow": "What do {term} allow?"}
+
+
+@dataclass
+class QuizItem:
+    """One question, its answer key (a span of ``citation.text``), the distractors of a multiple choice
+    question, its kind (cloze | mcq | short) and the chunk it comes from. ``choices``: answer and distractors in
+    the order shown (mcq)."""
+
+    question: str
+    answer: str
+    kind: str
+    citation: Citation
+    distractors: list[str] = field(default_factory=list)
+    choices: list[str] = field(default_factory=list)
+    method: str = "extractive"
+
+    @property
+    def item_id(self) -> str:
+        """A stable id (the same question from the same chunk always gets the same one)."""
+        key = f"{self.kind}\n{self.citation.chunk_id}\n{self.question}\n{self.answer}"
+        return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.item_id, **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "QuizItem":
+        values = {k: v for k, v in data.items() if k != "id"}
+        return cls(**{**values, "citation": Citation(**values["citation"])})
+
+
+@dataclass(frozen=True)
+class CourseTerms:
+    """The course vocabulary: lowercase terms, how many chunks use each, and their normalized embeddings."""
+
+    terms: list[str]
+    chunk_counts: list[int]
+    vectors: np.ndarray
+    total_chunks: int
+
+    def specificity(self, i: int) -> float:
+        """Rarer terms and longer ones make better blanks (IDF, plus a bonus per extra word)."""
+        idf = np.log((self.total_chunks + 1) / (self.chunk_counts[i] + 0.5))
+        return float(idf * (1 + 0.25 * (self.terms[i].count(" "))))
+
+
+_TERMS: "weakref.WeakKeyDictionary[Any, CourseTerms]" = weakref.WeakKeyDictionary()
+_TERMS_LOCK = threading.Lock()
+
+
+def course_terms(index: "NotesIndex") -> CourseTerms:
+    """The course vocabulary of ``index``: built on first use (yake over the notes and one embedding per term, tens of
+    seconds on a busy CPU), then kept in memory and in ``HOME/quiz/`` beside the index it belongs to."""
+    with _TERMS_LOCK:
+        if index not in _TERMS:
+            fingerprint = index.manifest.get("fingerprint", "")
+            cache = index.settings.home / "quiz" / f"terms-{fingerprint[:16]}.npz" if fingerprint else None
+            terms = _read_terms(cache) if cache is not None and cache.exists() else None
+            if terms is None:
+                terms = _build_terms(index)
+                if cache is not None:
+                    atomic_write_with(cache, lambda tmp: _write_terms(terms, tmp))
+            _TERMS[index] = terms
+        return _TERMS[index]
+
+
+def _write_terms(terms: CourseTerms, path: Path) -> None:
+    with open(path, "wb") as handle:
+        np.savez(handle, terms=np.array(terms.terms, dtype=str), counts=np.array(terms.chunk_counts),
+                 vectors=terms.vectors, total=np.array(terms.total_chunks))
+
+
+def _read_terms(path: Path) -> CourseTerms | None:
+    """The cached vocabulary, or None when the file cannot be read (it is then rebuilt)."""
+    try:
+        with np.load(path) as data:
+            return CourseTerms([str(t) for t in data["terms"]], [int(c) for c in data["counts"]],
+                               data["vectors"].astype(np.float32), int(data["total"]))
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+@functools.lru_cache(maxsize=1)
+def _english_counts() -> dict[str, int]:
+    """Word counts of symspellpy's English dictionary (the spelling corrector's)."""
+    from importlib.resources import files
+
+    from retrieval.spelling import DICTIONARY_FILE
+
+    lines = (files("symspellpy") / DICTIONARY_FILE).read_text(encoding="utf-8").splitlines()
+    return {word: int(count) for word, count in (line.split() for line in lines if line.strip())}
+
+
+def _build_terms(index: "NotesIndex") -> CourseTerms:
+    import yake
+
+    extractor = yake.KeywordExtractor(lan="en", n=3, top=KEYPHRASES_PER_DOCUMENT, dedupLim=0.9)
+    found: set[str] = set()
+    for document in index.documents.values():
+        for phrase, _ in extractor.extract_keywords(document.text):
+            phrase = " ".join(phrase.lower().split())
+            if is_term_like(phrase):
+                found.add(phrase)
+    padded = [_padded(c.text) for c in index.chunks]
+    counts = Counter({t: sum(f" {t} " in p for p in padded) for t in found})
+    limit = max(MIN_TERM_CHUNKS, MAX_TERM_SHARE * len(index.chunks))
+    corpus = " ".join(padded)
+    terms = sorted(t for t, n in counts.items() if MIN_TERM_CHUNKS <= n <= limit and not _is_fragment(t, corpus))
+    vectors = index.embed(terms) if terms else np.zeros((0, 1), dtype=np.float32)
+    return CourseTerms(terms, [counts[t] for t in terms], vectors, len(index.chunks))
+
+
+def is_term_like(phrase: str) -> bool:
+    """Whether a keyphrase can name a course concept: letters only, no stop word inside, not generic, not an
+    everyday English word on its own ("including", "efficient"), not opening with a verb nor ending in an adverb
+    or a participle ("compute loss", "called kernels", "trained fast")."""
+    from bm25s.stopwords import STOPWORDS_EN
+
+    words = phrase.split()
+    if not _TERM.fullmatch(phrase) or any(w in STOPWORDS_EN for w in words) or all(w in _GENERIC for w in words):
+        return False
+    if len(words) == 1:
+        return _english_counts().get(phrase, 0) < EVERYDAY_COUNT
+    return words[0] not in _VERBS and not words[-1].endswith(("ly", "ed")) and words[-1] not in _VERBS
+
+
+def _padded(text: str) -> str:
+    """Lowercase words between spaces, with a ``|`` where punctuation was (a phrase never spans a full stop)."""
+    return f" {' '.join(w if w[0].isalnum() else '|' for w in _WORD.findall(text.lower()))} "
+
+
+def _is_fragment(term: str, corpus: str) -> bool:
+    """A phrase nearly always followed or preceded by the same word: "convolutional neural" (network) and
+    "large receptive" (field) are cut out of longer terms; "average pooling" is a term of its own."""
+    total = corpus.count(f" {term} ")
+    for pattern in (rf" {re.escape(term)} ([a-z][\w-]*)", rf"([a-z][\w-]*) {re.escape(term)} "):
+        neighbours = Counter(re.findall(pattern, corpus))
+        if neighbours and neighbours.most_common(1)[0][1] >= FRAGMENT_SHARE * total:
+            return True
+    return False
+
+
+# ----------------------------------------------------------------------------------------------- generation
+def generate_quiz(
+    index: "NotesIndex",
+    *,
+    doc_id: str | None = None,
+    session: int | None = None,
+    topic: str | None = None,
+    n: int = 10,
+    kind: str = "cloze",
+    model: "Model | None" = None,
+) -> list[QuizItem]:
+    """Up to ``n`` distinct questions of ``kind`` on one source (a document, a session, a topic; all the notes
+    when none is given), spread over its documents. With ``model``, see :func:`model_quiz`."""
+    if kind not in QUIZ_KINDS:
+        raise CoursemateError(f"unknown quiz kind {kind!r}; choose one of {', '.join(QUIZ_KINDS)}")
+    if not 1 <= n <= MAX_ITEMS:
+        raise CoursemateError(f"the number of questions must be between 1 and {MAX_ITEMS}; got {n}")
+    groups = source_groups(index, doc_id=doc_id, session=session, topic=topic)
+    if model is not None:
+        return model_quiz(index, [c for g in groups for c in g], model, n=n, kind=kind).items
+    query = index.embed([topic])[0] if topic is not None else None
+    per_group = [_items_of(index, chunks, kind, query) for chunks in groups]
+    items, seen = [], set()
+    for round_ in _round_robin(per_group):
+        for item in round_:
+            key = (item.answer.lower(), item.question.lower())
+            if item.answer.lower() in seen or key in seen:
+                continue
+            seen.update({item.answer.lower(), key})
+            items.append(item)
+            if len(items) == n:
+                return items
+    if not items:
+        raise CoursemateError(f"no {kind} question could be made from this source; try another kind or source")
+    return items
+
+
+def source_groups(index: "NotesIndex", *, doc_id: str | None = None, session: int | None = None,
+                  topic: str | None = None) -> list[list[Chunk]]:
+    """The source's chunks, one group per document (a topic: one group, in relevance order)."""
+    chosen = [name for name, value in (("doc_id", doc_id), ("session", session), ("topic", topic)) if value is not None]
+    if len(chosen) > 1:
+        raise CoursemateError(f"give at most one source (doc_id, session or topic); got {', '.join(chosen)}")
+    if topic is not None:
+        return [source_chunks(index, topic=topic)]
+    chunks = source_chunks(index, doc_id=doc_id, session=session) if chosen else list(index.chunks)
+    groups: dict[str, list[Chunk]] = {}
+    for chunk in chunks:
+        groups.setdefault(chunk.doc_id, []).append(chunk)
+    return list(groups.values())
+
+
+def _round_robin(lists: list[list[QuizItem]]):
+    """The first item of every list, then the second of every list, ..."""
+    for depth in range(max((len(x) for x in lists), default=0)):
+        yield [x[depth] for x in lists if depth < len(x)]
+
+
+def key_sentences(index: "NotesIndex", chunks: list[Chunk], query: np.ndarray | None = None) -> list[tuple[str, int]]:
+    """The sentences of ``chunks`` as ``(text, chunk position)``, most central and least redundant first
+    (centrality to the centroid, pulled towards ``query``, then maximal marginal relevance)."""
+    candidates, vectors = candidates_of(chunks, index.chunk_sentences)
+    if not candidates:
+        return []
+    reference = vectors.mean(axis=0) + (query if query is not None else 0)
+    relevance = vectors @ (reference / (np.linalg.norm(reference) or 1.0))
+    lengths = [len(c.text.split()) for c in candidates]
+    order = mmr_within_budget(vectors, relevance, lengths, sum(lengths))
+    return [(candidates[i].text, candidates[i].source) for i in order]
+
+
+def is_question_material(sentence: str) -> bool:
+    """A sentence a student can answer out of context: a full sentence of a sensible length, not a caption,
+    a list of results, a question or a sentence that points back ("This ...", "However ...")."""
+    words = sentence.split()
+    digits = sum(any(ch.isdigit() for ch in w) for w in words)
+    return (MIN_WORDS <= len(words) <= MAX_WORDS and sentence[:1].isalpha() and sentence.endswith(".")
+            and not points_back(sentence) and not _CAPTION.search(sentence) and not _BROKEN.search(sentence)
+            and "http" not in sentence
+            and sentence.count(":") <= 1 and digits <= 0.1 * len(words) and "?" not in sentence
+            and sentence.count("(") == sentence.count(")"))
+
+
+def _items_of(index: "NotesIndex", chunks: list[Chunk], kind: str, query: np.ndarray | None) -> list[QuizItem]:
+    """Every question of ``kind`` that the key sentences of ``chunks`` give, best first."""
+    terms = course_terms(index)
+    lookup = {t: i for i, t in enumerate(terms.terms)}
+    items = []
+    for sentence, source in key_sentences(index, chunks, query):
+        if not is_question_material(sentence):
+            continue
+        chunk = chunks[source]
+        item = (_short_item(sentence, chunk, lookup) if kind == "short"
+                else _cloze_item(sentence, chunk, terms, lookup, kind))
+        if item is not None:
+            items.append(item)
+    return items
+
+
+def _term_spans(sentence: str, lookup: dict[str, int]) -> list[tuple[int, int, int]]:
+    """``(start, end, term)`` of the course terms in ``sentence`` (longest first where they overlap)."""
+    lower = sentence.lower()
+    spans = []
+    for match in re.finditer(r"[a-z][a-z-]*[a-z]", lower):
+        for size in (3, 2, 1):
+            words = list(re.finditer(r"[a-z][a-z-]*[a-z]|\S", lower[match.start():]))[:size]
+            if len(words) < size:
+                continue
+            end = match.start() + words[-1].end()
+            phrase = lower[match.start():end]
+            if phrase in lookup and (end == len(lower) or not lower[end].isalnum()):
+                spans.append((match.start(), end, lookup[phrase]))
+                break
+    return spans
+
+
+def _cloze_item(sentence: str, chunk: Chunk, terms: CourseTerms, lookup: dict[str, int], kind: str) -> QuizItem | None:
+    """The sentence with its most specific course term blanked (every occurrence); mcq adds distractors."""
+    found = _term_spans(sentence, lookup)
+    spans = [s for s in found if not any(o != s and o[0] < s[1] and s[0] < o[1] for o in found)
+             and sentence[s[0] - 1:s[0]] != "(" and sentence[s[1]:s[1] + 2] not in (":", ")", " (")]
+    if not spans:
+        return None
+    term = max({s[2] for s in spans}, key=lambda i: (terms.specificity(i), terms.terms[i]))
+    start, end, _ = next(s for s in spans if s[2] == term)
+    answer = sentence[start:end]
+    if answer not in chunk.text:  # the key must be a span of the cited chunk, as written there
+        return None
+    question = re.sub(rf"(?<![\w-]){re.escape(answer)}(?![\w-])", BLANK, sentence, flags=re.IGNORECASE)
+    citation = Citation.of(1, chunk)
+    if kind == "cloze":
+        return QuizItem(question, answer, "cloze", citation)
+    distractors = sibling_terms(terms, term, question)
+    if len(distractors) < DISTRACTORS:
+        return None
+    return QuizItem(question, answer, "mcq", citation, distractors, _shuffled([answer, *distractors], question))
+
+
+def sibling_terms(terms: CourseTerms, term: int, question: str = "", k: int = DISTRACTORS) -> list[str]:
+    """Up to ``k`` course terms of the same kind as ``terms.terms[term]``: its closest embedding neighbours that
+    are not synonyms (too close), abbreviations, parts of it or of each other, and not words of ``question``."""
+    similarity = terms.vectors @ terms.vectors[term]
+    chosen: list[int] = []
+    for j in np.argsort(-similarity):
+        if len(chosen) == k or similarity[j] < SIBLING_MIN:
+            break
+        candidate = terms.terms[j]
+        if (similarity[j] >= SYNONYM_MIN or candidate.lower() in question.lower()
+                or any(_related(candidate, terms.terms[o]) or float(terms.vectors[o] @ terms.vectors[j]) >= SYNONYM_MIN
+                       for o in (term, *chosen))):
+            continue
+        chosen.append(int(j))
+    return [terms.terms[j] for j in chosen]
+
+
+def _related(a: str, b: str) -> bool:
+    """Whether two terms name the same thing in other words: one holds the other's words (in any inflection:
+    "strides", "max-pool"), they differ by a suffix ("sequence", "sequential"), or one abbreviates the other
+    ("bn", "batch normalization")."""
+    sa, sb = _stems(a), _stems(b)
+    if sa <= sb or sb <= sa or a.replace("-", "") == b.replace("-", "") or (
+            " " not in a and " " not in b and a[:PREFIX] == b[:PREFIX]):
+        return True
+    initials = lambda term: "".join(w[0] for w in re.split(r"[ -]", term))  # noqa: E731
+    return a.replace("-", "") == initials(b) or b.replace("-", "") == initials(a)
+
+
+@functools.lru_cache(maxsize=None)
+def _stems(term: str) -> frozenset[str]:
+    """The Snowball stems of a term's words (hyphenated parts apart), as the BM25 tokenizer stems them."""
+    import Stemmer
+
+    return frozenset(Stemmer.Stemmer("english").stemWords(re.findall(r"[a-z]+", term.lower())))
+
+
+def _shuffled(choices: list[str], seed: str) -> list[str]:
+    """``choices`` in an order fixed by ``seed`` (the same question always shows the same order)."""
+    rng = np.random.default_rng(int(hashlib.sha1(seed.encode("utf-8")).hexdigest()[:8], 16))
+    return [choices[i] for i in rng.permutation(len(choices))]
+
+
+def _short_item(sentence: str, chunk: Chunk, lookup: dict[str, int]) -> QuizItem | None:
+    """"What is X?" from a definitional sentence "X is ..." whose X is a course term; the rest is the key."""
+    match = _DEFINITION.match(sentence)
+    if not match:
+        return None
+    term, answer = match.group("term"), match.group("rest").strip()
+    if term.lower() not in lookup or len(answer.split()) < 4 or answer not in chunk.text:
+        return None
+    question = _QUESTION_OF[match.group("verb")].format(term=term)
+    return QuizItem(question, answer, "short", Citation.of(1, chunk))
+
+
+def question_without_answer(item: QuizItem) -> str:
+    """The question as a student sees it before answering, with the blank (and no answer) in it removed."""
+    return " ".join(item.question.replace(BLANK, " ").split())
+
+
+# ----------------------------------------------------------------------------------------------- with a model
+QUESTIONS_PER_CALL = 2
+PROMPTS = Path(__file__).resolve().parent / "prompts" / "quiz.yaml"
+
+
+@dataclass
+class ModelQuiz:
+    """Questions written by a language model and kept because their chunk supports their answer; ``dropped``
+    counts the others (unsupported answer, malformed question)."""
+
+    items: list[QuizItem]
+    dropped: int
+    calls: int
+
+
+def model_quiz(index: "NotesIndex", chunks: list[Chunk], model: "Model", *, n: int = 10,
+               kind: str = "cloze") -> ModelQuiz:
+    """Ask ``model`` for questions about the source's most central chunks, one chunk per call, until ``n`` are
+    kept. A question is kept only if its chunk supports it, its answer filled in (:func:`supported`)."""
+    import yaml
+
+    prompts = yaml.safe_load(PROMPTS.read_text(encoding="utf-8"))
+    kept: list[QuizItem] = []
+    dropped = calls = 0
+    seen: set[str] = set()
+    for chunk in central_chunks(index, chunks):
+        if len(kept) >= n:
+            break
+        prompt = prompts["write"].format(n=QUESTIONS_PER_CALL, rule=prompts["kinds"][kind],
+                                         passage=format_passage(Passage(1, chunk)))
+        calls += 1
+        for raw in _parse_questions(_ask(model, prompt)):
+            item = _model_item(raw, chunk, kind)
+            if item is None or not supported(index, item) or item.question.lower() in seen:
+                dropped += 1
+                continue
+            seen.add(item.question.lower())
+            kept.append(item)
+    return ModelQuiz(kept[:n], dropped, calls)
+
+
+def central_chunks(index: "NotesIndex", chunks: list[Chunk]) -> list[Chunk]:
+    """``chunks`` in the order of their best key sentence (see :func:`key_sentences`)."""
+    order = list(dict.fromkeys(source for _, source in key_sentences(index, chunks)))
+    return [chunks[i] for i in order]
+
+
+def claim_of(item: QuizItem) -> str:
+    """What the question says once answered: the blank filled in, or the question followed by its answer."""
+    return item.question.replace(BLANK, item.answer) if BLANK in item.question else f"{item.question} {item.answer}"
+
+
+def supported(index: "NotesIndex", item: QuizItem) -> bool:
+    """Whether the cited chunk supports the answered question (the check of generated answers, tools/verify.py)."""
+    from tools.verify import support_scores
+
+    chunk = Chunk(item.citation.chunk_id, item.citation.doc_id, item.citation.title, item.citation.section, "",
+                  item.citation.text, 0, len(item.citation.text))
+    return bool(support_scores(index, [claim_of(item)], [Passage(1, chunk)])[0, 0] > 0)
+
+
+def _parse_questions(reply: str) -> list[dict[str, Any]]:
+    """The JSON list of question objects in ``reply`` (a model may wrap it in prose or a code fence)."""
+    start, end = reply.find("["), reply.rfind("]")
+    try:
+        value = json.loads(reply[start:end + 1]) if 0 <= start < end else []
+    except ValueError:
+        return []
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _model_item(raw: dict[str, Any], chunk: Chunk, kind: str) -> QuizItem | None:
+    """A well-formed item of ``kind`` from one question object, or None."""
+    question, answer = str(raw.get("question", "")).strip(), str(raw.get("answer", "")).strip()
+    distractors = [str(d).strip() for d in raw.get("distractors") or [] if str(d).strip()]
+    if not question or not answer or (kind != "short" and BLANK not in question):
+        return None
+    citation = Citation.of(1, chunk)
+    if kind != "mcq":
+        return QuizItem(question, answer, kind, citation, method="llm")
+    distractors = [d for d in dict.fromkeys(distractors) if d.lower() != answer.lower()][:DISTRACTORS]
+    if len(distractors) < DISTRACTORS:
+        return None
+    return QuizItem(question, answer, kind, citation, distractors, _shuffled([answer, *distractors], question), "llm")
+
+
+def _ask(model: "Model", prompt: str) -> str:
+    from smolagents.models import ChatMessage, MessageRole
+
+    try:
+        reply = model.generate([ChatMessage(role=MessageRole.USER, content=[{"type": "text", "text": prompt}])])
+    except Exception as exc:  # noqa: BLE001 - any backend failure becomes one clear message
+        raise CoursemateError(f"the language model failed to write questions: {type(exc).__name__}: {exc}") from exc
+    content = reply.content
+    return content if isinstance(content, str) else " ".join(
+        part.get("text", "") for part in content or [] if isinstance(part, dict))
