@@ -80,10 +80,10 @@ def stop_process(process: subprocess.Popen, grace: float = 20.0) -> None:
 def serve_vllm(model: str, host: str, port: int, tensor_parallel: int = 1, extra: list[str] | None = None,
                wait: float = 1800.0) -> int:
     """Start ``vllm serve``, wait for ``/health``, print the URL, and run until the server stops; its exit code."""
-    if importlib.util.find_spec("vllm") is None or shutil.which("vllm") is None:
-        raise CoursemateError(f"serve-llm needs vLLM (and a GPU), which is not installed: {GPU_INSTALL_HINT}")
     if tensor_parallel < 1:
         raise CoursemateError(f"--tp must be at least 1; got {tensor_parallel}")
+    if importlib.util.find_spec("vllm") is None or shutil.which("vllm") is None:
+        raise CoursemateError(f"serve-llm needs vLLM (and a GPU), which is not installed: {GPU_INSTALL_HINT}")
     command = vllm_serve_command(model, host, port, tensor_parallel, extra)
     print("starting:", shlex.join(command), flush=True)
     base = f"http://{host}:{port}"

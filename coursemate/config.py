@@ -112,6 +112,8 @@ class Settings:
         self._validate()
 
     def _validate(self) -> None:
+        if self.home.exists() and not self.home.is_dir():
+            raise ConfigError(f"home {self.home} is a file, not a folder: choose a folder with --home or COURSEMATE_HOME")
         choices = {
             "sparse_backend": SPARSE_BACKENDS,
             "embedding_backend": EMBEDDING_BACKENDS,

@@ -337,6 +337,9 @@ def check_query(query: str) -> str:
         raise CoursemateError("the query is empty; type a question or some keywords")
     if len(query) > MAX_QUERY_CHARS:
         raise CoursemateError(f"the query is {len(query):,} characters long; the limit is {MAX_QUERY_CHARS:,}")
+    if not any(ch.isalnum() for ch in query):
+        raise CoursemateError("the query has no words (only symbols, emoji or control characters); "
+                              "type a question or some keywords")
     return query
 
 

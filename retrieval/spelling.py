@@ -21,12 +21,15 @@ from dataclasses import asdict, dataclass, field
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
+from coursemate.errors import CoursemateError
+
 if TYPE_CHECKING:
     from symspellpy import SymSpell
 
 DICTIONARY_FILE = "frequency_dictionary_en_82_765.txt"
 DICTIONARY_NAME = f"symspellpy {DICTIONARY_FILE}"
 MAX_EDIT_DISTANCE = 2
+MAX_TEXT_CHARS = 20_000  # a few pages; longer texts are refused with a clear error
 MIN_WORD_LENGTH = 3
 RANKINGS = ("noisy-channel", "top")
 # Weights of the typing distance and the penalty per unit of distance, tuned on Norvig's development set
@@ -213,7 +216,10 @@ class SpellingCorrector:
         return _best_candidate(word, edits, self.frequency)
 
     def correct(self, text: str) -> Correction:
-        """Correct every plain unknown word of ``text``, keeping spacing, punctuation and capitalization."""
+        """Correct every plain unknown word of ``text``, keeping spacing, punctuation and capitalization
+        (CoursemateError for a text over ``MAX_TEXT_CHARS``)."""
+        if len(text) > MAX_TEXT_CHARS:
+            raise CoursemateError(f"the text is {len(text):,} characters long; the limit is {MAX_TEXT_CHARS:,}")
         changes: list[tuple[str, str]] = []
 
         def fix_token(match: re.Match) -> str:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 MIN_WORDS = 10
 MAX_WORDS = 2000
+MAX_TEXT_CHARS = 50_000  # a given text to summarize: its sentences are embedded on the spot
 TOPIC_CHUNKS = 8
 CONTEXT_BUDGET_TOKENS = 3000  # prompt size per language-model call (counted roughly as characters / 4)
 CHARS_PER_TOKEN = 4
@@ -101,6 +102,8 @@ def source_chunks(
         return [hit.chunk for hit in index.search(topic, k=TOPIC_CHUNKS)]
     if not text or not text.strip():
         raise CoursemateError("the text to summarize is empty")
+    if len(text) > MAX_TEXT_CHARS:
+        raise CoursemateError(f"the text is {len(text):,} characters long; the limit is {MAX_TEXT_CHARS:,}")
     return [Chunk("text", "text", "given text", "", "", text, 0, len(text))]
 
 

@@ -56,6 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CoursemateError as exc:
         print(f"coursemate: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # the file system refused (not a directory, permission denied, disk full ...)
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"coursemate: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("coursemate: interrupted", file=sys.stderr)
         return 130

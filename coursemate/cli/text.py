@@ -32,6 +32,8 @@ def spell_command(args: argparse.Namespace, settings: Settings) -> int:
     """Print the corrected text (or the full correction as JSON)."""
     from retrieval.spelling import SpellingCorrector
 
+    if not args.text.strip():
+        raise CoursemateError("the text is empty: give some words to correct")
     try:
         corrector = _open_index(settings).corrector or SpellingCorrector()
     except CoursemateError as exc:

@@ -64,6 +64,11 @@ class TrainingConfig:
 
     def validated(self) -> "TrainingConfig":
         """A normalized copy, or :class:`TrainingConfigError` naming what is wrong and the valid choices."""
+        for name in ("dataset", "model", "optimizer", "scheduler", "device"):
+            if not isinstance(getattr(self, name), str):
+                raise TrainingConfigError(f"{name} must be text; got {getattr(self, name)!r}")
+        if self.data_root is not None and not isinstance(self.data_root, str):
+            raise TrainingConfigError(f"data_root must be a folder path; got {self.data_root!r}")
         dataset = self.dataset.strip()
         if dataset.lower().startswith(IMAGEFOLDER_PREFIX):
             folder = Path(dataset[len(IMAGEFOLDER_PREFIX):]).expanduser()

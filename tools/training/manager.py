@@ -223,11 +223,20 @@ class RunManager:
             summary = folder.read_summary()  # the worker may have finished its records just now
             if summary["status"] not in ACTIVE_STATUSES:
                 return summary
-            error = f"the worker process {pid} died while the run was {summary['status']} (app restart or crash)"
+            error = f"the worker process {pid} died while the run was {summary['status']} ({self._death(folder, pid)})"
             tail = _tail(folder.worker_output)
             if tail:
                 error += f": {tail}"
         return folder.update_summary(status="failed", error=error, finished_at=now())
+
+    def _death(self, folder: RunFolder, pid: int) -> str:
+        """Why a worker this manager started ended (its signal or exit code); else "app restart or crash"."""
+        process = self._processes.get(folder.run_id)
+        if process is None or process.pid != pid or process.returncode is None:
+            return "app restart or crash"
+        if process.returncode < 0:
+            return f"killed by {signal.Signals(-process.returncode).name}"
+        return f"exit code {process.returncode}"
 
     def _worker_alive(self, folder: RunFolder, pid: int) -> bool:
         process = self._processes.get(folder.run_id)
