@@ -50,12 +50,6 @@ class Conversation:
             lines.append(f"Assistant: {turn.answer.get('answer', '')}")
         return "\n".join(lines)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "conversation_id": self.conversation_id,
-            "turns": [{"question": t.question, "resolved_question": t.resolved_question, "answer": t.answer} for t in self.turns],
-        }
-
 
 class ConversationStore:
     """Conversations by id; each id has its own history, never shared with another.

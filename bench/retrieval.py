@@ -42,14 +42,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from coursemate.config import Settings  # noqa: E402
+from coursemate.config import SEARCH_MODES, Settings  # noqa: E402
 from coursemate.errors import CoursemateError  # noqa: E402
 from coursemate.io import atomic_write_bytes, atomic_write_json  # noqa: E402
 from retrieval.chunking import chunk_documents, indexed_text  # noqa: E402
 from retrieval.types import Chunk, Document  # noqa: E402
 
 CACHE_DIR = Path.home() / ".cache" / "coursemate-bench"
-MODES = ("bm25", "dense", "hybrid")
 GOAL_P50_MS = 15.0
 GOAL_SPEEDUP = 20.0
 WARMUP_QUERIES = 2
@@ -317,22 +316,22 @@ def measure_size(settings, real, size, queries, embedder, embeddings, args) -> l
     baseline, baseline_build = build_baseline(settings, corpus, vectors, embeddings)
 
     for q in queries[:WARMUP_QUERIES]:
-        for mode in MODES:
+        for mode in SEARCH_MODES:
             for index, _ in ours_by_backend.values():
                 index.search(q, k=5, mode=mode, correct=False)
             baseline[mode].invoke(q)
-    ours = {(b, m): [] for b in args.backends for m in MODES}
-    theirs = {m: [] for m in MODES}
+    ours = {(b, m): [] for b in args.backends for m in SEARCH_MODES}
+    theirs = {m: [] for m in SEARCH_MODES}
     baseline_spent = 0.0
     for q in queries:
-        for mode in MODES:
+        for mode in SEARCH_MODES:
             for backend, (index, _) in ours_by_backend.items():
                 started = time.perf_counter()
                 index.search(q, k=5, mode=mode, correct=False)  # the spelling step is timed on its own
                 ours[backend, mode].append(time.perf_counter() - started)
         if baseline_spent > args.baseline_budget and len(theirs["hybrid"]) >= MIN_BASELINE_QUERIES:
             continue
-        for mode in MODES:
+        for mode in SEARCH_MODES:
             started = time.perf_counter()
             baseline[mode].invoke(q)
             elapsed = time.perf_counter() - started
@@ -341,7 +340,7 @@ def measure_size(settings, real, size, queries, embedder, embeddings, args) -> l
 
     rows = []
     for backend, (index, our_build) in ours_by_backend.items():
-        for mode in MODES:
+        for mode in SEARCH_MODES:
             ours_p50 = percentile(ours[backend, mode], 50) * 1000
             theirs_p50 = percentile(theirs[mode], 50) * 1000
             rows.append({

@@ -28,7 +28,6 @@ from retrieval.types import Chunk, Document, Hit
 
 log = logging.getLogger(__name__)
 
-MODES = SEARCH_MODES
 MAX_QUERY_CHARS = 10_000
 _VERSIONED_LIBRARIES = ("sentence-transformers", "faiss-cpu", "rank-bm25", "bm25s", "langchain-text-splitters", "pysbd")
 SENTENCES_FORMAT = 2  # bump when the sentence splitter changes: the index is rebuilt
@@ -259,8 +258,8 @@ class NotesIndex:
         if correct and not extra_queries:
             return self.query(query, k, mode).hits
         queries = [check_query(query)] + [q for q in dict.fromkeys(extra_queries) if q and q.strip() and q != query]
-        if mode not in MODES:
-            raise CoursemateError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
+        if mode not in SEARCH_MODES:
+            raise CoursemateError(f"unknown search mode {mode!r}; choose one of {', '.join(SEARCH_MODES)}")
         if k < 1:
             raise CoursemateError(f"k must be at least 1; got {k}")
         s = self.settings

@@ -17,11 +17,11 @@ import gradio as gr
 
 from agents.conversation import save_conversation
 from coursemate.errors import CoursemateError
+from retrieval.index import check_query
 from ui.citations import link_markers, sources_html
 from ui.errors import user_message
 from ui.services import Services
 
-MAX_MESSAGE_CHARS = 10_000
 EXAMPLES = [
     "What do the gates of an LSTM do?",
     "Why does ResNet use skip connections?",
@@ -34,13 +34,10 @@ UNSUPPORTED = "No passage of the notes supports this sentence."
 
 
 def check_message(message: str) -> str:
-    """The message without surrounding blanks, or CoursemateError when it is empty or too long."""
+    """The message without surrounding blanks; CoursemateError when it is empty, too long or has no words."""
     if not message or not message.strip():
         raise CoursemateError("the message is empty: type a question about the course")
-    if len(message) > MAX_MESSAGE_CHARS:
-        raise CoursemateError(f"the message is {len(message):,} characters long; the limit is {MAX_MESSAGE_CHARS:,}. "
-                              "Ask a shorter question")
-    return message.strip()
+    return check_query(message).strip()
 
 
 def step_message(step: dict[str, Any]) -> gr.ChatMessage:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 import pandas as pd
 
-from retrieval import MODES
+from coursemate.config import SEARCH_MODES
 from ui.errors import warn
 from ui.services import Services
 
@@ -39,7 +39,7 @@ def build_search_tab(services: Services) -> None:
     with gr.Row(equal_height=True):
         query = gr.Textbox(label="Search the notes", placeholder="e.g. vanishing gradients in RNNs",
                            scale=4, elem_id="search-query")
-        mode = gr.Radio(list(MODES), value="hybrid", label="Method", scale=2, elem_id="search-mode")
+        mode = gr.Radio(list(SEARCH_MODES), value="hybrid", label="Method", scale=2, elem_id="search-mode")
         k = gr.Slider(1, 20, value=8, step=1, label="Results", scale=1)
         button = gr.Button("Search", variant="primary", scale=1, elem_id="search-button")
     gr.Markdown("*score*: the fused score in hybrid mode (reciprocal rank fusion), else the method's own score; "

@@ -11,9 +11,8 @@ Importing this package does not import torch (only the worker process and ``tool
 
 from tools.training.config import DATASETS, MODELS, OPTIMIZERS, SCHEDULERS, TrainingConfig, TrainingConfigError
 from tools.training.manager import COMPARE_COLUMNS, RunManager
-from tools.training.store import ACTIVE_STATUSES, STATUSES
 
 __all__ = [
-    "ACTIVE_STATUSES", "COMPARE_COLUMNS", "DATASETS", "MODELS", "OPTIMIZERS", "SCHEDULERS", "STATUSES",
-    "RunManager", "TrainingConfig", "TrainingConfigError",
+    "COMPARE_COLUMNS", "DATASETS", "MODELS", "OPTIMIZERS", "SCHEDULERS", "RunManager", "TrainingConfig",
+    "TrainingConfigError",
 ]
