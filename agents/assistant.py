@@ -14,6 +14,11 @@ Every question is spelling-corrected and searched first (the corrected phrasing,
 - "agent" mode (a served model): the manager agent, given the passages already retrieved, delegates to the
   notes and training agents.
 
+Without a served model, the offline router (:mod:`agents.router`) first decides whether the message is a
+question for the notes or a request for a tool (start, watch, cancel, list or compare runs, summarize, spell-check,
+search, quiz); a request calls the agents' own tools (:mod:`agents.dispatch`) and the answer is the tool's result
+(mode "tool", or "clarify" / "error").
+
 A question the notes do not cover gets "not in the notes". Every generated answer goes through
 :func:`tools.verify.verify_citations`: markers are kept only where their passage supports the sentence, and
 a sentence no passage supports is marked unsupported (an agent's answer then comes with the extractive one).
@@ -30,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agents.conversation import ConversationStore, Turn, resolve_follow_up
+from agents.events import AnswerEvent, Event, StepEvent, TokenEvent, ToolResult, ToolResultEvent
 from agents.grounding import coverage, grounded_prompt, passages_answer, system_prompt
 from agents.trace import Trace
 from coursemate.config import Settings
@@ -49,7 +55,8 @@ LLM_RETRY_SECONDS = 30.0  # how long an unreachable model stays unreachable befo
 class Answer:
     """An answer with its citations, the model that wrote it, and the trace of how it was made.
 
-    ``mode`` says how: extractive | agent | grounded | passages (quoted passages) | not_in_notes.
+    ``mode`` says how: extractive | agent | grounded | passages (quoted passages) | not_in_notes | tool (a tool's
+    result, ``tool_result``) | clarify (the request needs more) | error (an invalid request).
     ``sentences``: each sentence of a generated answer with the passages that support it (``supported=False``
     when none does); ``extractive``: the extractive answer shown beside an agent answer with unsupported sentences.
     """
@@ -66,6 +73,7 @@ class Answer:
     sentences: list[SentenceSupport] = field(default_factory=list)
     extractive: str | None = None
     trace: Trace = field(default_factory=lambda: Trace("", ""))
+    tool_result: ToolResult | None = None
 
     @property
     def steps(self) -> list[dict[str, Any]]:
@@ -85,6 +93,7 @@ class Answer:
             "notice": self.notice,
             "sentences": [s.to_dict() for s in self.sentences],
             "extractive": self.extractive,
+            "tool_result": self.tool_result.to_dict() if self.tool_result else None,
             "steps": self.steps,
             "trace": self.trace.to_dict(),
         }
@@ -111,6 +120,7 @@ class CourseAssistant:
         self._llm_resolved_at = 0.0
         self._corrector = None
         self._run_manager = None
+        self._router = None
         self._lock = threading.Lock()
         self.conversations = ConversationStore(self.settings.max_conversations, self.settings.conversation_idle_seconds)
 
@@ -123,6 +133,17 @@ class CourseAssistant:
 
                 self._index = NotesIndex.load_or_build(self.settings, progress=False)
             return self._index
+
+    @property
+    def router(self):
+        """The offline intent router (:class:`agents.router.IntentRouter`) over the index's embedder."""
+        index = self.index
+        with self._lock:
+            if self._router is None:
+                from agents.router import IntentRouter
+
+                self._router = IntentRouter(index)
+            return self._router
 
     @property
     def corrector(self):
@@ -170,14 +191,14 @@ class CourseAssistant:
     def ask(self, question: str, conversation_id: str = "default", user: str | None = None) -> Answer:
         """Answer ``question`` in the conversation ``conversation_id`` (``user``: see :meth:`stream`)."""
         for event in self.stream(question, conversation_id, user):
-            if event["type"] == "answer":
-                return event["answer"]
+            if isinstance(event, AnswerEvent):
+                return event.answer
         raise AssertionError("stream() always ends with an answer event")
 
-    def stream(self, question: str, conversation_id: str = "default",
-               user: str | None = None) -> Iterator[dict[str, Any]]:
-        """Events while answering: ``{"type": "step", "step": {...}}`` as each step ends, ``{"type": "token",
-        "text": ...}`` as the answer is generated, and last ``{"type": "answer", "answer": Answer}``.
+    def stream(self, question: str, conversation_id: str = "default", user: str | None = None) -> Iterator[Event]:
+        """Events while answering (:mod:`agents.events`): a :class:`StepEvent` as each step ends, a
+        :class:`TokenEvent` as the answer is generated, a :class:`ToolResultEvent` when a routed request's tool
+        returns, and last an :class:`AnswerEvent`.
 
         ``user``: who asks (the UI's signed-in user; None = the machine's owner); the training runs the agents
         start belong to them, and they can cancel only their own."""
@@ -189,6 +210,24 @@ class CourseAssistant:
         resolved = resolve_follow_up(question, conversation)
         trace = Trace(question, conversation_id, resolved_question=resolved)
         run = _Run(self, trace, user)
+        model, info = self.llm()
+        mode = self.mode()
+        trace.model, trace.mode = _model_label(info), mode
+        if mode != "agent":  # no capable served model: the offline router decides
+            t = time.perf_counter()
+            route = self.router.route(question)
+            trace.add("route", route.intent, started=t, arguments=route.to_dict())
+            yield from run.new_steps()
+            if route.intent != "question":
+                result = yield from run.tool(route.intent, question)
+                trace.total_seconds = round(time.perf_counter() - started, 4)
+                yield from run.new_steps()
+                answer = Answer(question, result.text, result.citations, "offline router (no language model)",
+                                result.mode, conversation_id, covered=True, trace=trace, tool_result=result.tool)
+                conversation.turns.append(Turn(question, question, {"answer": answer.answer, "mode": answer.mode,
+                                                                    "citations": [c.to_dict() for c in answer.citations]}))
+                yield AnswerEvent(answer)
+                return
 
         did_you_mean, corrected = self._correct(question, resolved, trace)
         yield from run.new_steps()
@@ -208,9 +247,6 @@ class CourseAssistant:
                   arguments={**signals.to_dict(), "min_score": self.settings.coverage_min_score})
         yield from run.new_steps()
 
-        model, info = self.llm()
-        mode = self.mode()
-        trace.model, trace.mode = _model_label(info), mode
         if mode == "agent":
             result = yield from run.agent(model, info, resolved, conversation.history_text(), hits, is_covered, wanted)
         elif not is_covered:
@@ -229,7 +265,7 @@ class CourseAssistant:
                         notice=result.notice, sentences=result.sentences, extractive=result.extractive, trace=trace)
         conversation.turns.append(Turn(question, resolved, {"answer": answer.answer, "mode": answer.mode,
                                                              "citations": [c.to_dict() for c in answer.citations]}))
-        yield {"type": "answer", "answer": answer}
+        yield AnswerEvent(answer)
 
     def _correct(self, question: str, resolved: str, trace: Trace) -> tuple[str | None, str]:
         """``(did_you_mean, corrected resolved question)``: the spelling-corrected phrasings."""
@@ -252,6 +288,7 @@ class _Result:
     notice: str | None = None
     sentences: list[SentenceSupport] = field(default_factory=list)
     extractive: str | None = None
+    tool: ToolResult | None = None
 
 
 class _Run:
@@ -265,12 +302,27 @@ class _Run:
         self.log = PassageLog()
         self._sent = 0
 
-    def new_steps(self) -> Iterator[dict[str, Any]]:
+    def new_steps(self) -> Iterator[StepEvent]:
         """Step events for the trace steps recorded since the last call."""
         steps = self.trace.steps[self._sent:]
         self._sent += len(steps)
         for step in steps:
-            yield {"type": "step", "step": step.to_dict()}
+            yield StepEvent(step.to_dict())
+
+    def tool(self, intent: str, request: str) -> Iterator[Event]:
+        """A routed request: its arguments, the tool's call (a trace step), then its result."""
+        from agents.arguments import extract
+        from agents.dispatch import dispatch
+
+        index = self.assistant.index
+        t = time.perf_counter()
+        arguments = extract(intent, request, [(d.doc_id, d.title) for d in index.documents.values()])
+        self.trace.add("arguments", intent, started=t, arguments=arguments)
+        result, citations = dispatch(intent, arguments, index=index, runs=self._run_manager(), trace=self.trace)
+        yield from self.new_steps()
+        yield ToolResultEvent(result)
+        mode = result.intent if result.intent in ("clarify", "error") else "tool"
+        return _Result(result.text, citations, mode, tool=result)
 
     def passages_only(self, hits, notice: str | None) -> _Result:
         passages = [self.log.add(h.chunk, h) for h in hits[: self.settings.answer_passages]]
@@ -305,7 +357,7 @@ class _Run:
                        started=t, output="\n".join(unsupported), chunk_ids=[c.chunk_id for c in checked.citations])
         return _Result(checked.text, checked.citations, mode, notice, checked.sentences)
 
-    def grounded(self, model, info, question: str, hits, wanted: str) -> Iterator[dict[str, Any]]:
+    def grounded(self, model, info, question: str, hits, wanted: str) -> Iterator[Event]:
         """The model writes the answer from the numbered passages (tokens streamed when it can); ``wanted``:
         the question as the extractive answer matches it, when the model fails."""
         from smolagents import ChatMessage, MessageRole
@@ -323,10 +375,10 @@ class _Run:
                 for delta in model.generate_stream(messages):
                     if delta.content:
                         pieces.append(delta.content)
-                        yield {"type": "token", "text": delta.content}
+                        yield TokenEvent(delta.content)
             else:
                 pieces.append(model.generate(messages).content or "")
-                yield {"type": "token", "text": pieces[-1]}
+                yield TokenEvent(pieces[-1])
         except Exception as exc:  # noqa: BLE001 - a model failure must become a notice, never a stack trace
             self.trace.add("generation", _model_label(info), started=t, error=f"{type(exc).__name__}: {exc}")
             return self.extractive(wanted, hits, _failure_notice(info, exc))
@@ -336,7 +388,7 @@ class _Run:
         return self.verified(raw, "grounded")
 
     def agent(self, model, info, question: str, history: str, hits, is_covered: bool,
-              wanted: str) -> Iterator[dict[str, Any]]:
+              wanted: str) -> Iterator[Event]:
         """The manager agent answers, delegating to the notes and training agents."""
         from smolagents.memory import FinalAnswerStep
 

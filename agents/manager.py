@@ -14,6 +14,7 @@ from typing import Any
 from smolagents import ToolCallingAgent
 from smolagents.memory import ActionStep
 from smolagents.monitoring import LogLevel
+from smolagents.utils import AgentMaxStepsError
 
 from agents.grounding import format_passages
 from agents.trace import Trace
@@ -39,7 +40,7 @@ class StepRecorder:
     def __call__(self, step: ActionStep, agent: ToolCallingAgent) -> None:
         calls = (step.model_output_message.tool_calls or []) if step.model_output_message else []
         error = f"{type(step.error).__name__}: {step.error}" if step.error else None
-        if error and "max steps" in error.lower():
+        if isinstance(step.error, AgentMaxStepsError):
             self.max_steps_reached.append(agent.name or "manager")
         seconds = round((step.timing.end_time or time.time()) - step.timing.start_time, 4)
         self.trace.add(

@@ -32,6 +32,7 @@ QUESTIONS = [
 
 def bench_answers(settings: Settings) -> None:
     from agents import CourseAssistant
+    from agents.events import AnswerEvent, TokenEvent
 
     assistant = CourseAssistant(settings)
     assistant.index, assistant.corrector  # load the index and the speller before timing
@@ -43,10 +44,10 @@ def bench_answers(settings: Settings) -> None:
     for question in QUESTIONS:
         started, first = time.perf_counter(), None
         for event in assistant.stream(question, conversation_id=question):
-            if event["type"] == "token" and first is None:
+            if isinstance(event, TokenEvent) and first is None:
                 first = time.perf_counter() - started
-            if event["type"] == "answer":
-                answer = event["answer"]
+            if isinstance(event, AnswerEvent):
+                answer = event.answer
         total = time.perf_counter() - started
         first = total if first is None else first
         firsts.append(first)

@@ -10,6 +10,7 @@ from smolagents import ChatMessage, MessageRole, Model
 from smolagents.models import ChatMessageToolCall, ChatMessageToolCallFunction
 
 from agents import CourseAssistant
+from agents.events import AnswerEvent, StepEvent, TokenEvent
 from coursemate.config import Settings
 
 LSTM_QUESTION = "What do the gates of an LSTM do?"
@@ -189,8 +190,9 @@ def test_grounded_answer_keeps_only_valid_citations_and_streams_tokens(settings,
     a, model = assistant(settings, small_notes_index,
                          ChatMessage(role=MessageRole.ASSISTANT, content="LSTM has three gates: input, output and forget gate [1] [7]."))
     events = list(a.stream("What do the gaets of an LSTM do?"))
-    answer = events[-1]["answer"]
-    assert [e["type"] for e in events].count("token") == 1 and events[0]["type"] == "step"
+    answer = events[-1].answer
+    assert isinstance(events[-1], AnswerEvent) and isinstance(events[0], StepEvent)
+    assert sum(isinstance(e, TokenEvent) for e in events) == 1
     assert answer.did_you_mean == "What do the gates of an LSTM do?"
     assert answer.answer == "LSTM has three gates: input, output and forget gate [1]."
     hits = small_notes_index.search("What do the gaets of an LSTM do?", k=5)
@@ -236,7 +238,8 @@ def test_trace_exports_as_json(settings, small_notes_index):
     answer = a.ask("What is ReLU?")
     data = json.loads(answer.trace.to_json())
     kinds = [s["kind"] for s in data["steps"]]
-    assert kinds[:3] == ["spelling", "retrieval", "coverage"] and kinds[-2:] == ["generation", "verify_citations"]
-    assert data["model"].startswith("scripted-model") and data["steps"][1]["chunk_ids"]
+    assert kinds[:4] == ["route", "spelling", "retrieval", "coverage"]  # no served model: routed first
+    assert kinds[-2:] == ["generation", "verify_citations"] and data["steps"][0]["name"] == "question"
+    assert data["model"].startswith("scripted-model") and data["steps"][2]["chunk_ids"]
     assert json.loads(answer.to_json())["citations"][0]["doc_id"] == "post-what-is-relu"
 

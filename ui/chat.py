@@ -16,11 +16,13 @@ from typing import Any
 import gradio as gr
 
 from agents.conversation import save_conversation
+from agents.events import AnswerEvent, StepEvent, TokenEvent
 from coursemate.errors import CoursemateError
 from retrieval.index import check_query
 from ui.citations import link_markers, sources_html
 from ui.errors import user_message
 from ui.services import Services
+from ui.training import POLL_SECONDS, run_status_markdown
 
 EXAMPLES = [
     "What do the gates of an LSTM do?",
@@ -31,6 +33,7 @@ EXAMPLES = [
 NO_SOURCES = "The passages cited by the answers appear here. Click a [n] in an answer to open its source."
 STEP_OUTPUT_CHARS = 600
 UNSUPPORTED = "No passage of the notes supports this sentence."
+TRAINING_TAB = "loss and accuracy curves plot live in the **Training** tab"
 
 
 def check_message(message: str) -> str:
@@ -66,7 +69,7 @@ def answer_markdown(answer: Any, group: str) -> str:
     if answer.did_you_mean:
         parts.append(f'<div class="did-you-mean">Did you mean: <em>{html.escape(answer.did_you_mean)}</em>?</div>')
     numbers = [c.n for c in answer.citations]
-    text = answer.answer
+    text = tool_markdown(answer.tool_result) if answer.tool_result else answer.answer
     for sentence in (s.text for s in answer.sentences if not s.supported):
         text = text.replace(sentence, f'<span class="unsupported" title="{UNSUPPORTED}">{sentence}</span>'
                                       '<span class="unsupported-tag">(not in the notes)</span>', 1)
@@ -78,6 +81,45 @@ def answer_markdown(answer: Any, group: str) -> str:
         parts.append(f'<div class="notice">{html.escape(answer.notice)}</div>')
     parts.append(f'<div class="answered-by">answered by {html.escape(answer.model or "?")} · mode {answer.mode}</div>')
     return "\n\n".join(parts)
+
+
+def tool_markdown(result) -> str:
+    """A routed request's result in the chat: a started run with its id and where it plots, a comparison as a
+    table, a spelling fix with its changes, a run list as a table, an error or clarifying question as such; a
+    summary, search or quiz as its cited text."""
+    data = result.data
+    if result.intent == "error":
+        return f"**Error:** {html.escape(data['error'])}"
+    if result.intent == "train":
+        config = data["config"]
+        return (f"Started training run `{data['run_id']}`: {config['model']} on {config['dataset']}, "
+                f"{config['epochs']} epochs (batch size {config['batch_size']}, {config['optimizer']} lr "
+                f"{config['lr']:g}). Its live status shows under the chat; its {TRAINING_TAB}.")
+    if result.intent == "compare_runs":
+        return f"Comparison of {len(data['rows'])} runs:\n\n{result.text}"
+    if result.intent == "spell":
+        changes = "".join(f"<li><del>{html.escape(w)}</del> → <ins>{html.escape(r)}</ins></li>"
+                          for w, r in data["changes"])
+        return (f'<div class="tool-result spelling">{html.escape(data["corrected"])}</div>'
+                + (f'<ul class="spelling-changes">{changes}</ul>' if changes else "<p>(no spelling changes)</p>"))
+    if result.intent == "list_runs":
+        return f"```text\n{result.text}\n```"
+    return result.text
+
+
+def chat_runs_markdown(services: Services, turns: list[dict[str, Any]]) -> str:
+    """Live status of the runs this chat session started, newest first."""
+    ids = [t["tool_result"]["data"]["run_id"] for t in turns
+           if (t.get("tool_result") or {}).get("intent") == "train"]
+    if not ids:
+        return ""
+    lines = []
+    for run_id in reversed(ids):
+        try:
+            lines.append(run_status_markdown(services.runs.status(run_id)))
+        except CoursemateError as exc:
+            lines.append(f"**Run `{run_id}`**: {exc}")
+    return "#### Runs started in this chat\n\n" + "\n\n".join(lines) + f"\n\nTheir {TRAINING_TAB}."
 
 
 def export_conversation(conversation_id: str | None, turns: list[dict[str, Any]]) -> str:
@@ -106,6 +148,7 @@ def build_chat_tab(services: Services) -> None:
                 new = gr.Button("New conversation", elem_id="chat-new", size="sm")
                 export = gr.Button("Export conversation + trace (JSON)", elem_id="chat-export", size="sm")
             export_file = gr.File(label="Export", visible=False, elem_id="chat-export-file")
+            chat_runs = gr.Markdown("", elem_id="chat-runs")
         with gr.Column(scale=2):
             gr.Markdown("### Sources")
             sources = gr.HTML(sources_html([], NO_SOURCES), elem_id="sources-panel")
@@ -126,20 +169,20 @@ def build_chat_tab(services: Services) -> None:
         written, answer_at = "", None  # the streamed answer's text and its place in the history
         try:
             for event in services.assistant().stream(question, conversation_id=conv_id, user=request.username):
-                if event["type"] == "step":
+                if isinstance(event, StepEvent):
                     if answer_at is None:
-                        history.append(step_message(event["step"]))
+                        history.append(step_message(event.step))
                     else:  # a step that ends after the answer was streamed (the model call) goes above it
-                        history.insert(answer_at, step_message(event["step"]))
+                        history.insert(answer_at, step_message(event.step))
                         answer_at += 1
-                elif event["type"] == "token":
+                elif isinstance(event, TokenEvent):
                     if answer_at is None:
                         answer_at = len(history)
                         history.append(None)
-                    written += event["text"]
+                    written += event.text
                     history[answer_at] = gr.ChatMessage(content=written, role="assistant")
-                elif event["type"] == "answer":
-                    answer = event["answer"]
+                elif isinstance(event, AnswerEvent):
+                    answer = event.answer
                     final = gr.ChatMessage(content=answer_markdown(answer, group), role="assistant")
                     if answer_at is None:
                         history.append(final)
@@ -174,3 +217,5 @@ def build_chat_tab(services: Services) -> None:
     new.click(new_conversation, conversation_id, [chatbot, conversation_id, turns, groups, sources, export_file],
               api_name=False)
     export.click(on_export, [conversation_id, turns], export_file, api_name=False)
+    gr.Timer(POLL_SECONDS).tick(lambda done: chat_runs_markdown(services, done), turns, chat_runs, api_name=False,
+                                show_progress="hidden")

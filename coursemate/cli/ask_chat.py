@@ -98,15 +98,17 @@ def run_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _chat_turn(assistant, question: str, conversation_id: str):
+    from agents.events import AnswerEvent, TokenEvent
+
     streamed = False
     for event in assistant.stream(question, conversation_id):
-        if event["type"] == "token":
+        if isinstance(event, TokenEvent):
             if not streamed:
                 print("coursemate> ", end="")
             streamed = True
-            print(event["text"], end="", flush=True)
-        elif event["type"] == "answer":
-            answer = event["answer"]
+            print(event.text, end="", flush=True)
+        elif isinstance(event, AnswerEvent):
+            answer = event.answer
             if streamed:
                 print()
             if not streamed or answer.answer.strip() != _streamed_text(answer):

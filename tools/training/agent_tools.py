@@ -55,13 +55,23 @@ class StartTrainingRunTool(_RunTool):
         given = {"dataset": dataset, "model": model, "epochs": epochs, "batch_size": batch_size, "lr": lr,
                  "optimizer": optimizer, "scheduler": scheduler, "augment": augment, "seed": seed}
         try:
-            config = TrainingConfig.from_dict({k: v for k, v in given.items() if v is not None}).validated()
-            run_id = self.manager.start(config)
+            run_id, config = self.start(**given)
         except CoursemateError as exc:
             return _error(exc)
-        return (f"Started training run {run_id}: {config.model} on {config.dataset}, {config.epochs} epochs, "
-                f"batch size {config.batch_size}, {config.optimizer} lr {config.lr:g}, scheduler {config.scheduler}, "
-                f"augment {'on' if config.augment else 'off'}, seed {config.seed}.")
+        return started_text(run_id, config)
+
+    def start(self, **given) -> tuple[str, TrainingConfig]:
+        """Validate the settings given (None: the default) and start the run: ``(run_id, config)``, or
+        CoursemateError naming what is invalid (the chat's offline router calls this too)."""
+        config = TrainingConfig.from_dict({k: v for k, v in given.items() if v is not None}).validated()
+        return self.manager.start(config), config
+
+
+def started_text(run_id: str, config: TrainingConfig) -> str:
+    """What the tool says about a run it started."""
+    return (f"Started training run {run_id}: {config.model} on {config.dataset}, {config.epochs} epochs, "
+            f"batch size {config.batch_size}, {config.optimizer} lr {config.lr:g}, scheduler {config.scheduler}, "
+            f"augment {'on' if config.augment else 'off'}, seed {config.seed}.")
 
 
 class TrainingRunStatusTool(_RunTool):
