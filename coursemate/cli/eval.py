@@ -50,6 +50,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     spelling.add_argument("--json", action="store_true", help="print one JSON object per test set")
     spelling.set_defaults(handler=run_spelling)
 
+    routing = commands.add_parser("routing", help="the offline chat router: intent accuracy, argument exact match, "
+                                                  "latency over eval/datasets/chat_requests.jsonl")
+    routing.add_argument("--split", default="test", help="dev (tune on it), test (report it) or all (default test)")
+    routing.add_argument("--json", action="store_true", help="print the summary and every request as JSON")
+    routing.set_defaults(handler=run_routing)
+
 
 def _dataset_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", default="course", help="'course' (shipped questions), a questions .jsonl or a BEIR folder")
@@ -142,6 +148,29 @@ def run_spelling(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{result['test_set']}: {result['accuracy']:.1%} of {result['pairs']} correct "
                   f"({result['unknown']:.1%} unknown) at {result['words_per_second']:.0f} words/second "
                   f"[{result['dictionary']}, {result['ranking']}]")
+    return 0
+
+
+def run_routing(args: argparse.Namespace, settings: Settings) -> int:
+    """Route the chat requests of one split; print the metrics (and the misrouted requests); save the report."""
+    from eval.reports import save_json
+    from eval.routing import evaluate_routing, load_requests
+    from retrieval import NotesIndex
+
+    load_requests(args.split)  # a bad split fails before the index loads
+    summary, rows = evaluate_routing(NotesIndex.load_or_build(settings, progress=not args.json), args.split)
+    report = {"created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "summary": summary, "requests": rows}
+    path = save_json(report, settings.reports_dir, f"routing-{args.split}-{time.strftime('%Y%m%d-%H%M%S')}")
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        for name, value in summary.items():
+            print(f"{name:28} {value}")
+        for row in rows:
+            if not (row["intent_ok"] and (row["arguments_ok"] or row["gold_intent"] == "question")):
+                print(f"miss {row['id']}: {row['text']!r} -> {row['intent']} {row['arguments']} "
+                      f"(gold {row['gold_intent']} {row['gold_arguments']})")
+    print(f"report: {path}", file=sys.stderr)
     return 0
 
 
