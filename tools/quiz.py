@@ -78,6 +78,7 @@ _DEFINITION = re.compile(
     r"^(?:(?:the|an?)\s+)?(?P<term>[A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){0,3}?)\s+"
     r"(?P<verb>is|are|refers to|means|helps to|help to|helps|is used to|are used to|allows|allow)\s+(?P<rest>.+?)\.?$"
 )
+_DEFINES = re.compile(r"(?:a|an|the|one of|(?:\w+ly )?used|responsible|designed|defined)\s")  # "X is a ...", not "X is fast"
 _QUESTION_OF = {"is": "What is {term}?", "are": "What are {term}?", "refers to": "What does {term} refer to?",
                 "means": "What does {term} mean?", "helps to": "What does {term} help to do?",
                 "help to": "What do {term} help to do?", "helps": "What does {term} help with?",
@@ -204,9 +205,9 @@ def is_term_like(phrase: str) -> bool:
     words = phrase.split()
     if not _TERM.fullmatch(phrase) or any(w in STOPWORDS_EN for w in words) or all(w in _GENERIC for w in words):
         return False
-    if len(words) == 1:
-        return _english_counts().get(phrase, 0) < EVERYDAY_COUNT
-    return words[0] not in _VERBS and not words[-1].endswith(("ly", "ed")) and words[-1] not in _VERBS
+    if words[0] in _VERBS or words[-1] in _VERBS or words[-1].endswith(("ly", "ed")):
+        return False
+    return len(words) > 1 or _english_counts().get(phrase, 0) < EVERYDAY_COUNT
 
 
 def _padded(text: str) -> str:
@@ -250,10 +251,10 @@ def generate_quiz(
     items, seen = [], set()
     for round_ in _round_robin(per_group):
         for item in round_:
-            key = (item.answer.lower(), item.question.lower())
-            if item.answer.lower() in seen or key in seen:
+            question, answer = item.question.lower(), "answer: " + item.answer.lower()
+            if question in seen or answer in seen:
                 continue
-            seen.update({item.answer.lower(), key})
+            seen.update({question, answer})
             items.append(item)
             if len(items) == n:
                 return items
@@ -335,10 +336,16 @@ def _term_spans(sentence: str, lookup: dict[str, int]) -> list[tuple[int, int, i
                 continue
             end = match.start() + words[-1].end()
             phrase = lower[match.start():end]
-            if phrase in lookup and (end == len(lower) or not lower[end].isalnum()):
+            if phrase in lookup and not _inside_word(lower, match.start(), end):
                 spans.append((match.start(), end, lookup[phrase]))
                 break
     return spans
+
+
+def _inside_word(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is part of a longer word ("gpt" of "gpt-4", "conv" of "5conv")."""
+    return (start > 0 and (text[start - 1].isalnum() or text[start - 1] in "-'")) or (
+        end < len(text) and (text[end].isalnum() or text[end] in "-'"))
 
 
 def _cloze_item(sentence: str, chunk: Chunk, terms: CourseTerms, lookup: dict[str, int], kind: str) -> QuizItem | None:
@@ -353,7 +360,9 @@ def _cloze_item(sentence: str, chunk: Chunk, terms: CourseTerms, lookup: dict[st
     answer = sentence[start:end]
     if answer not in chunk.text:  # the key must be a span of the cited chunk, as written there
         return None
-    question = re.sub(rf"(?<![\w-]){re.escape(answer)}(?![\w-])", BLANK, sentence, flags=re.IGNORECASE)
+    question = re.sub(rf"(?<![\w'-]){re.escape(answer)}(?![\w'-])", BLANK, sentence, flags=re.IGNORECASE)
+    if BLANK not in question:
+        return None
     citation = Citation.of(1, chunk)
     if kind == "cloze":
         return QuizItem(question, answer, "cloze", citation)
@@ -411,10 +420,13 @@ def _short_item(sentence: str, chunk: Chunk, lookup: dict[str, int]) -> QuizItem
     match = _DEFINITION.match(sentence)
     if not match:
         return None
-    term, answer = match.group("term"), match.group("rest").strip()
-    if term.lower() not in lookup or len(answer.split()) < 4 or answer not in chunk.text:
+    term, answer, verb = match.group("term"), match.group("rest").strip(), match.group("verb")
+    if (term.lower() not in lookup or len(answer.split()) < 4 or answer not in chunk.text
+            or (verb in ("is", "are") and not _DEFINES.match(answer))):
         return None
-    question = _QUESTION_OF[match.group("verb")].format(term=term)
+    if term[1:] == term[1:].lower() and term.lower() in chunk.text:  # "Dropout is ..." asks "What is dropout?"
+        term = term.lower()
+    question = _QUESTION_OF[verb].format(term=term)
     return QuizItem(question, answer, "short", Citation.of(1, chunk))
 
 

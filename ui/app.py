@@ -10,6 +10,7 @@ from ui.notes import build_notes_tab
 from ui.search import build_search_tab
 from ui.services import Services
 from ui.status import index_status, llm_status
+from ui.study import build_study_tab
 from ui.training import build_training_tab
 
 TITLE = "coursemate"
@@ -40,6 +41,12 @@ details.source.highlight { border-color: var(--color-accent); box-shadow: 0 0 0 
 .source-meta { font-size: 0.8em; opacity: 0.75; margin: 4px 0; }
 .source-text { white-space: pre-wrap; font-size: 0.88em; line-height: 1.45; max-height: 320px; overflow-y: auto; }
 .summary-text { line-height: 1.55; margin-bottom: 8px; }
+.study-boxes { display: flex; gap: 6px; }
+.study-box { flex: 1; text-align: center; padding: 6px; border-radius: 6px; background: var(--background-fill-secondary); }
+.study-count { font-size: 1.4em; font-weight: 600; color: var(--color-accent); }
+.study-meta { font-size: 0.8em; opacity: 0.7; margin-bottom: 6px; }
+.study-text { font-size: 1.15em; line-height: 1.5; }
+.study-answer { margin: 8px 0; font-size: 1.05em; }
 """
 # System fonts only: the app works offline, with no request to a font host.
 THEME = gr.themes.Soft(font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"],
@@ -64,6 +71,8 @@ def build_app(services: Services) -> gr.Blocks:
                 build_search_tab(services)
             with gr.Tab("Notes", id="notes"):
                 build_notes_tab(services)
+            with gr.Tab("Study", id="study") as study_tab:
+                build_study_tab(services, study_tab)
         app.load(lambda: llm_status(services.settings), None, status, api_name=False, show_progress="hidden")
         refresh.click(lambda: llm_status(services.settings), None, status, api_name=False)
     return app
