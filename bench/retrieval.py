@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from coursemate.config import SEARCH_MODES, Settings  # noqa: E402
 from coursemate.errors import CoursemateError  # noqa: E402
 from coursemate.io import atomic_write_bytes, atomic_write_json  # noqa: E402
+from eval.langchain_baseline import build_ensemble, shared_embeddings  # noqa: E402
 from retrieval.chunking import chunk_documents, indexed_text  # noqa: E402
 from retrieval.types import Chunk, Document  # noqa: E402
 
@@ -260,46 +261,11 @@ def build_ours(settings: Settings, corpus: Corpus, vectors: np.ndarray):
     return index, {"bm25": sparse_s, "dense": dense_s, "hybrid": sparse_s + dense_s}
 
 
-def shared_embeddings(embedder, settings: Settings):
-    """LangChain ``Embeddings`` over the very SentenceTransformer our index uses."""
-    from langchain_core.embeddings import Embeddings
-
-    from retrieval.embeddings import embed
-
-    class SharedEmbeddings(Embeddings):
-        def embed_documents(self, texts: list[str]) -> list[list[float]]:
-            return embed(embedder, texts, settings.embedding_batch_size).tolist()
-
-        def embed_query(self, text: str) -> list[float]:
-            return embed(embedder, [text])[0].tolist()
-
-    return SharedEmbeddings()
-
-
 def build_baseline(settings: Settings, corpus: Corpus, vectors: np.ndarray, embeddings):
     """LangChain retrievers (bm25, dense, hybrid) over the same texts and vectors, with build seconds."""
-    from langchain_classic.retrievers import EnsembleRetriever
-    from langchain_community.retrievers import BM25Retriever
-    from langchain_community.vectorstores import FAISS
-    from langchain_community.vectorstores.utils import DistanceStrategy
-
-    texts = corpus.texts
-    ids = [c.chunk_id for c in corpus.chunks]
     metadatas = [{"doc_id": c.doc_id, "section": c.section} for c in corpus.chunks]
-    started = time.perf_counter()
-    bm25 = BM25Retriever.from_texts(texts, metadatas=metadatas, ids=ids, k=settings.candidates)
-    bm25_s = time.perf_counter() - started
-    started = time.perf_counter()
-    store = FAISS.from_embeddings(
-        zip(texts, vectors), embeddings, metadatas=metadatas, ids=ids,
-        distance_strategy=DistanceStrategy.MAX_INNER_PRODUCT,
-    )
-    dense = store.as_retriever(search_kwargs={"k": settings.candidates})
-    dense_s = time.perf_counter() - started
-    started = time.perf_counter()
-    hybrid = EnsembleRetriever(retrievers=[bm25, dense], weights=[0.5, 0.5], c=settings.rrf_k)
-    hybrid_s = bm25_s + dense_s + time.perf_counter() - started
-    return {"bm25": bm25, "dense": dense, "hybrid": hybrid}, {"bm25": bm25_s, "dense": dense_s, "hybrid": hybrid_s}
+    return build_ensemble(corpus.texts, vectors, embeddings, metadatas, [c.chunk_id for c in corpus.chunks],
+                          k=settings.candidates, c=settings.rrf_k)
 
 
 # ----------------------------------------------------------------------------- measuring
@@ -421,7 +387,7 @@ def run(args: argparse.Namespace) -> int:
     import faiss
     import torch
 
-    from retrieval.embeddings import load_embedder
+    from retrieval.embeddings import embed, load_embedder
 
     if args.threads is not None:
         torch.set_num_threads(args.threads)
@@ -432,7 +398,7 @@ def run(args: argparse.Namespace) -> int:
     embedder = load_embedder(settings.embedding_model, settings.device, backend="torch")
     real = real_corpus(settings)
     throughput = embedding_throughput(embedder, real, settings, args.embed_sample, args.seed)
-    embeddings = shared_embeddings(embedder, settings)
+    embeddings = shared_embeddings(lambda texts: embed(embedder, texts, settings.embedding_batch_size))
     queries = QUESTIONS[: args.queries]
     correction_p50 = correction_latency(real, settings, queries)
 

@@ -28,7 +28,7 @@ def _run(home: Path, *args: str) -> int:
 
 
 def test_course_evaluation_holds_the_committed_baseline(home, capsys):
-    assert _run(home, "retrieval", "--dataset", "course", "--json", "--baseline", str(BASELINE)) == 0
+    assert _run(home, "retrieval", "--dataset", "course", "--json", "--no-langchain", "--baseline", str(BASELINE)) == 0
     summary = json.loads(capsys.readouterr().out)
     assert set(summary) == {"bm25", "dense", "hybrid"}
     assert summary["hybrid"]["recall@5"] >= summary["bm25"]["recall@5"]
@@ -41,14 +41,16 @@ def test_a_drop_below_the_baseline_exits_1(home, tmp_path, capsys):
     doctored["summary"]["hybrid"]["recall@5"] = 1.5  # no run can reach it
     path = tmp_path / "doctored.json"
     path.write_text(json.dumps(doctored))
-    assert _run(home, "retrieval", "--dataset", "course", "--modes", "hybrid", "--baseline", str(path)) == 1
+    assert _run(home, "retrieval", "--dataset", "course", "--modes", "hybrid", "--no-langchain",
+                "--baseline", str(path)) == 1
     assert "regression: hybrid recall@5" in capsys.readouterr().err
 
 
 def test_spelling_correction_recovers_misspelled_questions(home, capsys):
-    assert _run(home, "retrieval", "--modes", "hybrid", "--json", "--misspelled", "--no-spelling") == 0
+    assert _run(home, "retrieval", "--modes", "hybrid", "--json", "--misspelled", "--no-spelling",
+                "--no-langchain") == 0
     uncorrected = json.loads(capsys.readouterr().out)["hybrid"]
-    assert _run(home, "retrieval", "--modes", "hybrid", "--json", "--misspelled", "--spelling") == 0
+    assert _run(home, "retrieval", "--modes", "hybrid", "--json", "--misspelled", "--spelling", "--no-langchain") == 0
     corrected = json.loads(capsys.readouterr().out)["hybrid"]
     assert corrected["recall@5"] > uncorrected["recall@5"]
     assert corrected["ndcg@10"] > uncorrected["ndcg@10"]

@@ -25,6 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     retrieval.add_argument("--spelling", action=argparse.BooleanOptionalAction, default=None,
                            help="add the spelling-corrected query as an extra phrasing (default: the spelling setting)")
     retrieval.add_argument("--misspelled", action="store_true", help="ask the misspelled variants of the questions")
+    retrieval.add_argument("--langchain", action=argparse.BooleanOptionalAction, default=None,
+                           help="add the LangChain tutorial ensemble as a 'langchain' row (default: on for the course "
+                                "notes, off for BEIR, whose corpus it would embed again)")
     retrieval.add_argument("--rrf-k", type=int, help="reciprocal rank fusion constant")
     retrieval.add_argument("--bm25-weight", type=float)
     retrieval.add_argument("--dense-weight", type=float)
@@ -83,6 +86,11 @@ def run_retrieval(args: argparse.Namespace, settings: Settings) -> int:
     results = [
         evaluate(index, dataset, mode, k=args.k, misspelled=args.misspelled, spelling=spelling) for mode in modes
     ]
+    langchain = dataset.documents is None if args.langchain is None else args.langchain  # off for BEIR by default
+    if langchain:
+        from eval.langchain_baseline import evaluate_langchain
+
+        results.append(evaluate_langchain(index, dataset, k=args.k, misspelled=args.misspelled, progress=not args.json))
     context = {"command": "retrieval", "misspelled": args.misspelled, "spelling": settings.spelling, "k": args.k,
                "seconds": round(time.perf_counter() - started, 1), "settings": _retrieval_settings(settings)}
     summary = _finish(dataset.name, results, context, settings, args.json, "retrieval")
