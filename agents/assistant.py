@@ -224,8 +224,7 @@ class CourseAssistant:
                 yield from run.new_steps()
                 answer = Answer(question, result.text, result.citations, "offline router (no language model)",
                                 result.mode, conversation_id, covered=True, trace=trace, tool_result=result.tool)
-                conversation.turns.append(Turn(question, question, {"answer": answer.answer, "mode": answer.mode,
-                                                                    "citations": [c.to_dict() for c in answer.citations]}))
+                conversation.turns.append(Turn(question, question, answer.answer, answer.mode, list(answer.citations)))
                 yield AnswerEvent(answer)
                 return
 
@@ -263,8 +262,7 @@ class CourseAssistant:
         answer = Answer(question, result.text, result.citations, trace.model, result.mode, conversation_id,
                         covered=is_covered and result.mode != "not_in_notes", did_you_mean=did_you_mean,
                         notice=result.notice, sentences=result.sentences, extractive=result.extractive, trace=trace)
-        conversation.turns.append(Turn(question, resolved, {"answer": answer.answer, "mode": answer.mode,
-                                                             "citations": [c.to_dict() for c in answer.citations]}))
+        conversation.turns.append(Turn(question, resolved, answer.answer, answer.mode, list(answer.citations)))
         yield AnswerEvent(answer)
 
     def _correct(self, question: str, resolved: str, trace: Trace) -> tuple[str | None, str]:

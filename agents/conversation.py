@@ -12,6 +12,7 @@ from typing import Any
 
 from coursemate.errors import CoursemateError
 from coursemate.io import atomic_write_json
+from tools.citations import Citation
 
 _POINTERS = re.compile(
     r"\b(it|its|it's|itself|they|them|their|theirs|themselves|these|those|he|she|his|her)\b"
@@ -28,11 +29,13 @@ HISTORY_TURNS = 3
 
 @dataclass
 class Turn:
-    """One question and its answer (``answer`` is the Answer's dict form)."""
+    """One question and what the conversation keeps of its answer: the text, how it was made and its citations."""
 
     question: str
     resolved_question: str
-    answer: dict[str, Any]
+    answer: str
+    mode: str = ""
+    citations: list[Citation] = field(default_factory=list)
 
 
 @dataclass
@@ -47,7 +50,7 @@ class Conversation:
         lines = []
         for turn in self.turns[-turns:]:
             lines.append(f"User: {turn.question}")
-            lines.append(f"Assistant: {turn.answer.get('answer', '')}")
+            lines.append(f"Assistant: {turn.answer}")
         return "\n".join(lines)
 
 

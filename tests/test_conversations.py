@@ -18,7 +18,7 @@ class Clock:
 
 def test_least_recently_used_conversation_goes_first():
     store = ConversationStore(max_conversations=2, idle_seconds=100)
-    store.get("a").turns.append(Turn("q", "q", {}))
+    store.get("a").turns.append(Turn("q", "q", ""))
     store.get("b")
     store.get("a")  # a is now the most recent
     store.get("c")
@@ -29,7 +29,7 @@ def test_least_recently_used_conversation_goes_first():
 def test_idle_conversations_are_forgotten():
     clock = Clock()
     store = ConversationStore(max_conversations=10, idle_seconds=60, clock=clock)
-    store.get("old").turns.append(Turn("q", "q", {}))
+    store.get("old").turns.append(Turn("q", "q", ""))
     clock.now = 30
     store.get("recent")
     clock.now = 61
@@ -44,7 +44,7 @@ def test_memory_stays_flat_after_a_thousand_conversations():
         for i in range(first, first + count):
             conversation = store.get(f"browser-{i}")
             for n in range(5):
-                conversation.turns.append(Turn(f"question {n}" * 20, "q", {"answer": "an answer " * 100}))
+                conversation.turns.append(Turn(f"question {n}" * 20, "q", "an answer " * 100))
 
     chat(0, 100)
     gc.collect()

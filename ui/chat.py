@@ -190,7 +190,7 @@ def build_chat_tab(services: Services) -> None:
                         history[answer_at] = final
                     done = done + [answer.to_dict()]
                     heading = f"Answer {len(done)}: {question[:80]}"
-                    source_groups = source_groups + [(group, heading, [c.to_dict() for c in answer.citations])]
+                    source_groups = source_groups + [(group, heading, list(answer.citations))]
                     yield gr.skip(), history, conv_id, done, source_groups, sources_html(source_groups, NO_SOURCES)
                     return
                 yield gr.skip(), history, conv_id, done, source_groups, gr.skip()

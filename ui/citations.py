@@ -10,7 +10,8 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+
+from tools.citations import Citation
 
 MARKER = re.compile(r"\[(\d+)\]")
 PROVENANCE = (("bm25_rank", "BM25 rank"), ("dense_rank", "dense rank"), ("score", "fused score"))
@@ -33,17 +34,6 @@ document.addEventListener("click", (event) => {
 """
 
 
-def field(item: Any, name: str, default: Any = None) -> Any:
-    """``item.name`` or ``item[name]``: citations arrive as dataclasses or as dicts."""
-    if isinstance(item, dict):
-        return item.get(name, default)
-    return getattr(item, name, default)
-
-
-def _has(item: Any, name: str) -> bool:
-    return name in item if isinstance(item, dict) else hasattr(item, name)
-
-
 def link_markers(text: str, group: str, known: Iterable[int]) -> str:
     """``text`` with every ``[n]`` naming a known citation turned into a link to its passage."""
     numbers = set(known)
@@ -57,13 +47,12 @@ def link_markers(text: str, group: str, known: Iterable[int]) -> str:
     return MARKER.sub(replace, text)
 
 
-def provenance(citation: Any) -> str:
-    """'BM25 rank 2 · dense rank 5 · fused score 0.0325' from what the citation carries ("" if nothing)."""
+def provenance(citation: Citation) -> str:
+    """'BM25 rank 2 · dense rank 5 · fused score 0.0325' from the citation's search provenance (– where a method
+    did not find it)."""
     parts = []
     for name, label in PROVENANCE:
-        if not _has(citation, name):
-            continue
-        value = field(citation, name)
+        value = getattr(citation, name)
         if value is None:
             parts.append(f"{label} –")
         else:
@@ -71,23 +60,22 @@ def provenance(citation: Any) -> str:
     return " · ".join(parts)
 
 
-def source_html(citation: Any, group: str, with_provenance: bool = True) -> str:
+def source_html(citation: Citation, group: str, with_provenance: bool = True) -> str:
     """One collapsible passage: ``[n] title — section``, its provenance and its text."""
-    n = field(citation, "n")
-    title = html.escape(str(field(citation, "title", "") or field(citation, "doc_id", "")))
-    section = field(citation, "section")
-    heading = f"{title} — {html.escape(section)}" if section else title
-    meta = [f"<code>{html.escape(str(field(citation, 'doc_id', '')))}</code>"]
-    if with_provenance and provenance(citation):
+    n = citation.n
+    title = html.escape(citation.title or citation.doc_id)
+    heading = f"{title} — {html.escape(citation.section)}" if citation.section else title
+    meta = [f"<code>{html.escape(citation.doc_id)}</code>"]
+    if with_provenance:
         meta.append(html.escape(provenance(citation)))
-    text = html.escape(str(field(citation, "text", "")).strip())
+    text = html.escape(citation.text.strip())
     return (
         f'<details class="source" id="src-{group}-{n}"><summary><span class="source-n">[{n}]</span> {heading}</summary>'
         f'<div class="source-meta">{" · ".join(meta)}</div><div class="source-text">{text}</div></details>'
     )
 
 
-def sources_html(groups: Sequence[tuple[str, str, Sequence[Any]]], empty: str) -> str:
+def sources_html(groups: Sequence[tuple[str, str, Sequence[Citation]]], empty: str) -> str:
     """The sources panel: for each ``(group, heading, citations)``, newest first, its passages."""
     if not any(citations for _, _, citations in groups):
         return f'<div class="sources-empty">{html.escape(empty)}</div>'
