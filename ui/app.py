@@ -1,4 +1,4 @@
-"""The Gradio app: a status line and the Chat, Training, Search and Notes tabs."""
+"""The Gradio app: a status line and the Chat, Training, Search, Notes and Study tabs."""
 
 from __future__ import annotations
 
