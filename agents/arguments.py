@@ -76,8 +76,8 @@ def training_arguments(text: str) -> dict[str, Any]:
     if model:
         found["model"] = model
     dataset, rest = _alias(rest, DATASET_ALIASES)
-    if dataset is None:
-        named = re.search(r"\b(?:on|with) (?:the )?([a-z][\w:/.-]*) (?:dataset|data\b|images)|\bdataset (?:called |named )?([a-z][\w:/.-]*)", rest)
+    if dataset is None:  # a dataset the course does not have: kept, so that validation names the valid ones
+        named = re.search(r"\bdataset (?:called |named )?([a-z][\w:/.-]*)|\bon (?:the )?([a-z][\w:/.-]*)", rest)
         if named and (named.group(1) or named.group(2)) not in NOT_DATASETS:
             dataset = named.group(1) or named.group(2)
     if dataset:
@@ -150,13 +150,13 @@ def source_arguments(text: str, documents: list[tuple[str, str]], quiz: bool = F
     found: dict[str, Any] = {}
     rest = text
     if quiz:
-        count = re.search(rf"\b({_NUMBER}) (?:\w+ )?(?:questions|flashcards|cards|items)\b", rest)
-        if count:
-            found["n"] = _number(count.group(1))
-            rest = rest[:count.start()] + rest[count.end():]
         kind = re.search(r"\b(multiple[ -]choice|mcq|cloze|fill[ -]in[ -]the[ -]blanks?|short[ -]answer)\b", rest)
         if kind:
             found["kind"] = {"m": "mcq", "c": "cloze", "f": "cloze", "s": "short"}[kind.group(1)[0]]
+        count = re.search(rf"\b({_NUMBER}) (?:[\w-]+ ){{0,3}}(?:questions|flashcards|cards|items)\b", rest)
+        if count:
+            found["n"] = _number(count.group(1))
+            rest = rest[:count.start()] + rest[count.end():]
     session = (re.search(rf"\b{SESSION_WORDS}\s*#?\s*({_NUMBER})\b", rest)
                or re.search(rf"\b({'|'.join(ORDINALS)}) {SESSION_WORDS}\b", rest))
     if session:
@@ -179,7 +179,7 @@ def source_arguments(text: str, documents: list[tuple[str, str]], quiz: bool = F
 _SUMMARY_WORDS = re.compile(
     r"\b(?:can|could|would|will) you\b|\bplease\b|\bi (?:want|need|would like|'d like)\b|\bgive me\b|\bshow me\b|"
     r"\b(?:write|make|do|prepare|create|produce|generate)(?: me)?\b|\bsummari[sz](?:e|ing|ed)?\b|\bsummary\b|"
-    r"\bsum up\b|\brecap\b|\btl;?dr\b|\boverview\b|\bmain (?:points|ideas|takeaways)\b|\bkey (?:points|ideas)\b|"
+    r"\bsum up\b|\bboil (?:it )?down\b|\brecap\b|\btl;?dr\b|\boverview\b|\bmain (?:points|ideas|takeaways)\b|\bkey (?:points|ideas)\b|"
     r"\bgist\b|\bquiz(?:zes)?\b|\btest (?:me|myself|my knowledge)\b|\bwith\b|\bflashcards?\b|\bquestions?\b|\bme\b|\bbrief\b|\bshort\b|\bquick\b|"
     r"\bwhat (?:are|is|were)\b|\bwhat the notes say\b|\bin (?:a few|\w+) (?:words|sentences|lines)\b|"
     r"\b(?:the |my )?(?:course )?notes?\b|\b(?:on|about|of|for|from|regarding|covering)\b|\b(?:a|an|the)\b")

@@ -1,0 +1,210 @@
+"""The offline chat router over the real index (real MiniLM embeddings): intents, arguments, the tools it calls
+(real training runs, summaries, spelling, search), clarifications and errors, typed events, and the served path
+where the manager agent decides instead."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from smolagents import ChatMessage, MessageRole, Model
+from smolagents.models import ChatMessageToolCall, ChatMessageToolCallFunction
+
+from agents import CourseAssistant
+from agents.arguments import extract
+from agents.events import AnswerEvent, StepEvent, TokenEvent, ToolResultEvent
+from agents.router import QUESTION, load_routes
+from coursemate.config import REPO_ROOT
+from eval.routing import evaluate_routing, load_requests
+from tools.training import RunManager
+
+pytestmark = pytest.mark.slow
+ISSUE_INTENT_ACCURACY, ISSUE_ARGUMENT_MATCH, ISSUE_P50_MS = 0.95, 0.90, 50.0
+TEST_P50_BOUND_MS = 150.0  # the issue's 50 ms is measured by `coursemate eval routing`; a loaded CI box gets slack
+
+
+@pytest.fixture()
+def assistant(course_index, tmp_path):
+    settings = course_index.settings.replace(llm="extractive", runs_dir=tmp_path / "runs")
+    return CourseAssistant(settings, index=course_index)
+
+
+def documents(index) -> list[tuple[str, str]]:
+    return [(d.doc_id, d.title) for d in index.documents.values()]
+
+
+def events_of(assistant, text: str) -> tuple[list, object]:
+    events = list(assistant.stream(text))
+    assert isinstance(events[-1], AnswerEvent)
+    assert all(isinstance(e, (StepEvent, TokenEvent, ToolResultEvent, AnswerEvent)) for e in events)
+    return events, events[-1].answer
+
+
+def tool_steps(answer) -> list[dict]:
+    return [s for s in answer.steps if s["kind"] == "tool_call"]
+
+
+# ------------------------------------------------------------------------------------------------ the data
+def test_the_request_set_is_large_mixed_and_apart_from_the_router_examples():
+    rows = load_requests("all")
+    assert len(rows) >= 60 and {r["split"] for r in rows} == {"dev", "test"}
+    assert sum(r["indirect"] for r in rows) / len(rows) >= 0.4
+    questions = [r for r in rows if r["intent"] == QUESTION]
+    training_words = ("train", "epoch", "learning rate", "batch", "optimizer", "sgd", "adam", "mnist")
+    assert sum(any(w in r["text"].lower() for w in training_words) for r in questions) >= 10
+    examples = {e.lower() for route in load_routes().values() for e in route["examples"]}
+    assert not examples & {r["text"].lower() for r in rows}  # no request is one of the router's own examples
+
+
+def test_router_reaches_the_issue_figures_on_the_test_split(course_index):
+    summary, rows = evaluate_routing(course_index, "test")
+    misses = [(r["text"], r["intent"], r["arguments"]) for r in rows if not r["arguments_ok"] and r["gold_intent"] != QUESTION]
+    assert summary["intent_accuracy"] >= ISSUE_INTENT_ACCURACY, summary
+    assert summary["argument_exact_match"] >= ISSUE_ARGUMENT_MATCH, misses
+    assert summary["routing_p50_ms"] < TEST_P50_BOUND_MS, summary
+
+
+# ------------------------------------------------------------------------------------------------ arguments
+@pytest.mark.parametrize("text, expected", [
+    ("can you fit the small cnn on digits, three passes, lr 0.01?",
+     {"model": "mnist_cnn", "dataset": "digits", "epochs": 3, "lr": 0.01}),
+    ("train resnet18 on cifar10 with adamw, batch size 128, seed 7, with augmentation, no scheduler",
+     {"model": "resnet18", "dataset": "cifar10", "optimizer": "adamw", "batch_size": 128, "seed": 7,
+      "augment": True, "scheduler": "none"}),
+    ("train the mlp for -3 epochs", {"model": "mlp", "epochs": -3}),
+    ("train mnist_cnn on imagenet", {"model": "mnist_cnn", "dataset": "imagenet"}),
+])
+def test_training_arguments_are_parsed_as_written(text, expected):
+    assert extract("train", text) == expected
+
+
+def test_run_references_and_sources(course_index):
+    docs = documents(course_index)
+    assert extract("compare_runs", "compare my last two runs") == {"last": 2}
+    assert extract("compare_runs", "compare 20260101-101010-a1b2c3 and 20260102-111111-d4e5f6") == {
+        "run_ids": ["20260101-101010-a1b2c3", "20260102-111111-d4e5f6"]}
+    assert extract("run_status", "is it done?") == {"last": 1}
+    assert extract("summarize", "summarize the fifth session", docs) == {"session": 5}
+    assert extract("summarize", "summarize the lstm one-pager", docs) == {"doc_id": "post-lstm-one-pager"}
+    assert extract("summarize", "sum up the notes on weight decay", docs) == {"topic": "weight decay"}
+    ambiguous = extract("summarize", "summarize the mobilenet article", docs)
+    assert set(ambiguous["doc_candidates"]) == {"blog-mobilenet", "post-what-is-mobilenet"}
+
+
+# ------------------------------------------------------------------------------------------------ the tools
+def test_a_training_request_starts_a_real_run_through_the_training_tool(assistant):
+    events, answer = events_of(assistant, "can you fit the mlp on digits, one pass?")
+    assert answer.mode == "tool" and answer.tool_result.intent == "train"
+    run_id = answer.tool_result.data["run_id"]
+    assert run_id in answer.answer and "Training tab" in answer.answer
+    steps = [s["kind"] for s in answer.steps]
+    assert steps[:2] == ["route", "arguments"] and "retrieval" not in steps  # no notes search for a tool request
+    (call,) = tool_steps(answer)
+    assert call["name"] == "start_training_run" and call["arguments"] == {"model": "mlp", "dataset": "digits", "epochs": 1}
+    assert any(isinstance(e, ToolResultEvent) and e.result.data["run_id"] == run_id for e in events)
+    assert RunManager(assistant.settings).wait(run_id, timeout=240)["status"] == "completed"
+
+    _, status = events_of(assistant, "how is my run doing?")
+    assert status.mode == "tool" and f"run {run_id}" in status.answer and "completed" in status.answer
+    _, listed = events_of(assistant, "what have I trained so far?")
+    assert listed.tool_result.tool == "list_training_runs" and run_id in listed.answer
+
+
+def test_compare_my_last_two_runs_is_a_table_of_both(assistant):
+    _, first = events_of(assistant, "train the mlp on digits for 1 epoch")
+    _, second = events_of(assistant, "train mnist_cnn on digits for 1 epoch with batch size 128")
+    ids = [first.tool_result.data["run_id"], second.tool_result.data["run_id"]]
+    for run_id in ids:
+        RunManager(assistant.settings).wait(run_id, timeout=240)
+    _, answer = events_of(assistant, "compare my last two runs")
+    assert answer.mode == "tool" and tool_steps(answer)[0]["arguments"] == {"run_ids": " ".join(ids)}
+    assert [row["id"] for row in answer.tool_result.data["rows"]] == ids
+    table = answer.answer.splitlines()
+    assert table[0].startswith("| id | status") and len(table) == 4 and all(i in answer.answer for i in ids)
+
+
+def test_invalid_arguments_give_the_cli_error(assistant, tmp_path):
+    for text, flags in [("train mnist_cnn for -3 epochs", ["--model", "mnist_cnn", "--epochs=-3"]),
+                        ("train mnist_cnn on imagenet for 3 epochs", ["--model", "mnist_cnn", "--dataset", "imagenet"])]:
+        _, answer = events_of(assistant, text)
+        cli = subprocess.run([sys.executable, "-m", "coursemate.cli", "--home", str(tmp_path), "train", *flags],
+                             capture_output=True, text=True, timeout=120, cwd=REPO_ROOT)
+        assert cli.returncode == 2
+        assert answer.mode == "error" and answer.answer == "Error: " + cli.stderr.strip().removeprefix("coursemate: error: ")
+    assert RunManager(assistant.settings).list() == []  # nothing was started
+
+
+def test_missing_or_ambiguous_arguments_get_a_clarifying_reply_with_the_defaults(assistant, course_index):
+    _, train = events_of(assistant, "train something for me")
+    assert train.mode == "clarify" and "mnist_cnn on digits for 5 epochs" in train.answer
+    assert RunManager(assistant.settings).list() == []  # nothing was started
+    _, compare = events_of(assistant, "compare runs")
+    assert compare.mode == "clarify" and "last two runs" in compare.answer
+    _, which = events_of(assistant, "summarize the mobilenet article")
+    assert which.mode == "clarify" and "blog-mobilenet" in which.answer and "post-what-is-mobilenet" in which.answer
+
+
+def test_summary_spelling_and_search_come_with_their_results(assistant, course_index):
+    _, summary = events_of(assistant, "give me the gist of session 3")
+    assert summary.mode == "tool" and summary.citations
+    assert {c.doc_id for c in summary.citations} == {"session-03-backpropagation-architectural-basics"}
+    assert tool_steps(summary)[0]["name"] == "summarize_notes" and tool_steps(summary)[0]["arguments"] == {"session": 3}
+
+    _, spelled = events_of(assistant, 'fix the spelling: "the gradeint vanishs"')
+    assert spelled.tool_result.tool == "correct_spelling" and "the gradient" in spelled.tool_result.data["corrected"]
+    assert ["gradeint", "gradient"] in spelled.tool_result.data["changes"] and "gradeint -> gradient" in spelled.answer
+
+    _, found = events_of(assistant, "search the notes for dropout")
+    assert found.tool_result.tool == "search_notes" and found.citations
+    assert all("dropout" in c.text.lower() or "dropout" in c.section.lower() for c in found.citations[:2])
+
+
+def test_a_course_question_with_training_words_is_answered_from_the_notes(assistant):
+    _, answer = events_of(assistant, "why does training with a high learning rate diverge?")
+    assert answer.mode == "extractive" and answer.tool_result is None and answer.citations
+    route = answer.steps[0]
+    assert route["kind"] == "route" and route["name"] == QUESTION
+
+
+def test_answer_json_carries_the_tool_result(assistant):
+    _, answer = events_of(assistant, "list my runs")
+    data = json.loads(answer.to_json())
+    assert data["tool_result"]["tool"] == "list_training_runs" and data["mode"] == "tool"
+
+
+# ------------------------------------------------------------------------------------------------ served path
+def _call(name: str, arguments: dict, n: int) -> ChatMessage:
+    call = ChatMessageToolCall(ChatMessageToolCallFunction(arguments=arguments, name=name), id=f"call_{n}", type="function")
+    return ChatMessage(role=MessageRole.ASSISTANT, content="", tool_calls=[call])
+
+
+class ScriptedModel(Model):
+    def __init__(self, *script: ChatMessage) -> None:
+        super().__init__(model_id="scripted-model")
+        self.script = list(script)
+
+    def generate(self, messages, stop_sequences=None, response_format=None, tools_to_call_from=None, **kwargs):
+        return self.script.pop(0)
+
+
+def test_with_a_served_model_the_manager_delegates_training_to_the_training_agent(course_index, tmp_path):
+    """The agent path: no router; the manager hands the request to training_agent, which starts the run with the
+    same start_training_run tool the router calls."""
+    settings = course_index.settings.replace(runs_dir=tmp_path / "runs", agent_mode="agent", agent_max_steps=4)
+    request = "train mnist_cnn on digits for 1 epoch"
+    model = ScriptedModel(
+        _call("training_agent", {"task": request}, 1),
+        _call("start_training_run", {"model": "mnist_cnn", "dataset": "digits", "epochs": 1}, 2),
+        _call("final_answer", {"answer": "Started the run."}, 3),
+        _call("final_answer", {"answer": "Started the run."}, 4),
+    )
+    answer = CourseAssistant(settings, index=course_index, llm=model).ask(request)
+    kinds = [s["kind"] for s in answer.steps]
+    assert "route" not in kinds and answer.mode == "agent"
+    started = next(s for s in tool_steps(answer) if s["name"] == "start_training_run")
+    assert started["agent"] == "training_agent" and "Started training run " in started["output"]
+    assert not model.script
+    (run,) = RunManager(settings).list()
+    assert RunManager(settings).wait(run["id"], timeout=240)["status"] == "completed"
