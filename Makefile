@@ -1,14 +1,21 @@
 # Two commands set everything up on a fresh machine:
 #   make run    virtual environment, install, index the shipped notes, start the chat UI
 #   make test   the same plus test extras (llama.cpp server, Playwright + Debian chromium), then the whole suite
+# and a developer's quick loop:
+#   make test-fast   the suite without the tests marked slow (training, browser, LLM server, full evaluations)
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 # llama-cpp-python compiles from source; the default native build crashes on some CPUs.
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 PYTEST_ARGS ?=
+# llama-cpp-python compiles for 7-15 minutes: its wheel is built once per machine into WHEELS (outside the clone, so
+# fresh clones and new virtual environments reuse it) and installed from there.
+WHEELS ?= $(HOME)/.cache/coursemate-wheels
+PYTAG = $(shell $(PY) -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
+LLAMA_WHEEL = $(firstword $(shell ls -t $(WHEELS)/llama_cpp_python-*-$(PYTAG)-*.whl 2>/dev/null))
 
-.PHONY: run test install install-dev search index bench clean
+.PHONY: run test test-fast install install-dev llama-wheel search index bench clean
 
 run: install
 	$(VENV)/bin/coursemate index
@@ -16,6 +23,9 @@ run: install
 
 test: install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: install-dev
+	$(PY) -m pytest -m "not slow" -q $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
 
@@ -32,9 +42,18 @@ $(VENV)/.installed: pyproject.toml
 install-dev: $(VENV)/.installed-dev
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) install -e ".[dev]"
+	$(MAKE) llama-wheel
+	$(PIP) install "$$(ls -t $(WHEELS)/llama_cpp_python-*-$(PYTAG)-*.whl | head -n 1)"
+	$(PIP) install -e ".[dev]"
 	command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium)
 	touch $@
+
+# Built into a temporary folder and moved into WHEELS, so a build cut short leaves no partial wheel behind.
+llama-wheel: install
+	@if [ -n "$(LLAMA_WHEEL)" ]; then echo "llama-cpp-python: reusing $(LLAMA_WHEEL)"; else \
+	  mkdir -p $(WHEELS) && tmp=$$(mktemp -d $(WHEELS)/.build-XXXXXX) && \
+	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) wheel --no-deps --wheel-dir $$tmp "llama-cpp-python>=0.3" && \
+	  mv $$tmp/llama_cpp_python-*.whl $(WHEELS)/ && rm -rf $$tmp; fi
 
 index: install
 	$(VENV)/bin/coursemate index

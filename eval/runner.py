@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coursemate.config import Settings
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 INDEX_PARAMS = ("chunk_size", "chunk_overlap", "embedding_model", "embedding_backend", "sparse_backend", "dense_index")
 TOKENIZER_PARAMS = ("bm25_stemming", "bm25_stopwords")
-QUERY_PARAMS = ("rrf_k", "bm25_weight", "dense_weight", "candidates")
+QUERY_PARAMS = ("rrf_k", "bm25_weight", "dense_weight", "sentence_weight", "candidates")
 DEPTH_FACTOR = 3  # chunks retrieved per wanted item, so that k distinct documents remain after deduplication
 
 
@@ -38,14 +39,23 @@ class RunResult:
 def open_index(settings: Settings, dataset: EvalDataset, progress: bool = True) -> "NotesIndex":
     """The cached evaluation index of ``dataset`` for the indexing parameters in ``settings``."""
     from retrieval import NotesIndex
+
+    if dataset.documents is None:  # the configured notes: their index, when it is up to date, is the one to use
+        fresh = NotesIndex.load_if_fresh(settings)
+        if fresh is not None:
+            return fresh
+    index_settings = settings.replace(index_dir=eval_index_dir(settings, dataset))
+    return NotesIndex.load_or_build(index_settings, documents=dataset.documents, progress=progress)
+
+
+def eval_index_dir(settings: Settings, dataset: EvalDataset) -> Path:
+    """Where :func:`open_index` keeps the index of ``dataset`` for the indexing parameters in ``settings``."""
     from retrieval.store import fingerprint_json
 
     params = {name: getattr(settings, name) for name in INDEX_PARAMS}
     if dataset.documents is None:
         params["corpus_paths"] = [str(p) for p in settings.corpus_paths]
-    folder = settings.home / "eval-index" / f"{dataset.name}-{fingerprint_json(params)[:12]}"
-    index_settings = settings.replace(index_dir=folder)
-    return NotesIndex.load_or_build(index_settings, documents=dataset.documents, progress=progress)
+    return settings.home / "eval-index" / f"{dataset.name}-{fingerprint_json(params)[:12]}"
 
 
 def configure(index: "NotesIndex", settings: Settings) -> "NotesIndex":
@@ -63,7 +73,8 @@ def configure(index: "NotesIndex", settings: Settings) -> "NotesIndex":
     if any(getattr(merged, name) != getattr(index.settings, name) for name in TOKENIZER_PARAMS):
         tokenizer = Tokenizer(merged.bm25_stemming, merged.bm25_stopwords)
         sparse = BACKENDS[index.manifest["sparse_backend"]].build(tokenizer.many(indexed_text(c) for c in index.chunks))
-    return NotesIndex(merged, list(index.documents.values()), index.chunks, sparse, index.dense, index.manifest)
+    return NotesIndex(merged, list(index.documents.values()), index.chunks, sparse, index.dense, index.manifest,
+                      index.sentences)
 
 
 SPELLING = ("off", "fuse", "replace")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -11,21 +14,52 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # One ONNX export of the embedding model for the whole run, whatever home each test uses.
 os.environ.setdefault("COURSEMATE_MODELS_DIR", str(Path.home() / ".cache" / "coursemate-test-models"))
 
-from coursemate.config import Settings  # noqa: E402
+from coursemate.config import REPO_ROOT, Settings  # noqa: E402
+
+# The index of the shipped notes is kept between runs, in a folder named after the code that builds it: a change to
+# retrieval/ or coursemate/ builds it afresh; unchanged code loads it (its manifest still checks notes, parameters
+# and every file's checksum). COURSEMATE_TEST_INDEX_CACHE="" builds it in the session's temporary home instead.
+INDEX_CACHE = os.environ.get("COURSEMATE_TEST_INDEX_CACHE", str(Path.home() / ".cache" / "coursemate-test-index"))
+INDEX_CACHE_DAYS = 7  # cached indexes of other code versions unused this long are removed
+
+
+def _index_code_digest() -> str:
+    digest = hashlib.sha256()
+    for path in sorted([*(REPO_ROOT / "retrieval").rglob("*.py"), *(REPO_ROOT / "coursemate").glob("*.py")]):
+        digest.update(path.relative_to(REPO_ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _cached_index_dir() -> Path | None:
+    if not INDEX_CACHE:
+        return None
+    root = Path(INDEX_CACHE).expanduser()
+    root.mkdir(parents=True, exist_ok=True)
+    for old in root.iterdir():
+        if old.is_dir() and time.time() - old.stat().st_mtime > INDEX_CACHE_DAYS * 86400:
+            shutil.rmtree(old, ignore_errors=True)
+    return root / _index_code_digest()
 
 
 @pytest.fixture(scope="session")
 def course_settings(tmp_path_factory) -> Settings:
-    """Settings whose home (index, runs, reports) is a fresh temporary folder."""
-    return Settings.load(home=tmp_path_factory.mktemp("coursemate-home"))
+    """Settings whose home (runs, reports) is a fresh temporary folder; ``home/index`` is the session's index."""
+    home = tmp_path_factory.mktemp("coursemate-home")
+    cached = _cached_index_dir()
+    if cached is None:
+        return Settings.load(home=home)
+    (home / "index").symlink_to(cached, target_is_directory=True)  # commands given --home HOME find it too
+    return Settings.load(home=home, index_dir=cached)
 
 
 @pytest.fixture(scope="session")
 def course_index(course_settings):
-    """The real hybrid index of the shipped course notes, built once per session."""
+    """The real hybrid index of the shipped course notes, built (or loaded from the cache) once per session."""
     from retrieval import NotesIndex
 
-    return NotesIndex.load_or_build(course_settings, progress=False)
+    index = NotesIndex.load_or_build(course_settings, progress=False)
+    os.utime(course_settings.index_dir)  # in use: not removed as stale
+    return index
 
 
 @pytest.fixture(scope="session")

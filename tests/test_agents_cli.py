@@ -49,6 +49,7 @@ def test_empty_question_is_a_one_line_error(cli_env):
     assert done.stderr.strip().startswith("coursemate: error: the query is empty") and "Traceback" not in done.stderr
 
 
+@pytest.mark.slow  # loads SmolLM2 in a fresh process
 def test_embedded_model_cites_the_notes_and_names_the_model(cli_env, course_index):
     done = ask(cli_env, QUESTION, "--json", "--llm", "embedded", "--max-tokens", "60")
     assert done.returncode == 0, done.stderr

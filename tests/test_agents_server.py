@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from agents import CourseAssistant
 
 
+@pytest.mark.slow  # smolagents' prompts for the manager and the notes agent: minutes of llama.cpp reading on a CPU
+@pytest.mark.llm_server
 def test_agents_make_a_real_tool_call_and_answer(llama_server, small_notes_index, tmp_path):
     settings = small_notes_index.settings.replace(
         llm=llama_server, agent_mode="agent", llm_tool_choice="auto", agent_max_steps=3, llm_max_tokens=160,

@@ -2,6 +2,7 @@
 the real index, and the BEIR loader end to end on a small dataset written in tmp_path."""
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -9,17 +10,20 @@ import pytest
 from coursemate.cli import main
 from coursemate.config import REPO_ROOT, Settings
 from eval.datasets import COURSE_QUESTIONS, load_course_questions, load_dataset
-from eval.runner import open_index
+from eval.runner import eval_index_dir, open_index
 
 BASELINE = REPO_ROOT / "eval" / "baselines" / "course.json"
 NOTES = REPO_ROOT / "data" / "notes"
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory) -> Path:
-    """An isolated coursemate home whose course evaluation index is built once for the whole module."""
+def home(tmp_path_factory, course_index) -> Path:
+    """An isolated coursemate home whose course evaluation index is the session's index of the same notes, copied
+    (same notes and parameters: its manifest matches, so it is loaded, not built again)."""
     folder = tmp_path_factory.mktemp("eval-home")
-    open_index(Settings.load(home=folder), load_dataset("course"), progress=False)
+    settings, course = Settings.load(home=folder), load_dataset("course")
+    shutil.copytree(course_index.settings.index_dir, eval_index_dir(settings, course))
+    assert open_index(settings, course, progress=False).manifest["built_at"] == course_index.manifest["built_at"]
     return folder
 
 
@@ -27,6 +31,7 @@ def _run(home: Path, *args: str) -> int:
     return main(["--home", str(home), "eval", *args])
 
 
+@pytest.mark.slow  # every course question, three modes
 def test_course_evaluation_holds_the_committed_baseline(home, capsys):
     assert _run(home, "retrieval", "--dataset", "course", "--json", "--no-langchain", "--baseline", str(BASELINE)) == 0
     summary = json.loads(capsys.readouterr().out)
@@ -46,6 +51,7 @@ def test_a_drop_below_the_baseline_exits_1(home, tmp_path, capsys):
     assert "regression: hybrid recall@5" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # every misspelled question, twice
 def test_spelling_correction_recovers_misspelled_questions(home, capsys):
     assert _run(home, "retrieval", "--modes", "hybrid", "--json", "--misspelled", "--no-spelling",
                 "--no-langchain") == 0

@@ -184,8 +184,8 @@ def _cli(*args, env_home):
     )
 
 
-def test_cli_search_json_and_errors(course_settings):
-    home = course_settings.home  # the session index is already built there
+def test_cli_search_json_and_errors(course_settings, course_index):
+    home = course_settings.home  # the session index is built (home/index)
     result = _cli("search", "Which dataset was DCGAN trained on?", "--json", "--k", "3", env_home=home)
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
