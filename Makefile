@@ -3,6 +3,7 @@
 #   make test   the same plus test extras (llama.cpp server, Playwright + Debian chromium), then the whole suite
 # and a developer's quick loop:
 #   make test-fast   the suite without the tests marked slow (training, browser, LLM server, full evaluations)
+#   make lint        ruff (configured in pyproject.toml)
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
@@ -15,7 +16,7 @@ WHEELS ?= $(HOME)/.cache/coursemate-wheels
 PYTAG = $(shell $(PY) -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
 LLAMA_WHEEL = $(firstword $(shell ls -t $(WHEELS)/llama_cpp_python-*-$(PYTAG)-*.whl 2>/dev/null))
 
-.PHONY: run test test-fast install install-dev llama-wheel search index bench clean
+.PHONY: run test test-fast lint install install-dev llama-wheel search index bench clean
 
 run: install
 	$(VENV)/bin/coursemate index
@@ -26,6 +27,9 @@ test: install-dev
 
 test-fast: install-dev
 	$(PY) -m pytest -m "not slow" -q $(PYTEST_ARGS)
+
+lint: install-dev
+	$(PY) -m ruff check .
 
 install: $(VENV)/.installed
 
