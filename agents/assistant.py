@@ -42,7 +42,12 @@ from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 from tools.acronyms import abbreviated
 from tools.citations import (
-    NOT_IN_NOTES, Citation, PassageLog, cited_numbers, renumber_markers, says_not_in_notes,
+    NOT_IN_NOTES,
+    Citation,
+    PassageLog,
+    cited_numbers,
+    renumber_markers,
+    says_not_in_notes,
 )
 from tools.extractive import extractive_answer
 from tools.verify import SentenceSupport, verify_citations

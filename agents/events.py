@@ -60,7 +60,7 @@ class ToolResultEvent:
 class AnswerEvent:
     """The last event: the whole answer."""
 
-    answer: "Answer"
+    answer: Answer
 
 
 Event = StepEvent | TokenEvent | ToolResultEvent | AnswerEvent

@@ -228,7 +228,7 @@ def embedding_throughput(embedder, corpus: Corpus, settings: Settings, sample: i
 
 
 # ----------------------------------------------------------------------------- the two systems
-def correction_latency(real: "Corpus", settings: Settings, queries: list[str]) -> float:
+def correction_latency(real: Corpus, settings: Settings, queries: list[str]) -> float:
     """p50 milliseconds of the spelling correction a search runs first (course vocabulary + English)."""
     from retrieval.spelling import SpellingCorrector, vocabulary_from_texts
 

@@ -43,7 +43,7 @@ ENSEMBLE_WEIGHTS = [0.5, 0.5]
 ENSEMBLE_C = 60  # EnsembleRetriever's default RRF constant, the tutorial's
 
 
-def shared_embeddings(embed: Callable[[list[str]], np.ndarray]) -> "Embeddings":
+def shared_embeddings(embed: Callable[[list[str]], np.ndarray]) -> Embeddings:
     """LangChain ``Embeddings`` over ``embed`` (normalized rows), e.g. ``NotesIndex.embed``: the model ours uses."""
     from langchain_core.embeddings import Embeddings
 
@@ -60,12 +60,12 @@ def shared_embeddings(embed: Callable[[list[str]], np.ndarray]) -> "Embeddings":
 def build_ensemble(
     texts: Sequence[str],
     vectors: np.ndarray,
-    embeddings: "Embeddings",
+    embeddings: Embeddings,
     metadatas: Sequence[dict[str, Any]],
     ids: Sequence[str],
     k: int,
     c: int = ENSEMBLE_C,
-) -> tuple[dict[str, "BaseRetriever"], dict[str, float]]:
+) -> tuple[dict[str, BaseRetriever], dict[str, float]]:
     """LangChain's retrievers over ``texts`` and their precomputed ``vectors``: ``bm25`` (``BM25Retriever``),
     ``dense`` (``FAISS``, inner product) and ``hybrid`` (``EnsembleRetriever`` over both, equal weights, RRF
     constant ``c``), each returning ``k`` hits; with each one's build seconds (hybrid: both plus the ensemble)."""
@@ -112,7 +112,7 @@ class LangChainBaseline:
     """The tutorial ensemble over an index's documents, searched like a ``NotesIndex`` (``query``) so that
     :func:`eval.runner.evaluate` scores it. ``embedded``: how many chunks this build had to embed (0 when cached)."""
 
-    def __init__(self, index: "NotesIndex", k: int = 10, progress: bool = False) -> None:
+    def __init__(self, index: NotesIndex, k: int = 10, progress: bool = False) -> None:
         if k < 1:
             raise CoursemateError(f"the LangChain baseline needs k >= 1; got {k}")
         self.k = k
@@ -139,7 +139,7 @@ class LangChainBaseline:
 
 
 def evaluate_langchain(
-    index: "NotesIndex", dataset: EvalDataset, *, k: int = 10, misspelled: bool = False, progress: bool = False
+    index: NotesIndex, dataset: EvalDataset, *, k: int = 10, misspelled: bool = False, progress: bool = False
 ) -> RunResult:
     """The ``langchain`` row: the tutorial ensemble (retrievers returning ``k`` hits each) over ``index``'s documents,
     scored on ``dataset`` like our runs (the misspelled variants searched as typed with ``misspelled``)."""
@@ -151,7 +151,7 @@ def evaluate_langchain(
                     config=config)
 
 
-def vectors_path(index: "NotesIndex", chunks: Sequence[Chunk]) -> Path:
+def vectors_path(index: NotesIndex, chunks: Sequence[Chunk]) -> Path:
     """Where the vectors of ``chunks`` embedded by ``index``'s model are cached."""
     settings = index.settings
     digest = hashlib.sha256()
@@ -161,7 +161,7 @@ def vectors_path(index: "NotesIndex", chunks: Sequence[Chunk]) -> Path:
     return settings.home / "eval-index" / f"langchain-{digest.hexdigest()[:12]}" / "vectors.npy"
 
 
-def _cached_vectors(index: "NotesIndex", chunks: Sequence[Chunk], path: Path, progress: bool) -> tuple[np.ndarray, int]:
+def _cached_vectors(index: NotesIndex, chunks: Sequence[Chunk], path: Path, progress: bool) -> tuple[np.ndarray, int]:
     """The chunk vectors from ``path`` when they are there and whole, else embedded and saved; with the number of
     chunks embedded."""
     if path.is_file():

@@ -36,7 +36,7 @@ class RunResult:
     per_query: list[dict[str, Any]] = field(default_factory=list)
 
 
-def open_index(settings: Settings, dataset: EvalDataset, progress: bool = True) -> "NotesIndex":
+def open_index(settings: Settings, dataset: EvalDataset, progress: bool = True) -> NotesIndex:
     """The cached evaluation index of ``dataset`` for the indexing parameters in ``settings``."""
     from retrieval import NotesIndex
 
@@ -58,7 +58,7 @@ def eval_index_dir(settings: Settings, dataset: EvalDataset) -> Path:
     return settings.home / "eval-index" / f"{dataset.name}-{fingerprint_json(params)[:12]}"
 
 
-def configure(index: "NotesIndex", settings: Settings) -> "NotesIndex":
+def configure(index: NotesIndex, settings: Settings) -> NotesIndex:
     """``index`` searching with the query-time and tokenizer settings of ``settings`` (chunks and vectors shared)."""
     from retrieval import NotesIndex
     from retrieval.chunking import indexed_text
@@ -81,7 +81,7 @@ SPELLING = ("off", "fuse", "replace")
 
 
 def evaluate(
-    index: "NotesIndex",
+    index: NotesIndex,
     dataset: EvalDataset,
     mode: str,
     *,

@@ -38,7 +38,7 @@ def read_pairs(path: str | Path) -> list[tuple[str, str]]:
     return pairs
 
 
-def evaluate_spelling(path: str | Path, corrector: "SpellingCorrector") -> dict[str, Any]:
+def evaluate_spelling(path: str | Path, corrector: SpellingCorrector) -> dict[str, Any]:
     """Correct every misspelling of the file word by word and score it like Norvig's ``spelltest``."""
     pairs = read_pairs(path)
     started = time.perf_counter()

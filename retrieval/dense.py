@@ -16,13 +16,13 @@ FILE = "dense.faiss"
 class DenseIndex:
     """A FAISS index over L2-normalized vectors: inner product is cosine similarity."""
 
-    def __init__(self, index: "faiss.Index", kind: str) -> None:
+    def __init__(self, index: faiss.Index, kind: str) -> None:
         self.kind = kind
         self.index = _to_gpu_if_available(index)
         self._cpu_index = index
 
     @classmethod
-    def build(cls, vectors: np.ndarray, kind: str = "flat") -> "DenseIndex":
+    def build(cls, vectors: np.ndarray, kind: str = "flat") -> DenseIndex:
         """``flat`` is exact; ``hnsw`` and ``ivf`` are approximate indexes for large corpora."""
         n, dim = vectors.shape
         if kind == "hnsw":
@@ -54,11 +54,11 @@ class DenseIndex:
         faiss.write_index(self._cpu_index, str(folder / FILE))
 
     @classmethod
-    def load(cls, folder: Path, kind: str) -> "DenseIndex":
+    def load(cls, folder: Path, kind: str) -> DenseIndex:
         return cls(faiss.read_index(str(folder / FILE)), kind)
 
 
-def _to_gpu_if_available(index: "faiss.Index") -> "faiss.Index":
+def _to_gpu_if_available(index: faiss.Index) -> faiss.Index:
     """Move the index to the GPU with faiss-gpu when CUDA is there; unchanged otherwise."""
     if not hasattr(faiss, "StandardGpuResources") or faiss.get_num_gpus() == 0:
         return index

@@ -38,7 +38,7 @@ class RankBM25Index:
         self.model = model
 
     @classmethod
-    def build(cls, corpus_tokens: list[list[str]]) -> "RankBM25Index":
+    def build(cls, corpus_tokens: list[list[str]]) -> RankBM25Index:
         from rank_bm25 import BM25Okapi
 
         # rank-bm25 divides by the mean document length; a corpus of empty documents has none.
@@ -52,7 +52,7 @@ class RankBM25Index:
             pickle.dump(self.model, f, protocol=pickle.HIGHEST_PROTOCOL)
 
     @classmethod
-    def load(cls, folder: Path) -> "RankBM25Index":
+    def load(cls, folder: Path) -> RankBM25Index:
         with open(folder / cls._FILE, "rb") as f:
             return cls(pickle.load(f))
 
@@ -67,7 +67,7 @@ class BM25sIndex:
         self.model = model
 
     @classmethod
-    def build(cls, corpus_tokens: list[list[str]]) -> "BM25sIndex":
+    def build(cls, corpus_tokens: list[list[str]]) -> BM25sIndex:
         import bm25s
 
         model = bm25s.BM25(k1=K1, b=B, method="robertson")
@@ -86,7 +86,7 @@ class BM25sIndex:
         self.model.save(str(folder / self._DIR))
 
     @classmethod
-    def load(cls, folder: Path) -> "BM25sIndex":
+    def load(cls, folder: Path) -> BM25sIndex:
         import bm25s
 
         return cls(bm25s.BM25.load(str(folder / cls._DIR)))

@@ -76,9 +76,8 @@ class Correction:
 
 
 @functools.lru_cache(maxsize=1)
-def english_dictionary() -> "SymSpell":
+def english_dictionary() -> SymSpell:
     """symspellpy's bundled English unigram dictionary (loaded once per process, ~2-3 s)."""
-    from symspellpy import SymSpell
 
     symspell = _symspell()
     if not symspell.load_dictionary(str(files("symspellpy") / DICTIONARY_FILE), term_index=0, count_index=1):
@@ -86,7 +85,7 @@ def english_dictionary() -> "SymSpell":
     return symspell
 
 
-def _symspell() -> "SymSpell":
+def _symspell() -> SymSpell:
     """An empty SymSpell whose edit distances are computed in C (editdistpy), not in Python."""
     from symspellpy import SymSpell
     from symspellpy.editdistance import DistanceAlgorithm, EditDistance
@@ -169,7 +168,6 @@ class SpellingCorrector:
     """
 
     def __init__(self, vocabulary: Mapping[str, int] | Iterable[str] | None = None, ranking: str = "noisy-channel"):
-        from symspellpy import SymSpell
 
         if ranking not in RANKINGS:
             raise ValueError(f"ranking must be one of {', '.join(RANKINGS)}; got {ranking!r}")

@@ -14,7 +14,7 @@ _STOPWORDS = frozenset(STOPWORDS_EN)
 
 
 @functools.lru_cache(maxsize=2)
-def _stemmer() -> "Stemmer.Stemmer":
+def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
 

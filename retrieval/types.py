@@ -45,7 +45,7 @@ class Document:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Document":
+    def from_dict(cls, data: dict[str, Any]) -> Document:
         sections = [Section(**s) for s in data.get("sections", [])]
         return cls(**{**data, "sections": sections})
 

@@ -7,8 +7,14 @@ import pytest
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 from coursemate.io import read_jsonl
-from eval.check_datasets import (FOLLOW_UPS, OUT_OF_SCOPE, course_problems, follow_up_problems, notes,
-                                 out_of_scope_problems)
+from eval.check_datasets import (
+    FOLLOW_UPS,
+    OUT_OF_SCOPE,
+    course_problems,
+    follow_up_problems,
+    notes,
+    out_of_scope_problems,
+)
 from eval.datasets import COURSE_QUESTIONS, SPLITS, load_course_questions
 
 

@@ -43,7 +43,7 @@ class Citation:
     score: float | None = None
 
     @classmethod
-    def of(cls, n: int, chunk: Chunk, hit: Hit | None = None) -> "Citation":
+    def of(cls, n: int, chunk: Chunk, hit: Hit | None = None) -> Citation:
         """The citation numbered ``n`` of ``chunk`` (and of the search hit that found it, if any)."""
         provenance = (hit.bm25_rank, hit.dense_rank, hit.score) if hit else (None, None, None)
         return cls(n, chunk.chunk_id, chunk.doc_id, chunk.title, chunk.section, chunk.text, *provenance)

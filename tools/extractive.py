@@ -90,7 +90,7 @@ def mmr_within_budget(
     return chosen
 
 
-def term_overlap(index: "NotesIndex", query: str, texts: list[str]) -> np.ndarray:
+def term_overlap(index: NotesIndex, query: str, texts: list[str]) -> np.ndarray:
     """For each text, the share of the query's content terms (stemmed, IDF-weighted) it contains."""
     terms = list(dict.fromkeys(index.tokenizer(query)))
     if not terms or not texts:
@@ -101,7 +101,7 @@ def term_overlap(index: "NotesIndex", query: str, texts: list[str]) -> np.ndarra
     return found @ weights
 
 
-def extractive_answer(index: "NotesIndex", question: str, passages: list[Passage],
+def extractive_answer(index: NotesIndex, question: str, passages: list[Passage],
                       query_vector: np.ndarray | None = None) -> tuple[str, list[Citation]]:
     """An answer made of the passages' sentences that answer ``question``, each followed by its ``[n]``."""
     candidates, vectors = candidates_of([p.chunk for p in passages], index.chunk_sentences)

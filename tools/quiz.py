@@ -110,7 +110,7 @@ class QuizItem:
         return {"id": self.item_id, **asdict(self)}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "QuizItem":
+    def from_dict(cls, data: dict[str, Any]) -> QuizItem:
         values = {k: v for k, v in data.items() if k != "id"}
         return cls(**{**values, "citation": Citation(**values["citation"])})
 
@@ -130,11 +130,11 @@ class CourseTerms:
         return float(idf * (1 + 0.25 * (self.terms[i].count(" "))))
 
 
-_TERMS: "weakref.WeakKeyDictionary[Any, CourseTerms]" = weakref.WeakKeyDictionary()
+_TERMS: weakref.WeakKeyDictionary[Any, CourseTerms] = weakref.WeakKeyDictionary()
 _TERMS_LOCK = threading.Lock()
 
 
-def course_terms(index: "NotesIndex") -> CourseTerms:
+def course_terms(index: NotesIndex) -> CourseTerms:
     """The course vocabulary of ``index``: built on first use (yake over the notes and one embedding per term, tens of
     seconds on a busy CPU), then kept in memory and in ``HOME/quiz/`` beside the index it belongs to."""
     with _TERMS_LOCK:
@@ -177,7 +177,7 @@ def _english_counts() -> dict[str, int]:
     return {word: int(count) for word, count in (line.split() for line in lines if line.strip())}
 
 
-def _build_terms(index: "NotesIndex") -> CourseTerms:
+def _build_terms(index: NotesIndex) -> CourseTerms:
     import yake
 
     extractor = yake.KeywordExtractor(lan="en", n=3, top=KEYPHRASES_PER_DOCUMENT, dedupLim=0.9)
@@ -228,14 +228,14 @@ def _is_fragment(term: str, corpus: str) -> bool:
 
 # ----------------------------------------------------------------------------------------------- generation
 def generate_quiz(
-    index: "NotesIndex",
+    index: NotesIndex,
     *,
     doc_id: str | None = None,
     session: int | None = None,
     topic: str | None = None,
     n: int = 10,
     kind: str = "cloze",
-    model: "Model | None" = None,
+    model: Model | None = None,
 ) -> list[QuizItem]:
     """Up to ``n`` distinct questions of ``kind`` on one source (a document, a session, a topic; all the notes
     when none is given), spread over its documents. With ``model``, see :func:`model_quiz`."""
@@ -263,7 +263,7 @@ def generate_quiz(
     return items
 
 
-def source_groups(index: "NotesIndex", *, doc_id: str | None = None, session: int | None = None,
+def source_groups(index: NotesIndex, *, doc_id: str | None = None, session: int | None = None,
                   topic: str | None = None) -> list[list[Chunk]]:
     """The source's chunks, one group per document (a topic: one group, in relevance order)."""
     chosen = [name for name, value in (("doc_id", doc_id), ("session", session), ("topic", topic)) if value is not None]
@@ -284,7 +284,7 @@ def _round_robin(lists: list[list[QuizItem]]):
         yield [x[depth] for x in lists if depth < len(x)]
 
 
-def key_sentences(index: "NotesIndex", chunks: list[Chunk], query: np.ndarray | None = None) -> list[tuple[str, int]]:
+def key_sentences(index: NotesIndex, chunks: list[Chunk], query: np.ndarray | None = None) -> list[tuple[str, int]]:
     """The sentences of ``chunks`` as ``(text, chunk position)``, most central and least redundant first
     (centrality to the centroid, pulled towards ``query``, then maximal marginal relevance)."""
     candidates, vectors = candidates_of(chunks, index.chunk_sentences)
@@ -309,7 +309,7 @@ def is_question_material(sentence: str) -> bool:
             and sentence.count("(") == sentence.count(")"))
 
 
-def _items_of(index: "NotesIndex", chunks: list[Chunk], kind: str, query: np.ndarray | None) -> list[QuizItem]:
+def _items_of(index: NotesIndex, chunks: list[Chunk], kind: str, query: np.ndarray | None) -> list[QuizItem]:
     """Every question of ``kind`` that the key sentences of ``chunks`` give, best first."""
     terms = course_terms(index)
     lookup = {t: i for i, t in enumerate(terms.terms)}
@@ -401,7 +401,7 @@ def _related(a: str, b: str) -> bool:
     return a.replace("-", "") == initials(b) or b.replace("-", "") == initials(a)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _stems(term: str) -> frozenset[str]:
     """The Snowball stems of a term's words (hyphenated parts apart), as the BM25 tokenizer stems them."""
     import Stemmer
@@ -450,7 +450,7 @@ class ModelQuiz:
     calls: int
 
 
-def model_quiz(index: "NotesIndex", chunks: list[Chunk], model: "Model", *, n: int = 10,
+def model_quiz(index: NotesIndex, chunks: list[Chunk], model: Model, *, n: int = 10,
                kind: str = "cloze") -> ModelQuiz:
     """Ask ``model`` for questions about the source's most central chunks, one chunk per call, until ``n`` are
     kept. A question is kept only if its chunk supports it, its answer filled in (:func:`supported`)."""
@@ -476,7 +476,7 @@ def model_quiz(index: "NotesIndex", chunks: list[Chunk], model: "Model", *, n: i
     return ModelQuiz(kept[:n], dropped, calls)
 
 
-def central_chunks(index: "NotesIndex", chunks: list[Chunk]) -> list[Chunk]:
+def central_chunks(index: NotesIndex, chunks: list[Chunk]) -> list[Chunk]:
     """``chunks`` in the order of their best key sentence (see :func:`key_sentences`)."""
     order = list(dict.fromkeys(source for _, source in key_sentences(index, chunks)))
     return [chunks[i] for i in order]
@@ -487,7 +487,7 @@ def claim_of(item: QuizItem) -> str:
     return item.question.replace(BLANK, item.answer) if BLANK in item.question else f"{item.question} {item.answer}"
 
 
-def supported(index: "NotesIndex", item: QuizItem) -> bool:
+def supported(index: NotesIndex, item: QuizItem) -> bool:
     """Whether the cited chunk supports the answered question (the check of generated answers, tools/verify.py)."""
     from tools.verify import support_scores
 
@@ -521,7 +521,7 @@ def _model_item(raw: dict[str, Any], chunk: Chunk, kind: str) -> QuizItem | None
     return QuizItem(question, answer, kind, citation, distractors, _shuffled([answer, *distractors], question), "llm")
 
 
-def _ask(model: "Model", prompt: str) -> str:
+def _ask(model: Model, prompt: str) -> str:
     from smolagents.models import ChatMessage, MessageRole
 
     try:

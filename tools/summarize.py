@@ -52,14 +52,14 @@ class Summary:
 
 
 def summarize(
-    index: "NotesIndex",
+    index: NotesIndex,
     *,
     doc_id: str | None = None,
     session: int | None = None,
     topic: str | None = None,
     text: str | None = None,
     words: int = 150,
-    model: "Model | None" = None,
+    model: Model | None = None,
 ) -> Summary:
     """Summarize exactly one source in about ``words`` words (extractive, or map-reduce with ``model``)."""
     given = {"doc_id": doc_id, "session": session, "topic": topic, "text": text}
@@ -78,7 +78,7 @@ def summarize(
 
 
 def source_chunks(
-    index: "NotesIndex",
+    index: NotesIndex,
     *,
     doc_id: str | None = None,
     session: int | None = None,
@@ -129,7 +129,7 @@ def extractive_summary(chunks: list[Chunk], words: int, sentences_of, query: np.
     return Summary(" ".join(parts), citations, "extractive")
 
 
-def llm_summary(index: "NotesIndex", model: "Model", chunks: list[Chunk], words: int) -> Summary:
+def llm_summary(index: NotesIndex, model: Model, chunks: list[Chunk], words: int) -> Summary:
     """Map-reduce summary: batches of numbered passages within the context budget, then merged partials.
 
     The merged summary's citations are verified (:func:`tools.verify.verify_citations`): a marker stays only
@@ -169,7 +169,7 @@ def batch_by_budget(texts: list[str], budget_tokens: int) -> list[list[str]]:
     return batches
 
 
-def _ask(model: "Model", prompt: str) -> str:
+def _ask(model: Model, prompt: str) -> str:
     from smolagents.models import ChatMessage, MessageRole
 
     try:

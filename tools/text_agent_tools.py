@@ -57,7 +57,7 @@ class SummarizeTool(Tool):
     }
     output_type = "string"
 
-    def __init__(self, index: "NotesIndex", model: "Model | None" = None):
+    def __init__(self, index: NotesIndex, model: Model | None = None):
         super().__init__()
         self.index = index
         self.model = model

@@ -79,7 +79,7 @@ def with_markers(sentence: str, numbers: list[int]) -> str:
     return body + "".join(f" [{n}]" for n in numbers).replace("] [", "][") + end
 
 
-def support_scores(index: "NotesIndex", sentences: list[str], passages: list[Passage]) -> np.ndarray:
+def support_scores(index: NotesIndex, sentences: list[str], passages: list[Passage]) -> np.ndarray:
     """``scores[i, j] > 0`` when passage ``j`` supports sentence ``i`` (larger: closer); 0 when it does not.
 
     Support means: a paraphrase of one of the passage's sentences, or close in meaning to its ``WINDOW`` closest
@@ -114,7 +114,7 @@ def _pair_overlap(terms: list[str], source: list[str]) -> float:
     return len(pairs & set(zip(source, source[1:]))) / len(pairs) if pairs else 1.0
 
 
-def verify_citations(index: "NotesIndex", text: str, passages: list[Passage]) -> Verified:
+def verify_citations(index: NotesIndex, text: str, passages: list[Passage]) -> Verified:
     """``text`` with every marker checked against the passage it names; see the module docstring."""
     pieces = split_generated(text)
     plain = [strip_markers(p) for p in pieces]

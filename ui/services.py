@@ -20,16 +20,16 @@ if TYPE_CHECKING:
 class Services:
     """The long-lived objects behind the UI, created once per app."""
 
-    def __init__(self, settings: Settings, index: "NotesIndex", runs: "RunManager | None" = None) -> None:
+    def __init__(self, settings: Settings, index: NotesIndex, runs: RunManager | None = None) -> None:
         from tools.training import RunManager
 
         self.settings = settings
         self.index = index
         self.runs = runs or RunManager(settings, confined=True)  # web requests: dataset paths in data_roots
-        self._assistant: "CourseAssistant | None" = None
+        self._assistant: CourseAssistant | None = None
         self._lock = threading.Lock()
 
-    def assistant(self) -> "CourseAssistant":
+    def assistant(self) -> CourseAssistant:
         """The course assistant, built on first use (loads the language model)."""
         with self._lock:
             if self._assistant is None:
@@ -38,7 +38,7 @@ class Services:
                 self._assistant = CourseAssistant(self.settings, index=self.index)
             return self._assistant
 
-    def runs_for(self, user: str | None) -> "RunManager":
+    def runs_for(self, user: str | None) -> RunManager:
         """The training runs as ``user`` (the signed-in user with ``--auth``; None: the single local user)."""
         return self.runs.as_user(user)
 

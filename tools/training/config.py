@@ -62,7 +62,7 @@ class TrainingConfig:
     data_root: str | None = None  # where torchvision datasets are looked for (and downloaded to, with download)
     download: bool = False  # fetch a missing torchvision dataset; only the CLI's --download asks for it
 
-    def validated(self) -> "TrainingConfig":
+    def validated(self) -> TrainingConfig:
         """A normalized copy, or :class:`TrainingConfigError` naming what is wrong and the valid choices."""
         for name in ("dataset", "model", "optimizer", "scheduler", "device"):
             if not isinstance(getattr(self, name), str):
@@ -107,7 +107,7 @@ class TrainingConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "TrainingConfig":
+    def from_dict(cls, values: dict[str, Any]) -> TrainingConfig:
         """Build from a dict; unknown keys are an error naming the known ones."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)

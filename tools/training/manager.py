@@ -50,7 +50,7 @@ class RunManager:
         self._processes: dict[str, subprocess.Popen] = {}
         self.list()  # marks runs whose worker died while this app was away
 
-    def as_user(self, user: str | None, confined: bool | None = None) -> "RunManager":
+    def as_user(self, user: str | None, confined: bool | None = None) -> RunManager:
         """This manager acting for ``user`` (None: the machine's owner), sharing its worker processes."""
         view = copy.copy(self)
         view.user = user
