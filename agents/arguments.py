@@ -82,7 +82,8 @@ def training_arguments(text: str) -> dict[str, Any]:
             dataset = named.group(1) or named.group(2)
     if dataset:
         found["dataset"] = dataset
-    epochs = (re.search(rf"(?<![\w.-])({_NUMBER})\s*(?:full |training )?(?:epochs?|passes|pass|rounds?|sweeps?)\b", rest)
+    epochs = (re.search(rf"(?<![\w.-])({_NUMBER})\s*(?:full |training )?(?:epochs?|passes|pass|rounds?|sweeps?)\b",
+                        rest)
               or re.search(rf"\bepochs?\s*(?:=|:|of|to)?\s*({_NUMBER})\b", rest))
     if epochs:
         found["epochs"] = _number(epochs.group(1))
@@ -92,7 +93,8 @@ def training_arguments(text: str) -> dict[str, Any]:
     optimizer, rest = _alias(rest, OPTIMIZER_ALIASES)
     if optimizer:
         found["optimizer"] = optimizer
-    batch = (re.search(rf"\b(?:batch[ -]?size|batches of|batch of|mini-?batch(?:es)? of|bs)\s*(?:=|:|of)?\s*({_NUMBER})\b", rest)
+    batch = (re.search(rf"\b(?:batch[ -]?size|batches of|batch of|mini-?batch(?:es)? of|bs)\s*(?:=|:|of)?\s*"
+                       rf"({_NUMBER})\b", rest)
              or re.search(rf"\b({_NUMBER}) (?:per batch|images per batch|samples per batch)\b", rest))
     if batch:
         found["batch_size"] = _number(batch.group(1))
@@ -179,8 +181,9 @@ def source_arguments(text: str, documents: list[tuple[str, str]], quiz: bool = F
 _SUMMARY_WORDS = re.compile(
     r"\b(?:can|could|would|will) you\b|\bplease\b|\bi (?:want|need|would like|'d like)\b|\bgive me\b|\bshow me\b|"
     r"\b(?:write|make|do|prepare|create|produce|generate)(?: me)?\b|\bsummari[sz](?:e|ing|ed)?\b|\bsummary\b|"
-    r"\bsum up\b|\bboil (?:it )?down\b|\brecap\b|\btl;?dr\b|\boverview\b|\bmain (?:points|ideas|takeaways)\b|\bkey (?:points|ideas)\b|"
-    r"\bgist\b|\bquiz(?:zes)?\b|\btest (?:me|myself|my knowledge)\b|\bwith\b|\bflashcards?\b|\bquestions?\b|\bme\b|\bbrief\b|\bshort\b|\bquick\b|"
+    r"\bsum up\b|\bboil (?:it )?down\b|\brecap\b|\btl;?dr\b|\boverview\b|\bmain (?:points|ideas|takeaways)\b|"
+    r"\bkey (?:points|ideas)\b|\bgist\b|\bquiz(?:zes)?\b|\btest (?:me|myself|my knowledge)\b|\bwith\b|"
+    r"\bflashcards?\b|\bquestions?\b|\bme\b|\bbrief\b|\bshort\b|\bquick\b|"
     r"\bwhat (?:are|is|were)\b|\bwhat the notes say\b|\bin (?:a few|\w+) (?:words|sentences|lines)\b|"
     r"\b(?:the |my )?(?:course )?notes?\b|\b(?:on|about|of|for|from|regarding|covering)\b|\b(?:a|an|the)\b")
 
@@ -205,8 +208,10 @@ def quoted_text(text: str) -> str | None:
 _SEARCH_LEAD = re.compile(
     r"^.*?\b(?:search(?:es|ing)?(?: the| my| course)?(?: notes| corpus)?(?: for)?|look(?:ing)? up|looking for"
     r"(?: the)?(?: passages?| places?| parts?| mentions?| sections?)?(?: of| about| on| that mention)?|find(?: me)?"
-    r"(?: all| every| the)?(?: passages?| places?| parts?| mentions?| sections?| chunks?)?(?: of| about| on| that mention)?|"
-    r"where (?:do|does|did) (?:the )?(?:notes?|course|sessions?) (?:talk about|mention|discuss|cover|say about|explain)|"
+    r"(?: all| every| the)?(?: passages?| places?| parts?| mentions?| sections?| chunks?)?"
+    r"(?: of| about| on| that mention)?|"
+    r"where (?:do|does|did) (?:the )?(?:notes?|course|sessions?) "
+    r"(?:talk about|mention|discuss|cover|say about|explain)|"
     r"which (?:notes|passages|documents|sessions) (?:mention|talk about|discuss|cover)|"
     r"(?:pull|bring) up(?: the)?(?: passages?)?(?: on| about)?)\s+")
 

@@ -60,7 +60,8 @@ def test_the_request_set_is_large_mixed_and_apart_from_the_router_examples():
 
 def test_router_reaches_the_issue_figures_on_the_test_split(course_index):
     summary, rows = evaluate_routing(course_index, "test")
-    misses = [(r["text"], r["intent"], r["arguments"]) for r in rows if not r["arguments_ok"] and r["gold_intent"] != QUESTION]
+    misses = [(r["text"], r["intent"], r["arguments"]) for r in rows
+              if not r["arguments_ok"] and r["gold_intent"] != QUESTION]
     assert summary["intent_accuracy"] >= ISSUE_INTENT_ACCURACY, summary
     assert summary["argument_exact_match"] >= ISSUE_ARGUMENT_MATCH, misses
     assert summary["routing_p50_ms"] < TEST_P50_BOUND_MS, summary
@@ -102,7 +103,8 @@ def test_a_training_request_starts_a_real_run_through_the_training_tool(assistan
     steps = [s["kind"] for s in answer.steps]
     assert steps[:2] == ["route", "arguments"] and "retrieval" not in steps  # no notes search for a tool request
     (call,) = tool_steps(answer)
-    assert call["name"] == "start_training_run" and call["arguments"] == {"model": "mlp", "dataset": "digits", "epochs": 1}
+    assert call["name"] == "start_training_run"
+    assert call["arguments"] == {"model": "mlp", "dataset": "digits", "epochs": 1}
     assert any(isinstance(e, ToolResultEvent) and e.result.data["run_id"] == run_id for e in events)
     assert RunManager(assistant.settings).wait(run_id, timeout=240)["status"] == "completed"
 
@@ -127,12 +129,14 @@ def test_compare_my_last_two_runs_is_a_table_of_both(assistant):
 
 def test_invalid_arguments_give_the_cli_error(assistant, tmp_path):
     for text, flags in [("train mnist_cnn for -3 epochs", ["--model", "mnist_cnn", "--epochs=-3"]),
-                        ("train mnist_cnn on imagenet for 3 epochs", ["--model", "mnist_cnn", "--dataset", "imagenet"])]:
+                        ("train mnist_cnn on imagenet for 3 epochs", ["--model", "mnist_cnn", "--dataset", "imagenet"]),
+                        ]:
         _, answer = events_of(assistant, text)
         cli = subprocess.run([sys.executable, "-m", "coursemate.cli", "--home", str(tmp_path), "train", *flags],
                              capture_output=True, text=True, timeout=120, cwd=REPO_ROOT)
         assert cli.returncode == 2
-        assert answer.mode == "error" and answer.answer == "Error: " + cli.stderr.strip().removeprefix("coursemate: error: ")
+        assert cli.stderr.startswith("coursemate: error: ") and answer.mode == "error"
+        assert answer.answer == "Error: " + cli.stderr.strip().removeprefix("coursemate: error: ")
     assert RunManager(assistant.settings).list() == []  # nothing was started
 
 
@@ -176,7 +180,8 @@ def test_answer_json_carries_the_tool_result(assistant):
 
 # ------------------------------------------------------------------------------------------------ served path
 def _call(name: str, arguments: dict, n: int) -> ChatMessage:
-    call = ChatMessageToolCall(ChatMessageToolCallFunction(arguments=arguments, name=name), id=f"call_{n}", type="function")
+    call = ChatMessageToolCall(ChatMessageToolCallFunction(arguments=arguments, name=name), id=f"call_{n}",
+                               type="function")
     return ChatMessage(role=MessageRole.ASSISTANT, content="", tool_calls=[call])
 
 
