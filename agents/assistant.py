@@ -4,7 +4,8 @@
 >>> answer = CourseAssistant().ask("Why does the course use global average pooling?")
 >>> answer.answer, [c.title for c in answer.citations], answer.model
 
-Every question is spelling-corrected and searched first (the corrected phrasing, with the typed one fused in at a lower weight). Then:
+Every question is spelling-corrected and searched first (the corrected phrasing, with the typed one fused in at a
+lower weight). Then:
 
 - "extractive" (no capable model configured or reachable, the CPU default): the sentences of the retrieved
   passages that answer the question, each followed by its ``[n]`` (:mod:`tools.extractive`);
@@ -168,7 +169,8 @@ class CourseAssistant:
         unreachable model is looked for again after ``LLM_RETRY_SECONDS`` (a server may come back).
         """
         with self._lock:
-            stale = self._llm is not None and self._llm[0] is None and time.monotonic() - self._llm_resolved_at > LLM_RETRY_SECONDS
+            stale = (self._llm is not None and self._llm[0] is None
+                     and time.monotonic() - self._llm_resolved_at > LLM_RETRY_SECONDS)
             if self._llm is None or stale:
                 self._llm_resolved_at = time.monotonic()
                 from agents.llm import LLMInfo, resolve_llm
@@ -178,9 +180,9 @@ class CourseAssistant:
                 except CoursemateError:
                     raise
                 except Exception as exc:  # noqa: BLE001 - never a stack trace for a model that cannot load
-                    reason = " ".join(str(exc).split())[:200]
+                    reason = f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
                     self._llm = (None, LLMInfo(self.settings.llm, None, None, False,
-                                               f"the model {self.settings.llm!r} could not be loaded: {type(exc).__name__}: {reason}"))
+                                               f"the model {self.settings.llm!r} could not be loaded: {reason}"))
             return self._llm
 
     def mode(self) -> str:
@@ -244,7 +246,8 @@ class CourseAssistant:
             hits = self.index.search(corrected, k=k, correct=False, extra_queries=[short])
         wanted = corrected if short is None else f"{corrected} ({short})"  # what the extractive answer matches
         trace.add("retrieval", "search_notes", started=t, arguments={"query": corrected, "typed_query": resolved},
-                  output=[f"{h.chunk.chunk_id} ({h.score:.4f})" for h in hits], chunk_ids=[h.chunk.chunk_id for h in hits])
+                  output=[f"{h.chunk.chunk_id} ({h.score:.4f})" for h in hits],
+                  chunk_ids=[h.chunk.chunk_id for h in hits])
         signals = coverage(self.index, corrected, hits)
         is_covered = signals.score() >= self.settings.coverage_min_score
         trace.add("coverage", "covered" if is_covered else "not covered",
@@ -356,7 +359,8 @@ class _Run:
         t = time.perf_counter()
         checked = verify_citations(self.assistant.index, raw, self.log.passages())
         unsupported = [s.text for s in checked.sentences if not s.supported]
-        self.trace.add("verify_citations", f"{len(checked.sentences) - len(unsupported)}/{len(checked.sentences)} supported",
+        supported = f"{len(checked.sentences) - len(unsupported)}/{len(checked.sentences)} supported"
+        self.trace.add("verify_citations", supported,
                        started=t, output="\n".join(unsupported), chunk_ids=[c.chunk_id for c in checked.citations])
         return _Result(checked.text, checked.citations, mode, notice, checked.sentences)
 
@@ -413,7 +417,9 @@ class _Run:
             self.trace.add("agent_error", type(exc).__name__, error=str(exc)[:500])
             notice = (f"The agents took longer than {self.settings.llm_timeout:g} s ({_model_label(info)}); "
                       "here is what the notes say instead." if timed_out else _failure_notice(info, exc))
-            return self.extractive(wanted, hits, notice) if is_covered else _Result(NOT_IN_NOTES, [], "not_in_notes", notice)
+            if is_covered:
+                return self.extractive(wanted, hits, notice)
+            return _Result(NOT_IN_NOTES, [], "not_in_notes", notice)
         raw = str(final or "").strip()
         notice = None
         if recorder.max_steps_reached:
@@ -424,7 +430,8 @@ class _Run:
             beside = self.extractive(wanted, hits, None, renumber=False)
             if beside.mode == "extractive":
                 result.extractive = beside.text
-                result.citations = sorted({c.n: c for c in result.citations + beside.citations}.values(), key=lambda c: c.n)
+                merged = {c.n: c for c in result.citations + beside.citations}
+                result.citations = sorted(merged.values(), key=lambda c: c.n)
         return result
 
     def _run_manager(self):

@@ -39,7 +39,8 @@ logger = logging.getLogger(__name__)
 EMBEDDED_MODEL_NAME = "SmolLM2-135M-Instruct"
 AUTO_PROBE_TIMEOUT = 1.0  # seconds to wait for the local vLLM server in "auto" mode
 PROBE_TIMEOUT = 3.0  # seconds to wait for an explicitly configured server
-LLM_CHOICES = "auto, extractive, smollm2 (or embedded), none, an http(s):// URL, transformers:PATH_OR_HUB_ID or vllm:MODEL"
+LLM_CHOICES = ("auto, extractive, smollm2 (or embedded), none, an http(s):// URL, transformers:PATH_OR_HUB_ID "
+               "or vllm:MODEL")
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def normalize_server_url(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise CoursemateError(f"--llm URL must look like http://HOST:PORT/v1; got {url!r}")
     try:
-        parts.port
+        _ = parts.port  # urlsplit checks the port only when it is read
     except ValueError:
         raise CoursemateError(f"--llm URL has an invalid port: {url!r}") from None
     base = url.strip().rstrip("/")
@@ -134,9 +135,11 @@ def probe_server(url: str, api_key: str | None = None, timeout: float = PROBE_TI
     except httpx.HTTPError as exc:
         return ServerProbe(url, False, (), f"could not reach {url}: {_network_reason(exc)}")
     if response.status_code in (401, 403):
-        return ServerProbe(url, False, (), f"{url} refused the API key (HTTP {response.status_code}); set COURSEMATE_LLM_API_KEY")
+        return ServerProbe(url, False, (),
+                           f"{url} refused the API key (HTTP {response.status_code}); set COURSEMATE_LLM_API_KEY")
     if response.status_code != 200:
-        return ServerProbe(url, False, (), f"{url}/models answered HTTP {response.status_code}: is it an OpenAI-compatible API?")
+        return ServerProbe(url, False, (),
+                           f"{url}/models answered HTTP {response.status_code}: is it an OpenAI-compatible API?")
     try:
         ids = tuple(str(entry["id"]) for entry in response.json().get("data", []))
     except (ValueError, TypeError, KeyError, AttributeError):
@@ -188,7 +191,8 @@ def load_transformers_model(model_ref: str, settings: Settings) -> TransformersM
 
 
 @functools.lru_cache(maxsize=4)
-def _load_transformers(model_id: str, gguf_file: str | None, device_map: str | None, max_new_tokens: int) -> TransformersModel:
+def _load_transformers(model_id: str, gguf_file: str | None, device_map: str | None,
+                       max_new_tokens: int) -> TransformersModel:
     model_kwargs = {"gguf_file": gguf_file} if gguf_file else None
     try:
         return TransformersModel(

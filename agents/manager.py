@@ -51,7 +51,8 @@ class StepRecorder:
         for call in calls:
             name = call.function.name
             chunk_ids = self._chunk_ids(step.observations) if name in NOTES_TOOLS else []
-            self.trace.add("tool_call", name, agent=agent.name or "manager", arguments=_arguments(call.function.arguments),
+            self.trace.add("tool_call", name, agent=agent.name or "manager",
+                           arguments=_arguments(call.function.arguments),
                            output=step.observations or "", chunk_ids=chunk_ids)
         if time.time() > self.deadline:
             for each in self.agents:

@@ -36,7 +36,8 @@ def tool_call_parser_for(model: str) -> str:
     return next((parser for key, parser in _TOOL_CALL_PARSERS if key in name), DEFAULT_TOOL_CALL_PARSER)
 
 
-def vllm_serve_command(model: str, host: str, port: int, tensor_parallel: int = 1, extra: list[str] | None = None) -> list[str]:
+def vllm_serve_command(model: str, host: str, port: int, tensor_parallel: int = 1,
+                       extra: list[str] | None = None) -> list[str]:
     """The ``vllm serve`` command line with automatic tool choice enabled."""
     return [
         "vllm", "serve", model,
@@ -56,7 +57,8 @@ def wait_until_ready(url: str, process: subprocess.Popen, timeout: float, what: 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise CoursemateError(f"{what} exited with code {process.returncode} before it was ready (see its output above)")
+            raise CoursemateError(
+                f"{what} exited with code {process.returncode} before it was ready (see its output above)")
         try:
             if httpx.get(url, timeout=2.0).status_code == 200:
                 return

@@ -78,7 +78,6 @@ class Correction:
 @functools.lru_cache(maxsize=1)
 def english_dictionary() -> SymSpell:
     """symspellpy's bundled English unigram dictionary (loaded once per process, ~2-3 s)."""
-
     symspell = _symspell()
     if not symspell.load_dictionary(str(files("symspellpy") / DICTIONARY_FILE), term_index=0, count_index=1):
         raise RuntimeError(f"symspellpy's {DICTIONARY_FILE} could not be read")
@@ -168,7 +167,6 @@ class SpellingCorrector:
     """
 
     def __init__(self, vocabulary: Mapping[str, int] | Iterable[str] | None = None, ranking: str = "noisy-channel"):
-
         if ranking not in RANKINGS:
             raise ValueError(f"ranking must be one of {', '.join(RANKINGS)}; got {ranking!r}")
         self.ranking = ranking
@@ -182,7 +180,8 @@ class SpellingCorrector:
         for word, count in self.course_words.items():
             self.course.create_dictionary_entry(word, count)
         self.mention_weight = COURSE_MENTION_WEIGHT * min(self.english.words.values())
-        self.dictionary_name = DICTIONARY_NAME + (f" + {len(self.course_words):,} course words" if self.course_words else "")
+        course = f" + {len(self.course_words):,} course words" if self.course_words else ""
+        self.dictionary_name = DICTIONARY_NAME + course
 
     def is_known(self, word: str) -> bool:
         """True if the lowercase ``word`` is in the English dictionary or the course vocabulary."""

@@ -17,9 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given
-from hypothesis import settings as hypothesis_settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
 from coursemate.cli import main
 from coursemate.config import Settings
@@ -236,7 +234,8 @@ def test_cli_bad_input_is_one_clear_line_and_loses_nothing(world, capsys, monkey
 @pytest.mark.parametrize("args", [["index", "{zero_chunks}"], ["train", "--epochs", "-1"], ["search", "🤖"]])
 def test_the_real_command_prints_no_traceback(world, args):
     """Out of process too (logging configured by the command itself): one error line, last, no traceback."""
-    command = [sys.executable, "-m", "coursemate.cli", "--home", str(world.home)] + [a.format(**world.paths) for a in args]
+    command = [sys.executable, "-m", "coursemate.cli", "--home", str(world.home),
+               *(a.format(**world.paths) for a in args)]
     result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
                             env={**__import__("os").environ, **world.env})
     assert result.returncode == 2 and "Traceback" not in result.stdout + result.stderr
@@ -304,7 +303,8 @@ def api_cases(world):
         inside_link.symlink_to(outside)
     return [
         ("build zero-chunk corpus", lambda: NotesIndex.load_or_build(
-            settings.replace(index_dir=world.root / "never-written"), paths=[paths["zero_chunks"]]), "nothing to index"),
+            settings.replace(index_dir=world.root / "never-written"), paths=[paths["zero_chunks"]]),
+         "nothing to index"),
         ("build no documents", lambda: NotesIndex.build(settings, []), "no readable documents"),
         ("load_corpus missing", lambda: load_corpus(["/nonexistent"]), "not found"),
         ("search empty", lambda: index.search(""), "empty"),
@@ -332,7 +332,8 @@ def api_cases(world):
         ("train dataset not a string", lambda: runs.start({"dataset": 5}), "dataset"),
         ("train epochs a string", lambda: runs.start({"epochs": "5; rm -rf /"}), "epochs must be"),
         ("train epochs bool", lambda: runs.start({"epochs": True}), "epochs must be"),
-        ("web dataset outside roots", lambda: web.start({"dataset": f"imagefolder:{outside}"}), "outside the data roots"),
+        ("web dataset outside roots", lambda: web.start({"dataset": f"imagefolder:{outside}"}),
+         "outside the data roots"),
         ("web dataset traversal", lambda: web.start({"dataset": f"imagefolder:{inside_link.parent}/../../.."}),
          "outside the data roots"),
         ("web dataset symlink out", lambda: web.start({"dataset": f"imagefolder:{inside_link}"}),

@@ -13,8 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from coursemate.cli import ask_chat, index_search, quiz, serve, text, train, ui
-from coursemate.cli import eval as eval_commands
+from coursemate.cli import ask_chat, eval as eval_commands, index_search, quiz, serve, text, train, ui
 from coursemate.cli.flags import global_flags
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
@@ -50,7 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``coursemate`` console script; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
         return int(args.handler(args, settings_from_args(args)) or 0)

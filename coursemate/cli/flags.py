@@ -23,6 +23,7 @@ def model_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--llm-model", help="model name on the server (default: the first it lists)")
     parser.add_argument("--tool-choice", dest="llm_tool_choice", choices=TOOL_CHOICES)
     parser.add_argument("--agent-mode", choices=AGENT_MODES,
-                        help="agent: manager + tool-calling agents; grounded: retrieve, then the model writes the answer")
+                        help="agent: manager + tool-calling agents; "
+                             "grounded: retrieve, then the model writes the answer")
     parser.add_argument("--max-tokens", dest="llm_max_tokens", type=int, help="most tokens the model writes per call")
     parser.add_argument("--max-steps", dest="agent_max_steps", type=int, help="most steps per agent")

@@ -12,7 +12,8 @@ from coursemate.config import DENSE_INDEXES, SEARCH_MODES, SPARSE_BACKENDS, Sett
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``index`` and ``search``."""
     index = subparsers.add_parser("index", help="build (or reuse) the index of the notes")
-    index.add_argument("corpus_paths", nargs="*", metavar="PATHS", default=None, help="notes files or folders (default: the shipped notes)")
+    index.add_argument("corpus_paths", nargs="*", metavar="PATHS", default=None,
+                       help="notes files or folders (default: the shipped notes)")
     index.add_argument("--rebuild", action="store_true", help="rebuild even if the index is up to date")
     index.add_argument("--chunk-size", type=int)
     index.add_argument("--chunk-overlap", type=int)

@@ -17,7 +17,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     spell.add_argument("--json", action="store_true", help="print original, corrected, changed and changes as JSON")
     spell.set_defaults(handler=spell_command)
 
-    summarize = subparsers.add_parser("summarize", help="summarize a note, a course session, a topic or a text, with citations")
+    summarize = subparsers.add_parser("summarize",
+                                      help="summarize a note, a course session, a topic or a text, with citations")
     source = summarize.add_mutually_exclusive_group(required=True)
     source.add_argument("--doc", dest="doc_id", metavar="ID", help="a document id")
     source.add_argument("--session", type=int, metavar="N", help="a course session number")

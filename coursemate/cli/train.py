@@ -17,19 +17,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``train`` and ``runs`` subcommands."""
     defaults = TrainingConfig()
     train = subparsers.add_parser("train", help="train a model (a real PyTorch run in a worker process)",
-                                  description="Train a model in a background worker; prints per-epoch progress to stderr.")
-    train.add_argument("--dataset", default=defaults.dataset, help=f"one of {', '.join(DATASETS)} (default {defaults.dataset})")
+                                  description="Train a model in a background worker; prints per-epoch progress to "
+                                              "stderr.")
+    train.add_argument("--dataset", default=defaults.dataset,
+                       help=f"one of {', '.join(DATASETS)} (default {defaults.dataset})")
     train.add_argument("--model", default=defaults.model, help=f"one of {', '.join(MODELS)} (default {defaults.model})")
     train.add_argument("--epochs", type=int, default=defaults.epochs, help=f"default {defaults.epochs}")
     train.add_argument("--batch-size", type=int, default=defaults.batch_size, help=f"default {defaults.batch_size}")
     train.add_argument("--lr", type=float, default=defaults.lr, help=f"(peak) learning rate, default {defaults.lr}")
-    train.add_argument("--optimizer", default=defaults.optimizer, help=f"one of {', '.join(OPTIMIZERS)} (default {defaults.optimizer})")
-    train.add_argument("--scheduler", default=defaults.scheduler, help=f"one of {', '.join(SCHEDULERS)} (default {defaults.scheduler})")
+    train.add_argument("--optimizer", default=defaults.optimizer,
+                       help=f"one of {', '.join(OPTIMIZERS)} (default {defaults.optimizer})")
+    train.add_argument("--scheduler", default=defaults.scheduler,
+                       help=f"one of {', '.join(SCHEDULERS)} (default {defaults.scheduler})")
     train.add_argument("--augment", action=argparse.BooleanOptionalAction, default=defaults.augment,
                        help="random small shifts/rotations (and flips for CIFAR) of training images")
     train.add_argument("--seed", type=int, default=defaults.seed, help=f"default {defaults.seed}")
-    train.add_argument("--device", dest="train_device", default=defaults.device, help="auto (CUDA when present), cpu, cuda, cuda:N")
-    train.add_argument("--threads", type=int, default=defaults.num_threads, help=f"CPU threads of the worker (default {defaults.num_threads})")
+    train.add_argument("--device", dest="train_device", default=defaults.device,
+                       help="auto (CUDA when present), cpu, cuda, cuda:N")
+    train.add_argument("--threads", type=int, default=defaults.num_threads,
+                       help=f"CPU threads of the worker (default {defaults.num_threads})")
     train.add_argument("--data-root", help="where torchvision datasets are found or downloaded (default HOME/datasets)")
     train.add_argument("--download", action="store_true",
                        help="download a torchvision dataset missing from the data root (nothing downloads otherwise)")
