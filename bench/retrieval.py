@@ -442,8 +442,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, help="torch and FAISS threads (default: their own default)")
     parser.add_argument("--baseline-budget", type=float, default=120.0,
                         help="seconds of baseline query time per size before the baseline stops (min 10 queries)")
-    parser.add_argument("--backends", type=lambda text: text.split(","), default=["torch", "onnx"],
-                        help="embedding backends of ours to compare, comma-separated (torch, onnx, onnx-int8)")
+    parser.add_argument("--backends", type=lambda text: text.split(","), default=["torch", "auto"],
+                        help="embedding backends of ours to compare, comma-separated (torch, onnx, onnx-int8, auto)")
     parser.add_argument("--embed-sample", type=int, default=64, help="chunks embedded to measure throughput")
     parser.add_argument("--exact-embeddings", action="store_true",
                         help="embed every synthetic chunk with the model (slow on CPU; cached)")

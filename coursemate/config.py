@@ -19,14 +19,13 @@ from coursemate.errors import CoursemateError
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS_DIR = REPO_ROOT / "data" / "notes"
 ENV_PREFIX = "COURSEMATE_"
-EMBEDDING_BACKENDS = ("torch", "onnx", "onnx-int8")
+EMBEDDING_BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
 # Allowed values of settings and flags, defined once (the CLI's choices and Settings' validation use them).
 SEARCH_MODES = ("hybrid", "bm25", "dense")
 SPARSE_BACKENDS = ("auto", "rank-bm25", "bm25s")
 DENSE_INDEXES = ("flat", "hnsw", "ivf")
 TOOL_CHOICES = ("auto", "required", "none")  # servers differ: llama.cpp rejects "required"
 AGENT_MODES = ("auto", "agent", "grounded")
-QUIZ_KINDS = ("cloze", "mcq", "short")  # cloze: a blanked key term; mcq: with distractors; short: "What is X?"
 QUIZ_KINDS = ("cloze", "mcq", "short")  # cloze: a blanked key term; mcq: with distractors; short: "What is X?"
 LLM_FORMS = "auto | embedded | none | an OpenAI-compatible URL | transformers:PATH | vllm:MODEL"
 
@@ -59,6 +58,7 @@ class Settings:
     torch_threads: int = 0  # CPU threads for query embedding; 0 = torch's default (1 is faster on a busy machine)
     chunk_size: int = 800
     chunk_overlap: int = 120
+    topic_sections: bool = True  # split long heading-less sections (the course sessions) into topics (retrieval/topics.py)
     sparse_backend: str = "auto"  # auto | rank-bm25 | bm25s
     bm25s_min_chunks: int = 5_000  # "auto" switches to bm25s from this many chunks on (bench/retrieval.py)
     bm25_stemming: bool = True
@@ -67,6 +67,7 @@ class Settings:
     rrf_k: int = 10  # RRF constant: 10 beats the usual 60 on the course set and on SciFact (eval/README.md)
     bm25_weight: float = 1.0
     dense_weight: float = 1.0
+    sentence_weight: float = 0.0  # hybrid: weight of the ranking by each chunk's best sentence (0 = off)
     candidates: int = 100  # hits taken from each method before fusion
     spelling: bool = True
 
