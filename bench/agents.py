@@ -35,7 +35,7 @@ def bench_answers(settings: Settings) -> None:
     from agents.events import AnswerEvent, TokenEvent
 
     assistant = CourseAssistant(settings)
-    assistant.index, assistant.corrector  # load the index and the speller before timing
+    _ = assistant.index, assistant.corrector  # load the index and the speller before timing
     t = time.perf_counter()
     _, info = assistant.llm()
     print(f"model: {info.detail} (ready in {time.perf_counter() - t:.1f}s), mode: {assistant.mode()}")

@@ -53,7 +53,7 @@ class LlamaServer:
         log.close()
         try:
             wait_until_ready(f"{self.base_url}/models", self._process, STARTUP_TIMEOUT, what="llama_cpp.server")
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever went wrong, stop the server and show its log
             self.stop()
             raise RuntimeError(f"{exc}\n--- server log ({self.log_path}) ---\n{self.log_tail()}") from None
         return self.base_url

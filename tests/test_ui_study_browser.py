@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tools.quiz import course_terms
 from test_ui_browser import UNREACHABLE_LLM, open_page, open_tab, screenshot, serve_app, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -23,13 +24,14 @@ def question_id(page) -> str:
 def test_practise_three_questions_and_the_boxes_persist_across_a_reload(browser, course_settings, course_index):
     settings = course_settings.replace(home=course_settings.home / "study-ui", index_dir=course_settings.index_dir,
                                        llm=UNREACHABLE_LLM, llm_timeout=5.0)
+    course_terms(course_index)  # the course vocabulary is built once per index (tens of seconds on a busy CPU)
     with serve_app(settings, course_index) as (url, services):
         page = open_page(browser, url)
         open_tab(page, "Study")
         page.locator("#study-source input").click()
         page.get_by_role("option", name="Session 5", exact=True).click()
         page.click("#study-start")
-        page.wait_for_selector("#study-question .study-question", timeout=120_000)
+        page.wait_for_selector("#study-question .study-question", timeout=300_000)
 
         seen = []
         for correct in (True, False, True):
@@ -47,7 +49,7 @@ def test_practise_three_questions_and_the_boxes_persist_across_a_reload(browser,
             if correct is True and len(seen) == 3:
                 screenshot(page, "study", docs_name="study.png")
             page.click("#study-right" if correct else "#study-wrong")
-            wait_for(lambda: question_id(page) != current, 30, "the next question")
+            wait_for(lambda current=current: question_id(page) != current, 30, "the next question")
 
         wait_for(lambda: sum(box_counts(page).values()) == 3, 10, "three questions in the boxes")
         assert box_counts(page) == {1: 1, 2: 2, 3: 0, 4: 0, 5: 0}

@@ -33,7 +33,8 @@ def abbreviated(question: str, vocabulary: Counter[str], documents: list[str]) -
                 continue
             acronym = "".join(w.group(0)[0].lower() for w in run)
             phrase = " ".join(w.group(0).lower() for w in run)
-            if (acronym not in _NOT_ABBREVIATIONS and vocabulary.get(acronym, 0) >= MIN_USES and acronym not in question.lower().split()
+            if (acronym not in _NOT_ABBREVIATIONS and vocabulary.get(acronym, 0) >= MIN_USES
+                    and acronym not in question.lower().split()
                     and any(phrase in d and re.search(rf"\b{acronym}\b", d) for d in documents)):
                 out = out.replace(question[run[0].start():run[-1].end()], acronym, 1)
                 changed, i = True, i + size - 1

@@ -20,7 +20,8 @@ MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"[ \t]+([.,;:!?])")
 NOT_IN_NOTES = "This is not in the notes: the course notes do not cover it, so I will not guess."
 _REFUSAL = re.compile(
-    r"not (?:in|covered (?:in|by)|found in|mentioned in|part of|discussed in) (?:the |your |these |my )?(?:course )?notes"
+    r"not (?:in|covered (?:in|by)|found in|mentioned in|part of|discussed in) "
+    r"(?:the |your |these |my )?(?:course )?notes"
     r"|notes (?:do not|don't|does not|doesn't) (?:cover|mention|contain|discuss|say|explain)"
     r"|(?:no|not find any|couldn't find any|could not find any) (?:relevant )?(?:information|passages?) "
     r"(?:about|on|in)",

@@ -27,7 +27,8 @@ class SearchNotesTool(Tool):
     )
     inputs = {
         "query": {"type": "string", "description": "What to look for: a question or keywords."},
-        "k": {"type": "integer", "description": "How many passages to return (default 4, at most 10).", "nullable": True},
+        "k": {"type": "integer", "description": "How many passages to return (default 4, at most 10).",
+              "nullable": True},
     }
     output_type = "string"
 
@@ -54,7 +55,8 @@ class ReadDocumentTool(Tool):
         "Returns its passages numbered like [3] (long documents are cut; ask for a section to read further)."
     )
     inputs = {
-        "doc_id": {"type": "string", "description": "The document id, e.g. 'session-05-batch-normalization-regularization'."},
+        "doc_id": {"type": "string",
+                   "description": "The document id, e.g. 'session-05-batch-normalization-regularization'."},
         "section": {"type": "string", "description": "A section title of that document (optional).", "nullable": True},
     }
     output_type = "string"
@@ -72,7 +74,8 @@ class ReadDocumentTool(Tool):
         if section:
             wanted = [c for c in chunks if c.section.lower() == section.strip().lower()]
             if not wanted:
-                raise CoursemateError(f"document {doc_id!r} has no section {section!r}; its sections: {'; '.join(titles)}")
+                raise CoursemateError(
+                    f"document {doc_id!r} has no section {section!r}; its sections: {'; '.join(titles)}")
             chunks = wanted
         parts, used = [], 0
         for i, chunk in enumerate(chunks):

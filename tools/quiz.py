@@ -65,7 +65,8 @@ _GENERIC = frozenset("""
     something step steps take team thing things think three time times today top true try two type types understand
     use used using value values video want way ways well work works world write years
 """.split())
-_BROKEN = re.compile(r"\s[.,;:)]|\(\s|^\w+ed\b|>>|<<|;.*;|\s-\s.*\s-\s|\s\w\.$|^(?:[\w-]+ ?){1,4}: ", re.IGNORECASE)  # text lost in the export, or no subject
+# text lost in the export, or no subject
+_BROKEN = re.compile(r"\s[.,;:)]|\(\s|^\w+ed\b|>>|<<|;.*;|\s-\s.*\s-\s|\s\w\.$|^(?:[\w-]+ ?){1,4}: ", re.IGNORECASE)
 # Words that open a yake phrase cut out of a clause ("compute loss", "called kernels"): verbs and their forms.
 _VERBS = frozenset("""
     add adding added allow allows apply applying applied based calculate calculating call called calls compute
@@ -78,7 +79,8 @@ _DEFINITION = re.compile(
     r"^(?:(?:the|an?)\s+)?(?P<term>[A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){0,3}?)\s+"
     r"(?P<verb>is|are|refers to|means|helps to|help to|helps|is used to|are used to|allows|allow)\s+(?P<rest>.+?)\.?$"
 )
-_DEFINES = re.compile(r"(?:a|an|the|one of|(?:\w+ly )?used|responsible|designed|defined)\s")  # "X is a ...", not "X is fast"
+# "X is a ...", not "X is fast"
+_DEFINES = re.compile(r"(?:a|an|the|one of|(?:\w+ly )?used|responsible|designed|defined)\s")
 _QUESTION_OF = {"is": "What is {term}?", "are": "What are {term}?", "refers to": "What does {term} refer to?",
                 "means": "What does {term} mean?", "helps to": "What does {term} help to do?",
                 "help to": "What do {term} help to do?", "helps": "What does {term} help with?",

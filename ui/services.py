@@ -47,5 +47,5 @@ class Services:
         question is answered fast (raises CoursemateError for a language model setting that cannot work)."""
         self.index.embed(["warm up"])
         assistant = self.assistant()
-        assistant.corrector
+        _ = assistant.corrector  # loaded now, not by the first question
         assistant.llm()

@@ -120,7 +120,7 @@ def _import_torchvision(dataset: str):
             f"dataset {dataset!r} needs torchvision, which is not installed (pip install torchvision); "
             "the offline choice is 'digits'"
         ) from None
-    except Exception as exc:  # e.g. a torchvision build that does not match the installed torch
+    except Exception as exc:  # noqa: BLE001 - e.g. a torchvision build that does not match the installed torch
         raise CoursemateError(
             f"dataset {dataset!r} needs torchvision, which failed to load ({type(exc).__name__}: {exc}); "
             "install the build matching your torch, or use 'digits'"
@@ -144,9 +144,10 @@ def _load_torchvision(name: str, data_root: Path, download: bool) -> ImageDatase
                 ) from None
             try:
                 split = dataset_class(str(data_root), train=train, download=True)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - network, checksum or archive errors: one clear message
                 raise CoursemateError(
-                    f"dataset {name!r} is not under {data_root} and cannot be downloaded ({type(exc).__name__}: {exc}); "
+                    f"dataset {name!r} is not under {data_root} and cannot be downloaded "
+                    f"({type(exc).__name__}: {exc}); "
                     "offline, use the 'digits' dataset or copy the files there first"
                 ) from None
         splits.append(split)
@@ -178,7 +179,8 @@ def _load_imagefolder(folder: Path) -> ImageDataset:
         try:
             return torchvision.datasets.ImageFolder(str(path), transform=transform)
         except (FileNotFoundError, RuntimeError) as exc:
-            raise CoursemateError(f"imagefolder {str(path)!r}: {exc} (expected PATH/<class name>/<image files>)") from None
+            raise CoursemateError(
+                f"imagefolder {str(path)!r}: {exc} (expected PATH/<class name>/<image files>)") from None
 
     if (folder / "train").is_dir() and (folder / "test").is_dir():
         train, test = read(folder / "train"), read(folder / "test")
@@ -194,7 +196,8 @@ def _load_imagefolder(folder: Path) -> ImageDataset:
         x_test, y_test = images[order[:n_test]], labels[order[:n_test]]
         x_train, y_train = images[order[n_test:]], labels[order[n_test:]]
     return ImageDataset(
-        IMAGEFOLDER_PREFIX + str(folder), x_train, y_train, x_test, y_test, list(train.classes), Augmentation(10.0, 0.1, True)
+        IMAGEFOLDER_PREFIX + str(folder), x_train, y_train, x_test, y_test, list(train.classes),
+        Augmentation(10.0, 0.1, True),
     )
 
 

@@ -66,7 +66,7 @@ class Worker:
         except CoursemateError as exc:
             status, error = "failed", str(exc)
             self.log(f"failed: {exc}")
-        except Exception as exc:  # any crash ends the run as failed, with its message
+        except Exception as exc:  # noqa: BLE001 - any crash ends the run as failed, with its message
             status, error = "failed", f"{type(exc).__name__}: {exc}"
             self.log("failed: " + traceback.format_exc())
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the records below are written whatever happens
@@ -92,7 +92,8 @@ class Worker:
         self.folder.update_summary(params=params, device=str(device), classes=len(data.classes),
                                    train_size=len(data.train_labels), test_size=len(data.test_labels))
         self.log(f"{config.model} ({params:,} parameters) on {data.name} "
-                 f"({len(data.train_labels)} train / {len(data.test_labels)} test, {data.channels}x{data.image_size}x{data.image_size}) "
+                 f"({len(data.train_labels)} train / {len(data.test_labels)} test, "
+                 f"{data.channels}x{data.image_size}x{data.image_size}) "
                  f"device {device}, config {json.dumps(config.to_dict(), sort_keys=True)}")
         steps = (len(data.train_labels) + config.batch_size - 1) // config.batch_size
         optimizer = make_optimizer(config, model)
@@ -102,7 +103,8 @@ class Worker:
         for epoch in range(1, config.epochs + 1):
             start = time.monotonic()
             lr = optimizer.param_groups[0]["lr"]
-            train_loss, train_accuracy = self.train_epoch(model, data, optimizer, scheduler, generator, mean, std, device)
+            train_loss, train_accuracy = self.train_epoch(model, data, optimizer, scheduler, generator, mean, std,
+                                                          device)
             test_loss, test_accuracy = self.evaluate(model, data, mean, std, device)
             if config.scheduler == "plateau":
                 scheduler.step(test_loss)
@@ -113,7 +115,8 @@ class Worker:
             self.record_epoch(row)
         return model
 
-    def train_epoch(self, model, data: ImageDataset, optimizer, scheduler, generator, mean, std, device) -> tuple[float, float]:
+    def train_epoch(self, model, data: ImageDataset, optimizer, scheduler, generator, mean, std,
+                    device) -> tuple[float, float]:
         model.train()
         order = torch.randperm(len(data.train_labels), generator=generator)
         total_loss, correct, seen = 0.0, 0, 0
@@ -179,7 +182,8 @@ class Worker:
             axes.set(xlabel="epoch", ylabel=key, title=f"{self.config.model} on {self.config.dataset}: {key}")
             axes.grid(alpha=0.3)
             axes.legend()
-            atomic_write_with(path, lambda tmp: figure.savefig(tmp, format="png", dpi=80, bbox_inches="tight"))
+            atomic_write_with(path, lambda tmp, figure=figure: figure.savefig(tmp, format="png", dpi=80,
+                                                                              bbox_inches="tight"))
             plt.close(figure)
 
 
