@@ -19,7 +19,8 @@ _ids = itertools.count(1)
 
 def call(name: str, arguments) -> ChatMessage:
     """An assistant message calling one tool."""
-    tool_call = ChatMessageToolCall(ChatMessageToolCallFunction(arguments=arguments, name=name), id=f"call_{next(_ids)}", type="function")
+    tool_call = ChatMessageToolCall(ChatMessageToolCallFunction(arguments=arguments, name=name),
+                                    id=f"call_{next(_ids)}", type="function")
     return ChatMessage(role=MessageRole.ASSISTANT, content="", tool_calls=[tool_call])
 
 
@@ -188,7 +189,8 @@ def test_a_server_that_goes_down_gives_an_extractive_answer_and_a_notice(setting
 def test_grounded_answer_keeps_only_valid_citations_and_streams_tokens(settings, small_notes_index):
     settings = settings.replace(agent_mode="grounded", answer_passages=3)
     a, model = assistant(settings, small_notes_index,
-                         ChatMessage(role=MessageRole.ASSISTANT, content="LSTM has three gates: input, output and forget gate [1] [7]."))
+                         ChatMessage(role=MessageRole.ASSISTANT,
+                                     content="LSTM has three gates: input, output and forget gate [1] [7]."))
     events = list(a.stream("What do the gaets of an LSTM do?"))
     answer = events[-1].answer
     assert isinstance(events[-1], AnswerEvent) and isinstance(events[0], StepEvent)
@@ -234,7 +236,8 @@ def test_out_of_scope_question_is_not_in_the_notes_without_calling_the_model(set
 
 def test_trace_exports_as_json(settings, small_notes_index):
     a, _ = assistant(settings.replace(agent_mode="grounded"), small_notes_index,
-                     ChatMessage(role=MessageRole.ASSISTANT, content="ReLU is a widely used activation function in neural networks [1]."))
+                     ChatMessage(role=MessageRole.ASSISTANT,
+                                 content="ReLU is a widely used activation function in neural networks [1]."))
     answer = a.ask("What is ReLU?")
     data = json.loads(answer.trace.to_json())
     kinds = [s["kind"] for s in data["steps"]]

@@ -82,7 +82,8 @@ def _write_beir(folder: Path) -> None:
     corpus = [
         {"_id": "d1", "title": "Penguins", "text": "Emperor penguins huddle together to survive the Antarctic winter."},
         {"_id": "d2", "title": "Volcanoes", "text": "Basaltic lava flows from shield volcanoes such as Mauna Loa."},
-        {"_id": "d3", "title": "Photosynthesis", "text": "Chlorophyll absorbs light so plants turn carbon dioxide into sugar."},
+        {"_id": "d3", "title": "Photosynthesis",
+         "text": "Chlorophyll absorbs light so plants turn carbon dioxide into sugar."},
         {"_id": "d4", "title": "Tides", "text": "The moon's gravity raises ocean tides twice a day."},
         {"_id": "d5", "title": "Penguin diet", "text": "Penguins eat krill, squid and small fish caught while diving."},
     ]
@@ -93,7 +94,8 @@ def _write_beir(folder: Path) -> None:
     (folder / "qrels").mkdir(parents=True)
     (folder / "corpus.jsonl").write_text("".join(json.dumps(d) + "\n" for d in corpus))
     (folder / "queries.jsonl").write_text("".join(json.dumps(q) + "\n" for q in queries))
-    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t2\nq1\td5\t1\nq2\td2\t1\nq3\td4\t1\n")
+    (folder / "qrels" / "test.tsv").write_text(
+        "query-id\tcorpus-id\tscore\nq1\td1\t2\nq1\td5\t1\nq2\td2\t1\nq3\td4\t1\n")
 
 
 def test_a_beir_folder_is_indexed_once_and_evaluated(tmp_path, capsys):

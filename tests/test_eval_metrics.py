@@ -58,14 +58,16 @@ def test_chunk_hits_map_to_documents_keeping_the_first_rank():
 
 
 def test_course_gold_is_the_evidence_inside_the_gold_document():
-    query = EvalQuery("q", "?", {GOLD: 1}, doc_id="notes", evidence=(("notes", "Clamps every  component"), ("more", "clip")))
+    query = EvalQuery("q", "?", {GOLD: 1}, doc_id="notes",
+                      evidence=(("notes", "Clamps every  component"), ("more", "clip")))
     assert query.is_gold(_chunk("notes#3", "notes", "It clamps every\ncomponent of the gradient"))
     assert query.is_gold(_chunk("more#0", "more", "We clip gradients"))
     assert not query.is_gold(_chunk("other#3", "other", "It clamps every component of the gradient"))
     assert not query.is_gold(_chunk("notes#4", "notes", "It clamps every"))
     by_section = EvalQuery("q", "?", {GOLD: 1}, doc_id="notes", section="Dropout")
     assert by_section.is_gold(_chunk("notes#5", "notes", "anything", section="dropout"))
-    hits = [_chunk("x#0", "x"), _chunk("notes#3", "notes", "clamps every component"), _chunk("notes#4", "notes", "clamps every component")]
+    hits = [_chunk("x#0", "x"), _chunk("notes#3", "notes", "clamps every component"),
+            _chunk("notes#4", "notes", "clamps every component")]
     assert dedupe([query.item_id(c) for c in hits]) == ["x#0", GOLD]
 
 
@@ -74,7 +76,8 @@ def test_committed_misspellings_are_reproducible_and_differ_from_the_questions()
     for query in dataset.queries:
         assert query.misspelled == misspell(query.text, query.qid)
         assert query.misspelled != query.text
-    assert misspell("How does dropout regularize networks?", "seed") == misspell("How does dropout regularize networks?", "seed")
+    question = "How does dropout regularize networks?"
+    assert misspell(question, "seed") == misspell(question, "seed")
 
 
 def test_course_questions_are_many_and_include_out_of_scope_ones():

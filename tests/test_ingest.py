@@ -152,7 +152,8 @@ def test_html_drops_scripts_styles_and_navigation(tmp_path: Path) -> None:
     assert "tracker" not in doc.text and "color" not in doc.text and "Home" not in doc.text
     assert "Pooling reduces the spatial size." in doc.text
     assert section_titles(doc) == ["", "Max pooling", "Average pooling"]
-    assert doc.section_text("Max pooling") == "Max pooling\nTakes the maximum of each window.\n- 2x2 windows\n- stride 2"
+    assert doc.section_text("Max pooling") == ("Max pooling\nTakes the maximum of each window.\n"
+                                               "- 2x2 windows\n- stride 2")
     assert doc.section_text("Average pooling") == "Average pooling\nTakes the mean."
     assert_sections_consistent(doc)
 

@@ -260,7 +260,8 @@ def serve_args(argv: list[str]) -> argparse.Namespace:
 
 
 def test_serve_llm_arguments_map_onto_settings():
-    argv = ["serve-llm", "--model", "Qwen/Qwen3-8B", "--port", "8123", "--tp", "2", "--extra", "--max-model-len", "4096"]
+    argv = ["serve-llm", "--model", "Qwen/Qwen3-8B", "--port", "8123", "--tp", "2",
+            "--extra", "--max-model-len", "4096"]
     args = serve_args(argv)
     assert (args.serve_model, args.serve_port, args.tp) == ("Qwen/Qwen3-8B", 8123, 2)
     assert args.extra == ["--max-model-len", "4096"]

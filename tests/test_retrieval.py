@@ -19,7 +19,8 @@ from retrieval.sparse import BM25sIndex, RankBM25Index
 QUESTIONS = [
     ("Which dataset was DCGAN trained on?", "blog-dcgan", "lsun", ("hybrid", "bm25", "dense")),
     ("What do the gates of an LSTM do?", "post-lstm-one-pager", "gate", ("hybrid", "bm25", "dense")),
-    ("How do L1 and L2 regularization differ?", "session-05-batch-normalization-regularization", "l2", ("hybrid", "bm25", "dense")),
+    ("How do L1 and L2 regularization differ?", "session-05-batch-normalization-regularization", "l2",
+     ("hybrid", "bm25", "dense")),
     ("Why does ResNet use skip connections?", None, "skip connection", ("hybrid", "bm25", "dense")),
 ]
 
@@ -113,9 +114,12 @@ def test_langchain_retriever_adapter(course_index):
 def small_corpus(tmp_path, course_settings):
     notes = tmp_path / "notes"
     notes.mkdir()
-    (notes / "pooling.md").write_text("# Pooling\n\n## Global average pooling\nGAP averages each feature map to one number.\n")
-    (notes / "optim.md").write_text("# Optimizers\n\n## Momentum\nMomentum accumulates past gradients to damp oscillations.\n")
-    settings = course_settings.replace(home=tmp_path / "home", index_dir=tmp_path / "home" / "index", corpus_paths=[notes])
+    (notes / "pooling.md").write_text("# Pooling\n\n## Global average pooling\n"
+                                      "GAP averages each feature map to one number.\n")
+    (notes / "optim.md").write_text("# Optimizers\n\n## Momentum\n"
+                                    "Momentum accumulates past gradients to damp oscillations.\n")
+    settings = course_settings.replace(home=tmp_path / "home", index_dir=tmp_path / "home" / "index",
+                                       corpus_paths=[notes])
     return settings, notes
 
 
@@ -123,7 +127,8 @@ def test_index_is_reused_then_rebuilt_when_the_corpus_changes(small_corpus):
     settings, notes = small_corpus
     first = NotesIndex.load_or_build(settings, progress=False)
     again = NotesIndex.load_or_build(settings, progress=False)
-    assert again.manifest["built_at"] == first.manifest["built_at"] and again.manifest["fingerprint"] == first.manifest["fingerprint"]
+    assert again.manifest["built_at"] == first.manifest["built_at"]
+    assert again.manifest["fingerprint"] == first.manifest["fingerprint"]
     (notes / "dropout.md").write_text("# Dropout\nDropout zeroes random activations during training.\n")
     changed = NotesIndex.load_or_build(settings, progress=False)
     assert changed.manifest["fingerprint"] != first.manifest["fingerprint"]

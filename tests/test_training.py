@@ -235,6 +235,7 @@ def test_cli_train_json_end_to_end(tmp_path):
 
     bad = _coursemate("train", "--model", "vgg", "--runs-dir", str(runs_dir), home=tmp_path)
     assert bad.returncode == 2
-    assert bad.stderr.strip().splitlines() == ["coursemate: error: unknown model 'vgg'; valid choices: mnist_cnn, resnet18, mlp"]
+    assert bad.stderr.strip().splitlines() == [
+        "coursemate: error: unknown model 'vgg'; valid choices: mnist_cnn, resnet18, mlp"]
     missing = _coursemate("runs", "show", "nope", "--runs-dir", str(runs_dir), home=tmp_path)
     assert missing.returncode == 2 and "no training run 'nope'" in missing.stderr

@@ -37,11 +37,13 @@ class StartTrainingRunTool(_RunTool):
         "Use training_run_status with the id to follow it."
     )
     inputs = {
-        "dataset": {"type": "string", "description": f"one of {', '.join(DATASETS)}; 'digits' works offline", "nullable": True},
+        "dataset": {"type": "string", "description": f"one of {', '.join(DATASETS)}; 'digits' works offline",
+                    "nullable": True},
         "model": {"type": "string", "description": f"one of {', '.join(MODELS)}", "nullable": True},
         "epochs": {"type": "integer", "description": "number of epochs (e.g. 5)", "nullable": True},
         "batch_size": {"type": "integer", "description": "batch size (e.g. 64)", "nullable": True},
-        "lr": {"type": "number", "description": "(peak) learning rate, e.g. 0.05 for sgd, 0.01 for adam", "nullable": True},
+        "lr": {"type": "number", "description": "(peak) learning rate, e.g. 0.05 for sgd, 0.01 for adam",
+               "nullable": True},
         "optimizer": {"type": "string", "description": f"one of {', '.join(OPTIMIZERS)}", "nullable": True},
         "scheduler": {"type": "string", "description": f"one of {', '.join(SCHEDULERS)}", "nullable": True},
         "augment": {"type": "boolean", "description": "random shifts/rotations of training images", "nullable": True},
@@ -76,7 +78,8 @@ def started_text(run_id: str, config: TrainingConfig) -> str:
 
 class TrainingRunStatusTool(_RunTool):
     name = "training_run_status"
-    description = "Status of a training run: progress, test accuracy, parameters, time, error, and the last epochs' metrics."
+    description = ("Status of a training run: progress, test accuracy, parameters, time, error, and the last epochs' "
+                   "metrics.")
     inputs = {"run_id": {"type": "string", "description": "the run id returned by start_training_run"}}
     output_type = "string"
 
@@ -108,7 +111,8 @@ class CancelTrainingRunTool(_RunTool):
 
 class ListTrainingRunsTool(_RunTool):
     name = "list_training_runs"
-    description = "A table of all training runs: id, status, model, dataset, parameters, epochs, best and final test accuracy, seconds."
+    description = ("A table of all training runs: id, status, model, dataset, parameters, epochs, best and final test "
+                   "accuracy, seconds.")
     inputs = {}
     output_type = "string"
 
@@ -118,7 +122,8 @@ class ListTrainingRunsTool(_RunTool):
 
 class CompareTrainingRunsTool(_RunTool):
     name = "compare_training_runs"
-    description = "Compare training runs side by side; returns JSON rows (status, model, dataset, params, accuracies, seconds)."
+    description = ("Compare training runs side by side; returns JSON rows (status, model, dataset, params, accuracies, "
+                   "seconds).")
     inputs = {"run_ids": {"type": "string", "description": "run ids separated by commas or spaces"}}
     output_type = "string"
 

@@ -23,7 +23,8 @@ DATASETS: dict[str, str] = {
     "mnist": "MNIST 28x28 digits (torchvision; found under the data root, or fetched by `coursemate train --download`)",
     "fashion-mnist": "Fashion-MNIST 28x28 clothes (torchvision; under the data root, or `coursemate train --download`)",
     "cifar10": "CIFAR-10 32x32 colour images (torchvision; under the data root, or `coursemate train --download`)",
-    "imagefolder:PATH": "your own images: PATH/<class>/*.png, or PATH/train/<class> and PATH/test/<class> (torchvision)",
+    "imagefolder:PATH": "your own images: PATH/<class>/*.png, or PATH/train/<class> and PATH/test/<class> "
+                        "(torchvision)",
 }
 OPTIMIZERS: dict[str, str] = {
     "sgd": "SGD with momentum 0.9 (and Nesterov)",
@@ -94,7 +95,8 @@ class TrainingConfig:
             raise TrainingConfigError(f"seed must be a non-negative integer; got {self.seed!r}")
         lr = _as_float("lr", self.lr)
         if not 0 < lr <= MAX_LEARNING_RATE:
-            raise TrainingConfigError(f"learning rate must be in (0, {MAX_LEARNING_RATE:g}]; got {self.lr!r} (try 0.01 to 0.1)")
+            raise TrainingConfigError(
+                f"learning rate must be in (0, {MAX_LEARNING_RATE:g}]; got {self.lr!r} (try 0.01 to 0.1)")
         device = _check_device(self.device)
         data_root = str(Path(self.data_root).expanduser()) if self.data_root else None
         return dataclasses.replace(
@@ -112,7 +114,8 @@ class TrainingConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise TrainingConfigError(f"unknown training setting(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
+            raise TrainingConfigError(
+                f"unknown training setting(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
         return cls(**values)
 
 

@@ -70,7 +70,8 @@ class ResNet18(nn.Module):
 
     def __init__(self, in_channels: int = 3, num_classes: int = 10) -> None:
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(in_channels, 64, 3, padding=1, bias=False), nn.BatchNorm2d(64), nn.ReLU(inplace=True))
+        self.stem = nn.Sequential(nn.Conv2d(in_channels, 64, 3, padding=1, bias=False), nn.BatchNorm2d(64),
+                                  nn.ReLU(inplace=True))
         stages, channels = [], 64
         for width, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
             stages += [BasicBlock(channels, width, stride), BasicBlock(width, width, 1)]

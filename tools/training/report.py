@@ -35,7 +35,8 @@ def describe_run(summary: dict[str, Any]) -> str:
 def describe_epoch(row: dict[str, Any], epochs: int) -> str:
     """One progress line for an epoch's metrics row."""
     return (f"epoch {row['epoch']}/{epochs}  train loss {row['train_loss']:.4f} acc {percent(row['train_accuracy'])}  "
-            f"test loss {row['test_loss']:.4f} acc {percent(row['test_accuracy'])}  lr {row['lr']:.5f}  {row['seconds']:.2f}s")
+            f"test loss {row['test_loss']:.4f} acc {percent(row['test_accuracy'])}  "
+            f"lr {row['lr']:.5f}  {row['seconds']:.2f}s")
 
 
 def runs_table(summaries: list[dict[str, Any]]) -> str:
