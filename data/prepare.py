@@ -270,7 +270,8 @@ def course_session_documents(path: Path) -> list[NoteDocument]:
     """001: the course export, one document per session; a fractional session (1.5) is a section
     of its integer session."""
     text = path.read_text(encoding="utf-8")
-    markers = [m for m in SESSION_MARKER.finditer(text) if MARKER_CONTEXT.search(text[max(0, m.start() - 20) : m.start()])]
+    markers = [m for m in SESSION_MARKER.finditer(text)
+               if MARKER_CONTEXT.search(text[max(0, m.start() - 20) : m.start()])]
     if len(markers) != len(SESSION_TITLES):
         raise SystemExit(f"{path.name}: expected {len(SESSION_TITLES)} session markers, found {len(markers)}")
     parts: list[tuple[str, str, str]] = []  # (number, title, body)

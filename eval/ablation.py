@@ -55,7 +55,8 @@ def build_grid(name: str, base: Settings, dataset: EvalDataset) -> list[Variant]
             Variant("hybrid misspelled +spelling fused", spelling="fuse", misspelled=True),
             Variant("hybrid misspelled +spelling replaced", spelling="replace", misspelled=True),
         ]
-    variants += [Variant("hybrid +spelling fused", spelling="fuse"), Variant("hybrid +spelling replaced", spelling="replace")]
+    variants += [Variant("hybrid +spelling fused", spelling="fuse"),
+                 Variant("hybrid +spelling replaced", spelling="replace")]
     return variants
 
 

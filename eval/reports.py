@@ -24,7 +24,8 @@ def build_report(dataset: str, results: Sequence[RunResult], context: Mapping[st
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "context": dict(context),
         "summary": {r.label: r.metrics for r in results},
-        "runs": [{"label": r.label, "config": r.config, "metrics": r.metrics, "per_query": r.per_query} for r in results],
+        "runs": [{"label": r.label, "config": r.config, "metrics": r.metrics, "per_query": r.per_query}
+                 for r in results],
     }
 
 

@@ -115,7 +115,8 @@ def evaluate(
                      metrics, per_query)
 
 
-def _query_record(query: EvalQuery, text: str, corrected: str | None, ranked: list[str], hits, latency_ms: float) -> dict[str, Any]:
+def _query_record(query: EvalQuery, text: str, corrected: str | None, ranked: list[str], hits,
+                  latency_ms: float) -> dict[str, Any]:
     gold_rank = next((r for r, item in enumerate(ranked, start=1) if query.qrels.get(item, 0) > 0), None)
     return {
         "qid": query.qid,

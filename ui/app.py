@@ -42,7 +42,8 @@ details.source.highlight { border-color: var(--color-accent); box-shadow: 0 0 0 
 .source-text { white-space: pre-wrap; font-size: 0.88em; line-height: 1.45; max-height: 320px; overflow-y: auto; }
 .summary-text { line-height: 1.55; margin-bottom: 8px; }
 .study-boxes { display: flex; gap: 6px; }
-.study-box { flex: 1; text-align: center; padding: 6px; border-radius: 6px; background: var(--background-fill-secondary); }
+.study-box { flex: 1; text-align: center; padding: 6px; border-radius: 6px;
+             background: var(--background-fill-secondary); }
 .study-count { font-size: 1.4em; font-weight: 600; color: var(--color-accent); }
 .study-meta { font-size: 0.8em; opacity: 0.7; margin-bottom: 6px; }
 .study-text { font-size: 1.15em; line-height: 1.5; }

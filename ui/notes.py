@@ -20,7 +20,8 @@ SUMMARY_WORDS = 150
 def documents_table(services: Services) -> pd.DataFrame:
     """Every document: course sessions first (in order), then the other notes by title."""
     rows = [
-        {"session": d.metadata.get("session", ""), "title": d.title, "kind": d.metadata.get("kind", ""), "doc_id": d.doc_id}
+        {"session": d.metadata.get("session", ""), "title": d.title, "kind": d.metadata.get("kind", ""),
+         "doc_id": d.doc_id}
         for d in sorted(services.index.documents.values(), key=_reading_order)
     ]
     return pd.DataFrame(rows, columns=COLUMNS)
@@ -94,4 +95,6 @@ def _reading_order(doc: Document) -> tuple:
 
 def _label(doc: Document) -> str:
     session = doc.metadata.get("session")
-    return f"Session {session}: {doc.title}" if session is not None and not doc.title.lower().startswith("session") else doc.title
+    if session is None or doc.title.lower().startswith("session"):
+        return doc.title
+    return f"Session {session}: {doc.title}"

@@ -25,7 +25,8 @@ DEFAULTS = TrainingConfig()
 
 def runs_table(services: Services) -> pd.DataFrame:
     """Every run, newest first, with its status and results."""
-    rows = [{column: _cell(summary.get(column)) for column in RUN_COLUMNS} for summary in reversed(services.runs.list())]
+    rows = [{column: _cell(summary.get(column)) for column in RUN_COLUMNS}
+            for summary in reversed(services.runs.list())]
     return pd.DataFrame(rows, columns=RUN_COLUMNS)
 
 
@@ -50,7 +51,8 @@ def comparison_figure(services: Services, run_ids: list[str]):
     axes = figure.add_subplot()
     for run_id in run_ids:
         rows = services.runs.metrics(run_id)
-        axes.plot([r["epoch"] for r in rows], [r["test_accuracy"] for r in rows], marker="o", markersize=3, label=run_id)
+        axes.plot([r["epoch"] for r in rows], [r["test_accuracy"] for r in rows], marker="o", markersize=3,
+                  label=run_id)
     axes.set(xlabel="epoch", ylabel="test accuracy")
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8)
@@ -183,8 +185,10 @@ def build_training_tab(services: Services) -> None:
         return pd.DataFrame([{k: _cell(v) for k, v in row.items()} for row in rows]), plot
 
     outputs = [seen, table, run_choice, compare_choice, status, loss_plot, accuracy_plot]
-    start.click(on_start, form, [watched, seen], api_name="start_training").then(refresh, [watched, seen], outputs, api_name=False)
-    cancel.click(on_cancel, run_choice, seen, api_name="cancel_training").then(refresh, [watched, seen], outputs, api_name=False)
+    start.click(on_start, form, [watched, seen], api_name="start_training").then(
+        refresh, [watched, seen], outputs, api_name=False)
+    cancel.click(on_cancel, run_choice, seen, api_name="cancel_training").then(
+        refresh, [watched, seen], outputs, api_name=False)
     run_choice.input(lambda r: (r, None), run_choice, [watched, seen], api_name=False).then(
         refresh, [watched, seen], outputs, api_name=False)
     timer.tick(refresh, [watched, seen], outputs, api_name=False, show_progress="hidden")
