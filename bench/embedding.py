@@ -15,6 +15,7 @@ evaluation index, cached under ``COURSEMATE_HOME/eval-index``.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -77,7 +78,8 @@ def markdown_table(rows: list[dict], dataset_names: list[str]) -> str:
     for r in rows:
         scores = " | ".join(f"{r[f'ndcg@10 {n}']:.4f} ({r[f'ndcg@10 {n}'] - base[f'ndcg@10 {n}']:+.4f})"
                             for n in dataset_names)
-        lines.append(f"| {r['backend']} | {r['query_p50_ms']:.1f} | {r['query_p95_ms']:.1f} | {r['query_cpu_p50_ms']:.1f} "
+        lines.append(f"| {r['backend']} | {r['query_p50_ms']:.1f} | {r['query_p95_ms']:.1f} "
+                     f"| {r['query_cpu_p50_ms']:.1f} "
                      f"| {base['query_p50_ms'] / r['query_p50_ms']:.1f}x | {r['chunks_per_s']:.1f} "
                      f"| {r['chunks_per_cpu_s']:.1f} | {r['chunks_per_s'] / base['chunks_per_s']:.1f}x "
                      f"| {r['min_cosine_to_torch']:.4f} | {scores} |")

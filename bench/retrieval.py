@@ -192,7 +192,8 @@ def cached_embeddings(embedder, texts: list[str], settings: Settings, label: str
         vectors = np.load(path)
         if vectors.shape[0] == len(texts):
             return vectors
-    print(f"embedding {len(texts):,} {label} with the real model (cached afterwards in {CACHE_DIR}) ...", file=sys.stderr)
+    print(f"embedding {len(texts):,} {label} with the real model (cached afterwards in {CACHE_DIR}) ...",
+          file=sys.stderr)
     vectors = embed(embedder, texts, settings.embedding_batch_size, progress=True)
     atomic_write_bytes(path, _npy_bytes(vectors))
     return vectors
@@ -336,7 +337,8 @@ def markdown_table(rows: list[dict]) -> str:
     lines = [header, "|" + "---|" * 12]
     for r in rows:
         lines.append(
-            f"| {r['chunks']:,} | {r['mode']} | {r['embedding']} | {r['backend']} | {r['ours_build_s']:.2f} | {r['ours_p50_ms']:.1f} "
+            f"| {r['chunks']:,} | {r['mode']} | {r['embedding']} | {r['backend']} | {r['ours_build_s']:.2f} "
+            f"| {r['ours_p50_ms']:.1f} "
             f"| {r['ours_p95_ms']:.1f} | {r['baseline_build_s']:.2f} | {r['baseline_p50_ms']:.1f} "
             f"| {r['baseline_p95_ms']:.1f} | {r['baseline_queries']} of {r['ours_queries']} | {r['speedup_p50']:.1f}x |"
         )
@@ -363,7 +365,8 @@ def goal_verdict(rows: list[dict]) -> str:
 
 def machine_line() -> str:
     load = os.getloadavg()
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, load average {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}"
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+            f"load average {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}")
 
 
 def parse_sizes(text: str) -> list[int]:
@@ -416,7 +419,8 @@ def run(args: argparse.Namespace) -> int:
         f"spelling correction (every search's first step, timed apart and left out of the table): "
         f"p50 {correction_p50:.2f} ms per query",
         "vectors: " + ("each chunk embedded by the model" if args.exact_embeddings
-                       else "mean of the model's sentence embeddings per chunk (flat search cost is value-independent)"),
+                       else "mean of the model's sentence embeddings per chunk "
+                            "(flat search cost is value-independent)"),
         f"{len(real.chunks)} real chunks from {len(real.documents)} documents, grown with seed {args.seed}; "
         f"{len(queries)} questions, k=5, {settings.candidates} candidates per method, RRF k={settings.rrf_k}; "
         "build time excludes embedding; query time includes the query embedding (same model instance)",
@@ -429,7 +433,8 @@ def run(args: argparse.Namespace) -> int:
     print()
     print(goal_verdict(rows))
     if args.json:
-        atomic_write_json(Path(args.json), {"notes": notes, "rows": rows, "goal": goal_verdict(rows), "args": vars(args)})
+        atomic_write_json(Path(args.json),
+                          {"notes": notes, "rows": rows, "goal": goal_verdict(rows), "args": vars(args)})
     return 0
 
 

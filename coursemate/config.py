@@ -58,7 +58,8 @@ class Settings:
     torch_threads: int = 0  # CPU threads for query embedding; 0 = torch's default (1 is faster on a busy machine)
     chunk_size: int = 800
     chunk_overlap: int = 120
-    topic_sections: bool = True  # split long heading-less sections (the course sessions) into topics (retrieval/topics.py)
+    # split long heading-less sections (the course sessions) into topics (retrieval/topics.py)
+    topic_sections: bool = True
     sparse_backend: str = "auto"  # auto | rank-bm25 | bm25s
     bm25s_min_chunks: int = 5_000  # "auto" switches to bm25s from this many chunks on (bench/retrieval.py)
     bm25_stemming: bool = True
@@ -83,7 +84,8 @@ class Settings:
     prompts_path: Path | None = None  # a YAML file of prompts read over the shipped coursemate/prompts.yaml
     agent_mode: str = "auto"  # auto | agent | grounded: grounded = retrieve first, the model only writes the answer
     answer_passages: int = 4  # passages retrieved for a grounded answer
-    coverage_min_score: float = 0.284  # coverage score below this: "not in the notes" (agents/grounding.Coverage, dev split)
+    # coverage score below this: "not in the notes" (agents/grounding.Coverage, dev split)
+    coverage_min_score: float = 0.284
     serve_model: str = "Qwen/Qwen2.5-7B-Instruct"
     serve_port: int = 8000
 
@@ -114,7 +116,8 @@ class Settings:
 
     def _validate(self) -> None:
         if self.home.exists() and not self.home.is_dir():
-            raise ConfigError(f"home {self.home} is a file, not a folder: choose a folder with --home or COURSEMATE_HOME")
+            raise ConfigError(
+                f"home {self.home} is a file, not a folder: choose a folder with --home or COURSEMATE_HOME")
         choices = {
             "sparse_backend": SPARSE_BACKENDS,
             "embedding_backend": EMBEDDING_BACKENDS,
@@ -137,7 +140,7 @@ class Settings:
             raise ConfigError("max_conversations must be at least 1 and conversation_idle_seconds positive")
 
     @classmethod
-    def load(cls, **overrides: Any) -> "Settings":
+    def load(cls, **overrides: Any) -> Settings:
         """Defaults, then ``COURSEMATE_*`` environment variables, then non-None ``overrides``."""
         values = _from_environment()
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -146,7 +149,7 @@ class Settings:
             raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
         return cls(**values)
 
-    def replace(self, **changes: Any) -> "Settings":
+    def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed (``None`` values are ignored)."""
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tools.quiz import course_terms
 from test_ui_browser import UNREACHABLE_LLM, open_page, open_tab, screenshot, serve_app, wait_for
+from tools.quiz import course_terms
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
