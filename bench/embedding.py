@@ -24,10 +24,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from coursemate.config import EMBEDDING_BACKENDS, Settings  # noqa: E402
-from coursemate.errors import CoursemateError  # noqa: E402
-from coursemate.io import atomic_write_json  # noqa: E402
-from retrieval.embeddings import BF16_FLAGS, VNNI_FLAGS, cpu_flags, embedder_for  # noqa: E402
+from coursemate.config import EMBEDDING_BACKENDS, Settings
+from coursemate.errors import CoursemateError
+from coursemate.io import atomic_write_json
+from retrieval.embeddings import BF16_FLAGS, VNNI_FLAGS, cpu_flags, embedder_for
 
 QUERIES = 60
 NDCG_TOLERANCE = 0.005

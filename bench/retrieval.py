@@ -42,12 +42,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from coursemate.config import SEARCH_MODES, Settings  # noqa: E402
-from coursemate.errors import CoursemateError  # noqa: E402
-from coursemate.io import atomic_write_bytes, atomic_write_json  # noqa: E402
-from eval.langchain_baseline import build_ensemble, shared_embeddings  # noqa: E402
-from retrieval.chunking import chunk_documents, indexed_text  # noqa: E402
-from retrieval.types import Chunk, Document  # noqa: E402
+from coursemate.config import SEARCH_MODES, Settings
+from coursemate.errors import CoursemateError
+from coursemate.io import atomic_write_bytes, atomic_write_json
+from eval.langchain_baseline import build_ensemble, shared_embeddings
+from retrieval.chunking import chunk_documents, indexed_text
+from retrieval.types import Chunk, Document
 
 CACHE_DIR = Path.home() / ".cache" / "coursemate-bench"
 GOAL_P50_MS = 15.0

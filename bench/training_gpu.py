@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from coursemate.config import Settings  # noqa: E402
-from coursemate.errors import CoursemateError  # noqa: E402
-from tools.training import RunManager, TrainingConfig  # noqa: E402
+from coursemate.config import Settings
+from coursemate.errors import CoursemateError
+from tools.training import RunManager, TrainingConfig
 
 
 def cuda_available() -> bool:

