@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 import httpx
 from smolagents import Model, OpenAIServerModel, TransformersModel
 
-from coursemate.config import Settings
+from coursemate.config import LLM_FORMS, Settings
 from coursemate.errors import CoursemateError
 from coursemate.io import atomic_folder
 
@@ -39,8 +39,6 @@ logger = logging.getLogger(__name__)
 EMBEDDED_MODEL_NAME = "SmolLM2-135M-Instruct"
 AUTO_PROBE_TIMEOUT = 1.0  # seconds to wait for the local vLLM server in "auto" mode
 PROBE_TIMEOUT = 3.0  # seconds to wait for an explicitly configured server
-LLM_CHOICES = ("auto, extractive, smollm2 (or embedded), none, an http(s):// URL, transformers:PATH_OR_HUB_ID "
-               "or vllm:MODEL")
 
 
 @dataclass(frozen=True)
@@ -109,7 +107,7 @@ def resolve_llm(settings: Settings) -> tuple[Model | None, LLMInfo]:
         return _transformers_model(_suffix(choice, "transformers:"), settings)
     if choice.startswith("vllm:"):
         return _vllm_model(_suffix(choice, "vllm:"), settings)
-    raise CoursemateError(f"--llm must be {LLM_CHOICES}; got {settings.llm!r}")
+    raise CoursemateError(f"--llm must be {LLM_FORMS}; got {settings.llm!r}")
 
 
 def normalize_server_url(url: str) -> str:

@@ -27,7 +27,8 @@ DENSE_INDEXES = ("flat", "hnsw", "ivf")
 TOOL_CHOICES = ("auto", "required", "none")  # servers differ: llama.cpp rejects "required"
 AGENT_MODES = ("auto", "agent", "grounded")
 QUIZ_KINDS = ("cloze", "mcq", "short")  # cloze: a blanked key term; mcq: with distractors; short: "What is X?"
-LLM_FORMS = "auto | embedded | none | an OpenAI-compatible URL | transformers:PATH | vllm:MODEL"
+LLM_FORMS = ("auto, extractive, smollm2 (or embedded), none, an http(s):// URL, transformers:PATH_OR_HUB_ID "
+             "or vllm:MODEL")
 
 
 class ConfigError(CoursemateError, ValueError):
