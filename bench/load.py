@@ -92,8 +92,11 @@ def connect(url: str):
 
 
 def run_session(url: str, number: int, asked: list[str], latencies: list[float], errors: list[str],
-                lock: threading.Lock) -> None:
-    """One browser session: (session 0: start a training run, then) ask every question, timing each request."""
+                cited_answers: list[float], lock: threading.Lock) -> None:
+    """One browser session: (session 0: start a training run, then) ask every question, timing each request.
+
+    An error is a request that failed or an answer showing the chat's error message; answers with citations
+    are counted apart (a refusal or a routed tool result is a correct answer without any)."""
     try:
         client = connect(url)
     except LoadError as exc:
@@ -105,17 +108,18 @@ def run_session(url: str, number: int, asked: list[str], latencies: list[float],
         started = time.perf_counter()
         try:
             result = client.predict(*arguments, api_name=api_name)
-            problem = None
-            if api_name == "/chat":
-                final = str(result[1][-1]["content"]) if result[1] else ""
-                problem = None if 'class="cite"' in final else f"answer without citations: {final[:120]!r}"
+            final = str(result[1][-1]["content"]) if api_name == "/chat" and result[1] else ""
+            problem = f"{api_name}: the chat showed an error: {final[:160]!r}" if "**Error:**" in final else None
+            cited = 'class="cite"' in final
         except Exception as exc:  # noqa: BLE001 - counted as an error of this request
-            problem = f"{api_name}: {type(exc).__name__}: {exc}"
+            problem, cited = f"{api_name}: {type(exc).__name__}: {exc}", False
         elapsed = (time.perf_counter() - started) * 1000
         with lock:
             latencies.append(elapsed)
             if problem:
                 errors.append(problem)
+            if api_name == "/chat" and cited:
+                cited_answers.append(elapsed)
     client.close()
 
 
@@ -133,10 +137,12 @@ def load(url: str, sessions: int, per_session: int, pid: int | None) -> dict:
     asked = questions(sessions * per_session)
     latencies: list[float] = []
     errors: list[str] = []
+    cited_answers: list[float] = []
     lock = threading.Lock()
     before = rss_mb(pid)
     threads = [threading.Thread(target=run_session, args=(url, n, asked[n * per_session:(n + 1) * per_session],
-                                                          latencies, errors, lock)) for n in range(sessions)]
+                                                          latencies, errors, cited_answers, lock))
+               for n in range(sessions)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -150,7 +156,7 @@ def load(url: str, sessions: int, per_session: int, pid: int | None) -> dict:
         "rss_mb_before": before, "rss_mb_after": rss_mb(pid),
         "max_ms": round(max(latencies), 1) if latencies else None,
         "mean_ms": round(statistics.fmean(latencies), 1) if latencies else None,
-        "wall_seconds": round(wall, 1), "requests_per_second": round(len(latencies) / wall, 2),
+        "cited_answers": len(cited_answers), "wall_seconds": round(wall, 1), "requests_per_second": round(len(latencies) / wall, 2),
         "first_errors": errors[:5],
     }
 
