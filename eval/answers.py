@@ -1,9 +1,15 @@
-"""Answer evaluation: ask the assistant the course questions and check what it says.
+"""The answer benchmark: every answer mode over the same questions of one split, one row of metrics per mode.
 
-- citation recall: for an in-scope question, is the gold evidence inside one of the cited chunks?
-- citation support: does each cited passage support the sentence that cites it (``[n]`` markers), as judged
-  by the language model?
-- refusals: does the answer to an out-of-scope question say that the notes do not cover it?
+- ``cite_recall``: for an answerable question, a cited chunk holds the gold evidence (a citation carries its own n);
+- ``answer_recall``: the answer text itself states the evidence;
+- ``supported``: the share of the answer's claim sentences that one of its cited passages supports
+  (:func:`tools.verify.verify_citations`);
+- ``false_refusals``; ``near_refused`` / ``off_refused``: out-of-scope questions (near-topic, off-topic) refused;
+- ``follow_up_accuracy``: a follow-up is resolved against the previous turn and a standalone question is not;
+- latency p50 / p95.
+
+A mode is ``extractive``, ``passages``, ``smollm2`` or any ``--llm`` value such as an OpenAI-compatible URL, so
+the same command measures vLLM on a GPU machine.
 """
 
 from __future__ import annotations
@@ -12,80 +18,16 @@ import time
 from typing import Any
 
 from coursemate.config import Settings
-from coursemate.errors import CoursemateError
 from coursemate.io import read_jsonl
-from coursemate.prompts import Prompts, load_prompts
-from eval.datasets import COURSE_QUESTIONS, EvalDataset, EvalQuery, load_dataset, normalize
+from eval.datasets import COURSE_QUESTIONS, EvalQuery, load_dataset, normalize
 from retrieval.types import Chunk
-from tools.citations import Citation, Passage, cited_numbers, says_not_in_notes, strip_markers
-from tools.verify import split_generated, verify_citations
-
-def cited_sentences(answer: str, citations: list[Citation]) -> list[tuple[str, Citation]]:
-    """``(sentence, citation)`` for every ``[n]`` marker that names one of ``citations`` (by its own ``n``)."""
-    by_number = {c.n: c for c in citations}
-    return [(strip_markers(sentence), by_number[n]) for sentence in split_generated(answer)
-            for n in cited_numbers(sentence) if n in by_number]
+from tools.citations import Citation, Passage, says_not_in_notes, strip_markers
+from tools.verify import verify_citations
 
 
 def cites_gold(query: EvalQuery, citations: list[Citation]) -> bool:
     """Whether a cited chunk holds the question's gold evidence."""
     return any(query.is_gold(_as_chunk(c)) for c in citations)
-
-
-def evaluate_answers(settings: Settings, dataset: EvalDataset, limit: int | None = None) -> tuple[dict, list[dict]]:
-    """Ask every question (or the first ``limit`` in-scope and out-of-scope ones); return summary and rows."""
-    from agents import CourseAssistant
-    from agents.llm import resolve_llm
-
-    judge, info = resolve_llm(settings)
-    if judge is None:
-        raise CoursemateError(f"answer evaluation needs a language model: {info.detail}")
-    assistant = CourseAssistant(settings)
-    prompts = load_prompts(settings.prompts_path)
-    in_scope = [q for q in dataset.queries if not q.out_of_scope][:limit]
-    out_of_scope = [q for q in dataset.queries if q.out_of_scope][:limit]
-    rows = []
-    for query in in_scope + out_of_scope:
-        started = time.perf_counter()
-        answer = assistant.ask(query.text)
-        seconds = time.perf_counter() - started
-        citations = list(answer.citations)
-        row = {"qid": query.qid, "question": query.text, "out_of_scope": query.out_of_scope, "answer": answer.answer,
-               "model": answer.model, "cited": [c.chunk_id for c in citations], "seconds": round(seconds, 2),
-               "says_not_in_notes": says_not_in_notes(answer.answer)}
-        if not query.out_of_scope:
-            row["cites_gold"] = cites_gold(query, citations)
-            row["support"] = [
-                {"sentence": sentence, "citation": citation.n, "supported": _judge(judge, prompts, sentence, citation.text)}
-                for sentence, citation in cited_sentences(answer.answer, citations)
-            ]
-        rows.append(row)
-    return _summary(rows, info.model), rows
-
-
-def _summary(rows: list[dict], model: str | None) -> dict[str, Any]:
-    answerable = [r for r in rows if not r["out_of_scope"]]
-    refused = [r for r in rows if r["out_of_scope"]]
-    judged = [s["supported"] for r in answerable for s in r["support"]]
-    return {
-        "judge_model": model or "",
-        "questions": len(answerable),
-        "out_of_scope_questions": len(refused),
-        "citation_recall": _mean([r["cites_gold"] for r in answerable]),
-        "citation_support": _mean(judged),
-        "cited_sentences_judged": len(judged),
-        "in_scope_wrongly_refused": _mean([r["says_not_in_notes"] for r in answerable]),
-        "out_of_scope_refusal_rate": _mean([r["says_not_in_notes"] for r in refused]),
-        "answer_seconds_mean": _mean([r["seconds"] for r in rows]),
-    }
-
-
-def _judge(model, prompts: Prompts, sentence: str, passage: str) -> bool:
-    from smolagents.models import ChatMessage, MessageRole
-
-    prompt = prompts.format("judge", passage=passage, sentence=sentence)
-    reply = model.generate([ChatMessage(role=MessageRole.USER, content=[{"type": "text", "text": prompt}])])
-    return str(reply.content or "").strip().lower().startswith("yes")
 
 
 def _as_chunk(citation: Citation) -> Chunk:
@@ -102,12 +44,6 @@ OUT_OF_SCOPE = COURSE_QUESTIONS.parent / "out_of_scope.jsonl"
 FOLLOW_UPS = COURSE_QUESTIONS.parent / "follow_ups.jsonl"
 MODE_SETTINGS = {"extractive": {"llm": "extractive"}, "passages": {"llm": "none"},
                  "smollm2": {"llm": "smollm2", "agent_mode": "grounded"}}
-
-
-def course_split(query: EvalQuery, split: str) -> bool:
-    """Whether a course question belongs to ``split`` (provisional: odd ids dev, even ids test)."""
-    digits = "".join(ch for ch in query.qid if ch.isdigit())
-    return (int(digits or 0) % 2 == 1) == (split == "dev")
 
 
 def answer_states_evidence(query: EvalQuery, answer: str) -> bool:
@@ -131,7 +67,7 @@ def benchmark(settings: Settings, modes: list[str], split: str = "test", limit: 
     from retrieval import NotesIndex
 
     index = index or NotesIndex.load_or_build(settings, progress=False)
-    course = [q for q in load_dataset("course").queries if not q.out_of_scope and course_split(q, split)][:limit]
+    course = [q for q in load_dataset("course", split).queries if not q.out_of_scope][:limit]
     scope = [r for r in read_jsonl(OUT_OF_SCOPE) if r["split"] == split][:limit]
     follow = [r for r in read_jsonl(FOLLOW_UPS) if r["split"] == split][:limit]
     rows = []

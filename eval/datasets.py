@@ -73,14 +73,18 @@ def normalize(text: str) -> str:
 
 
 def load_dataset(spec: str, split: str = "test") -> EvalDataset:
-    """``course`` (the shipped questions), a course-style ``.jsonl`` file, or a BEIR-format folder."""
+    """``course`` (the shipped questions), a course-style ``.jsonl`` file, or a BEIR-format folder.
+
+    ``split``: a BEIR qrels split (``test``, ``train``, ``dev``); for course questions ``dev``, ``test`` or ``all``.
+    """
+    course_split = None if split == "all" else split
     if spec == "course":
-        return load_course_questions(COURSE_QUESTIONS)
+        return load_course_questions(COURSE_QUESTIONS, course_split)
     path = Path(spec).expanduser()
     if path.is_dir():
         return load_beir(path, split)
     if path.is_file() and path.suffix == ".jsonl":
-        return load_course_questions(path)
+        return load_course_questions(path, course_split)
     raise CoursemateError(f"dataset {spec!r} is neither 'course', a questions .jsonl file nor a BEIR folder")
 
 

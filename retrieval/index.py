@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 10_000
 _VERSIONED_LIBRARIES = ("sentence-transformers", "faiss-cpu", "rank-bm25", "bm25s", "langchain-text-splitters", "pysbd")
 SENTENCES_FORMAT = 2  # bump when the sentence splitter changes: the index is rebuilt
+TOPICS_FORMAT = 1  # bump when the topic sub-sections (retrieval/topics.py) change: the index is rebuilt
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
 
@@ -102,15 +103,7 @@ class NotesIndex:
         settings = settings or Settings.load()
         if paths is not None:
             settings = settings.replace(corpus_paths=[Path(p) for p in paths])
-        if documents is None:
-            missing = [str(p) for p in settings.corpus_paths if not p.exists()]
-            if missing:
-                raise CoursemateError(f"corpus path not found: {', '.join(missing)}")
-            corpus_fingerprint = store.fingerprint_files(settings.corpus_paths)
-        else:
-            corpus_fingerprint = store.fingerprint_json([d.to_dict() for d in documents])
-        fingerprint = store.fingerprint_json({"corpus": corpus_fingerprint, "params": _index_params(settings)})
-
+        fingerprint = _fingerprint(settings, documents)
         folder = settings.index_dir
         if not rebuild:
             try:
@@ -128,10 +121,22 @@ class NotesIndex:
         if documents is None:
             from retrieval.ingest import load_corpus
 
-            documents, skipped = load_corpus(settings.corpus_paths)
+            documents, skipped = load_corpus(settings.corpus_paths, topics=settings.topic_sections)
             for message in skipped:
                 log.warning("%s", message)
         return cls.build(settings, documents, fingerprint=fingerprint, skipped=skipped, progress=progress)
+
+    @classmethod
+    def load_if_fresh(cls, settings: Settings) -> "NotesIndex | None":
+        """The index in ``settings.index_dir`` if it is up to date with the configured corpus and settings, else
+        None (nothing is built)."""
+        try:
+            manifest = store.read_manifest(settings.index_dir)
+            if manifest is not None and manifest.get("fingerprint") == _fingerprint(settings, None):
+                return cls._load(settings, settings.index_dir, manifest)
+        except Exception:  # noqa: BLE001 - an unreadable index is simply not fresh
+            return None
+        return None
 
     @classmethod
     def build(
@@ -277,6 +282,8 @@ class NotesIndex:
                 results = self.dense.search(vector, s.candidates)
                 _keep_best(dense, results)
                 rankings.append(([i for i, _ in results], s.dense_weight * weight))
+                if mode == "hybrid" and s.sentence_weight > 0:
+                    rankings.append((self.sentences.best_chunks(vector, s.candidates), s.sentence_weight * weight))
 
         if len(rankings) == 1:
             ranked = [(i, score) for i, (_, score) in sorted((bm25 or dense).items(), key=lambda kv: kv[1][0])]
@@ -349,6 +356,18 @@ def _keep_best(best: dict[int, tuple[int, float]], results: list[tuple[int, floa
             best[i] = (rank, score)
 
 
+def _fingerprint(settings: Settings, documents: list[Document] | None) -> str:
+    """What an index of ``documents`` (None: the configured corpus files) with ``settings`` is built from."""
+    if documents is None:
+        missing = [str(p) for p in settings.corpus_paths if not p.exists()]
+        if missing:
+            raise CoursemateError(f"corpus path not found: {', '.join(missing)}")
+        corpus_fingerprint = store.fingerprint_files(settings.corpus_paths)
+    else:
+        corpus_fingerprint = store.fingerprint_json([d.to_dict() for d in documents])
+    return store.fingerprint_json({"corpus": corpus_fingerprint, "params": _index_params(settings)})
+
+
 def _index_params(settings: Settings) -> dict:
     return {
         "embedding_model": settings.embedding_model,
@@ -361,6 +380,7 @@ def _index_params(settings: Settings) -> dict:
         "bm25s_min_chunks": settings.bm25s_min_chunks,
         "dense_index": settings.dense_index,
         "sentences": SENTENCES_FORMAT,
+        "topics": TOPICS_FORMAT if settings.topic_sections else 0,
     }
 
 

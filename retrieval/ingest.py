@@ -2,7 +2,8 @@
 
 ``load_corpus(paths)`` walks folders (recursively, sorted) and files; what it cannot read (binary,
 empty, unreadable files, unsupported extensions) is skipped and reported, never silently lost.
-Each document's ``sections`` are character spans of its ``text`` that together cover all of it.
+Each document's ``sections`` are character spans of its ``text`` that together cover all of it; a long
+section without headings is split into topic sub-sections (:mod:`retrieval.topics`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import yaml
 
 from coursemate.errors import CoursemateError
+from retrieval.topics import topic_sections
 from retrieval.types import Document, Section
 
 
@@ -33,7 +35,7 @@ class SkipFile(Exception):
 # ----------------------------------------------------------------------------------------------
 
 
-def load_corpus(paths: Sequence[Path | str]) -> tuple[list[Document], list[str]]:
+def load_corpus(paths: Sequence[Path | str], topics: bool = True) -> tuple[list[Document], list[str]]:
     """Load every supported file under ``paths`` (folders recursively, in sorted order).
 
     Returns the documents and human-readable messages for the files that were skipped.
@@ -64,6 +66,8 @@ def load_corpus(paths: Sequence[Path | str]) -> tuple[list[Document], list[str]]
                 continue
             for document in found:
                 document.doc_id = _unique(document.doc_id, seen_ids)
+                if topics:
+                    document.sections = [sub for s in document.sections for sub in topic_sections(document.text, s)]
                 documents.append(document)
     return documents, skipped
 

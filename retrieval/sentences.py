@@ -76,6 +76,7 @@ class SentenceIndex:
     vectors: np.ndarray
 
     def __post_init__(self) -> None:
+        self._groups: tuple[np.ndarray, np.ndarray] | None = None
         self.by_chunk: dict[int, list[int]] = {}
         for i, c in enumerate(self.chunk_of):
             self.by_chunk.setdefault(c, []).append(i)
@@ -94,6 +95,19 @@ class SentenceIndex:
         rows = np.asarray(embed(distinct), dtype=np.float32)
         position = {s: i for i, s in enumerate(distinct)}
         return cls(texts, chunk_of, rows[[position[s] for s in texts]])
+
+    def best_chunks(self, query_vector: np.ndarray, k: int) -> list[int]:
+        """The positions of the ``k`` chunks whose best sentence is closest to ``query_vector``, best first."""
+        if not self.texts:
+            return []
+        if self._groups is None:  # sentences are stored chunk by chunk: each chunk's rows are one run
+            chunk_ids = np.asarray(self.chunk_of, dtype=np.int64)
+            starts = np.flatnonzero(np.r_[True, chunk_ids[1:] != chunk_ids[:-1]])
+            self._groups = (starts, chunk_ids[starts])
+        starts, chunks = self._groups
+        best = np.maximum.reduceat(self.vectors @ query_vector, starts)
+        top = np.argsort(-best)[:k]
+        return [int(chunks[i]) for i in top]
 
     def save(self, folder: Path) -> None:
         atomic_write_jsonl(folder / SENTENCES_FILE, ({"chunk": c, "text": t} for t, c in zip(self.texts, self.chunk_of)))

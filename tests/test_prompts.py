@@ -44,10 +44,10 @@ def test_a_users_copy_overrides_some_prompts_and_keeps_the_rest(tmp_path, monkey
     [
         ("grounded_sytem: hello\n", "unknown prompt 'grounded_sytem'"),
         ("grounded_user: 'no placeholders'\n", "must use exactly these placeholders: {passages}, {question}"),
-        ("judge: 'a {passage} and a {sentence} and {extra}'\n", "must use exactly these placeholders"),
-        ("judge: 'a lone { brace'\n", "write {{ and }} for a brace"),
-        ("judge: [1, 2]\n", "must map prompt names to texts"),
-        ("judge: 'unclosed\n", "is not valid YAML"),
+        ("summary_reduce: 'a {summaries} and {words} and {extra}'\n", "must use exactly these placeholders"),
+        ("summary_reduce: 'a lone { brace'\n", "write {{ and }} for a brace"),
+        ("summary_reduce: [1, 2]\n", "must map prompt names to texts"),
+        ("summary_reduce: 'unclosed\n", "is not valid YAML"),
     ],
 )
 def test_a_bad_prompts_file_is_one_clear_error(tmp_path, text, message):

@@ -184,7 +184,44 @@ def app_embedded(course_settings, course_index):
         yield served
 
 
+@pytest.fixture(scope="session")
+def app_default(course_settings, course_index):
+    """The app as ``make run`` starts it on a CPU: ``--llm auto`` with no vLLM server answering, so the answers
+    are extractive (sentences of the notes, each cited)."""
+    with serve_app(course_settings.replace(llm="auto", serve_port=free_port()), course_index) as served:
+        yield served
+
+
 # ----------------------------------------------------------------------------------------------- chat
+def ask_and_wait(page, question: str) -> str:
+    before = page.locator("#chatbot .answered-by").count()
+    ask(page, question)
+    wait_for(lambda: page.locator("#chatbot .answered-by").count() > before, 60, f"the answer to {question!r}")
+    return page.locator("#chatbot .message:has(.answered-by)").last.inner_text()
+
+
+def test_default_setup_answers_the_first_questions_correctly_with_citations(browser, app_default):
+    """The three questions a new user asked after ``make run``: each gets the right sentences of the notes, cited,
+    with no language model; the forget-gate question is answered in a fresh conversation, not refused."""
+    url, _ = app_default
+    page = open_page(browser, url)
+    gap = ask_and_wait(page, "Why does the course use global average pooling?").lower()
+    assert "global average pooling" in gap or "gap" in gap.split()
+    assert "mode extractive" in gap and "[1]" in gap
+    gates = ask_and_wait(page, "What are the three gates of an LSTM?").lower()
+    assert all(word in gates for word in ("input", "output", "forget")), gates
+    assert "[1]" in gates and "not in the notes" not in gates
+    page.click("#chat-new")
+    wait_for(lambda: page.locator("#chatbot .answered-by").count() == 0, 10, "the chat to be cleared")
+    forget = ask_and_wait(page, "What does the forget gate do?").lower()
+    assert "forget" in forget and "[1]" in forget and "not in the notes" not in forget
+    page.locator("#chatbot a.cite").first.click()
+    wait_for(lambda: page.locator("details.source[open]").count() == 1, 5, "the cited source to open")
+    assert "lstm" in page.inner_text("details.source[open]").lower()
+    screenshot(page, "chat-default", docs_name="chat.png")
+    page.context.close()
+
+
 def test_chat_answer_cites_sources_that_open_in_the_panel(browser, app_no_llm):
     url, _ = app_no_llm
     page = open_page(browser, url)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from coursemate.config import SEARCH_MODES, Settings
 from coursemate.errors import CoursemateError
-from eval.datasets import BEIR_CHUNK_SIZE, PUBLISHED_NDCG10
+from eval.datasets import BEIR_CHUNK_SIZE, PUBLISHED_NDCG10, SPLITS
 from retrieval.spelling import RANKINGS  # light: the dictionary loads only when a corrector is built
 
 
@@ -40,10 +40,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ablate.add_argument("--grid", default="default", help="default (all ablations) or modes")
     ablate.set_defaults(handler=run_ablate)
 
-    answers = commands.add_parser("answers", help="check the assistant's answers: citations and out-of-scope refusals")
-    answers.add_argument("--llm", help="language model: URL of an OpenAI-compatible server, embedded, ...")
-    answers.add_argument("--limit", type=int, help="ask only the first N in-scope and N out-of-scope questions")
-    answers.add_argument("--json", action="store_true", help="print the summary as JSON")
+    answers = commands.add_parser("answers", help="the answer benchmark: every answer mode over the same questions")
+    answers.add_argument("--mode", default="extractive,passages",
+                         help="comma-separated answer modes: extractive, passages, smollm2, or any --llm value such as "
+                              "an OpenAI-compatible URL (default extractive,passages)")
+    answers.add_argument("--split", choices=SPLITS, default="test", help="question split (default test; tune on dev)")
+    answers.add_argument("--limit", type=int, help="ask only the first N questions of each kind")
+    answers.add_argument("--json", action="store_true", help="print the report as JSON")
     answers.set_defaults(handler=run_answers)
 
     spelling = commands.add_parser("spelling", help="spelling-correction accuracy on Norvig-format test sets")
@@ -62,7 +65,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _dataset_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", default="course", help="'course' (shipped questions), a questions .jsonl or a BEIR folder")
-    parser.add_argument("--split", default="test", help="BEIR qrels split (default test)")
+    parser.add_argument("--split", default="test",
+                        help="course questions: dev (tune on it), test (report it) or all; BEIR: a qrels split "
+                             "(default test)")
     parser.add_argument("--k", type=int, default=10, help="ranked items scored per query (default 10)")
     parser.add_argument("--chunk-size", type=int, help=f"chunk size in characters (BEIR default {BEIR_CHUNK_SIZE})")
     parser.add_argument("--chunk-overlap", type=int)
@@ -119,22 +124,18 @@ def run_ablate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_answers(args: argparse.Namespace, settings: Settings) -> int:
-    """Ask the assistant the course questions and check citations and refusals."""
-    from eval.answers import evaluate_answers
-    from eval.datasets import load_dataset
+    """Run every answer mode over the same questions and print one table (or JSON); save the report."""
+    from eval.answers import benchmark, format_benchmark
     from eval.reports import save_json
 
     if args.limit is not None and args.limit < 1:
         raise CoursemateError(f"--limit must be at least 1; got {args.limit}")
-    summary, per_question = evaluate_answers(settings, load_dataset("course"), limit=args.limit)
-    report = {"dataset": "course", "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "summary": summary,
-              "per_question": per_question}
-    path = save_json(report, settings.reports_dir, f"answers-{time.strftime('%Y%m%d-%H%M%S')}")
-    if args.json:
-        print(json.dumps(summary, indent=2))
-    else:
-        for name, value in summary.items():
-            print(f"{name:32} {value:.3f}" if isinstance(value, float) else f"{name:32} {value}")
+    modes = list(dict.fromkeys(m.strip() for m in args.mode.split(",") if m.strip()))
+    if not modes:
+        raise CoursemateError("--mode needs at least one answer mode")
+    report = benchmark(settings, modes, split=args.split, limit=args.limit)
+    path = save_json(report, settings.reports_dir, f"answers-{args.split}-{time.strftime('%Y%m%d-%H%M%S')}")
+    print(json.dumps(report, indent=2) if args.json else format_benchmark(report))
     print(f"report: {path}", file=sys.stderr)
     return 0
 
