@@ -37,7 +37,7 @@ DATASET_ALIASES = {
 }
 OPTIMIZER_ALIASES = {r"adamw": "adamw", r"adam": "adam", r"sgd": "sgd", r"(?:plain )?gradient descent": "sgd"}
 SCHEDULER_ALIASES = {r"one[ -]?cycle": "onecycle", r"step (?:lr|schedule|scheduler|decay)": "step",
-                     r"plateau": "plateau", r"(?:no|without (?:a |any )?)(?:lr )?(?:scheduler|schedule)": "none",
+                     r"plateau": "plateau", r"(?:no |without (?:a |any )?)(?:lr )?(?:scheduler|schedule)": "none",
                      r"constant (?:lr|learning rate)": "none"}
 NOT_DATASETS = {"a", "an", "the", "my", "it", "this", "that", "cpu", "gpu", "cuda", "top", "them", "me"}
 DOCUMENT_WORDS = ("paper", "blog", "post", "article", "one pager", "one-pager", "document", "doc", "write-up",
