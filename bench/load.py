@@ -156,7 +156,8 @@ def load(url: str, sessions: int, per_session: int, pid: int | None) -> dict:
         "rss_mb_before": before, "rss_mb_after": rss_mb(pid),
         "max_ms": round(max(latencies), 1) if latencies else None,
         "mean_ms": round(statistics.fmean(latencies), 1) if latencies else None,
-        "cited_answers": len(cited_answers), "wall_seconds": round(wall, 1), "requests_per_second": round(len(latencies) / wall, 2),
+        "cited_answers": len(cited_answers), "wall_seconds": round(wall, 1),
+        "requests_per_second": round(len(latencies) / wall, 2),
         "first_errors": errors[:5],
     }
 
@@ -167,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=int, default=10, help="questions per session (default 10)")
     parser.add_argument("--url", help="a running UI (default: start `coursemate ui` on a free port)")
     parser.add_argument("--pid", type=int, help="with --url: the UI's process id, to report its memory")
-    parser.add_argument("--ui-args", default="", help="extra arguments for the started `coursemate ui`, e.g. '--llm none'")
+    parser.add_argument("--ui-args", default="",
+                        help="extra arguments for the started `coursemate ui`, e.g. '--llm none'")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON (default: one line each)")
     args = parser.parse_args(argv)
     if args.sessions < 1 or args.questions < 1:

@@ -107,7 +107,8 @@ def test_with_credentials_the_app_is_served_and_runs_have_owners(browser, app_wi
     bob = sign_in(browser, url, *USERS[1])
     bob.wait_for_selector("#chat-input textarea", timeout=60_000)
     open_tab(bob, "Training")
-    wait_for(lambda: any(r and r[0] == run_id for r in table_rows(bob, "#train-runs")), 30, "alice's run in bob's table")
+    wait_for(lambda: any(r and r[0] == run_id for r in table_rows(bob, "#train-runs")), 30,
+             "alice's run in bob's table")
     headers = table_headers(bob, "#train-runs")
     row = next(dict(zip(headers, r)) for r in table_rows(bob, "#train-runs") if r[0] == run_id)
     assert row["owner"] == "alice"
