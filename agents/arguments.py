@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from rapidfuzz import fuzz
+from rapidfuzz.utils import default_process
 
 NUMBER_WORDS = {word: n for n, word in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
@@ -166,16 +167,31 @@ def source_arguments(text: str, documents: list[tuple[str, str]], quiz: bool = F
         found["session"] = ORDINALS[word] if word in ORDINALS else _number(word)
         return found
     subject = _subject(rest, quiz)
-    if any(word in rest for word in DOCUMENT_WORDS) or any(doc_id in rest for doc_id, _ in documents):
-        scored = sorted(((fuzz.token_set_ratio(subject, f"{title.lower()} {doc_id.replace('-', ' ')}"), doc_id)
-                         for doc_id, title in documents), reverse=True)
-        if scored and scored[0][0] >= DOCUMENT_MATCH_MIN:
-            close = [doc_id for score, doc_id in scored if score >= scored[0][0] - DOCUMENT_TIE]
-            found.update({"doc_id": close[0]} if len(close) == 1 else {"doc_candidates": close})
+    named = [w for w in DOCUMENT_WORDS if re.search(rf"\b{w}\b", rest)]
+    if named or any(doc_id in rest for doc_id, _ in documents):
+        match = _document(subject, named, documents)
+        if match:
+            found.update(match)
             return found
     if subject:
         found["topic"] = subject
     return found
+
+
+def _document(subject: str, named: list[str], documents: list[tuple[str, str]]) -> dict[str, Any] | None:
+    """``{"doc_id": ...}`` for the one title that fits ``subject`` (fuzzy, without its document words), or
+    ``{"doc_candidates": [...]}`` when several fit as well and the document word ("paper", "post") does not
+    single one out; None when no title fits."""
+    words = " ".join(w for w in subject.split() if w not in {x for n in named for x in n.split()})
+    scored = sorted(((fuzz.token_set_ratio(words or subject, f"{title} {doc_id}", processor=default_process), doc_id)
+                     for doc_id, title in documents), reverse=True)
+    if not scored or scored[0][0] < DOCUMENT_MATCH_MIN:
+        return None
+    close = [doc_id for score, doc_id in scored if score >= scored[0][0] - DOCUMENT_TIE]
+    titles = dict(documents)
+    marked = [d for d in close if any(n in default_process(f"{titles[d]} {d}") for n in map(default_process, named))]
+    close = marked if len(marked) == 1 else close
+    return {"doc_id": close[0]} if len(close) == 1 else {"doc_candidates": close}
 
 
 _SUMMARY_WORDS = re.compile(
