@@ -115,7 +115,6 @@ class LangChainBaseline:
     def __init__(self, index: NotesIndex, k: int = 10, progress: bool = False) -> None:
         if k < 1:
             raise CoursemateError(f"the LangChain baseline needs k >= 1; got {k}")
-        self.k = k
         self.chunks = split_documents(index.documents.values())
         if not self.chunks:
             raise CoursemateError("the LangChain baseline has no text to index")
