@@ -31,6 +31,7 @@ import numpy as np
 from coursemate.config import QUIZ_KINDS
 from coursemate.errors import CoursemateError
 from coursemate.io import atomic_write_with
+from coursemate.prompts import load_prompts
 from retrieval.types import Chunk
 from tools.citations import Citation, Passage, format_passage
 from tools.extractive import candidates_of, mmr_within_budget, points_back
@@ -439,7 +440,6 @@ def question_without_answer(item: QuizItem) -> str:
 
 # ----------------------------------------------------------------------------------------------- with a model
 QUESTIONS_PER_CALL = 2
-PROMPTS = Path(__file__).resolve().parent / "prompts" / "quiz.yaml"
 
 
 @dataclass
@@ -455,18 +455,17 @@ class ModelQuiz:
 def model_quiz(index: NotesIndex, chunks: list[Chunk], model: Model, *, n: int = 10,
                kind: str = "cloze") -> ModelQuiz:
     """Ask ``model`` for questions about the source's most central chunks, one chunk per call, until ``n`` are
-    kept. A question is kept only if its chunk supports it, its answer filled in (:func:`supported`)."""
-    import yaml
-
-    prompts = yaml.safe_load(PROMPTS.read_text(encoding="utf-8"))
+    kept. A question is kept only if its chunk supports it, its answer filled in (:func:`supported`). The prompt
+    is ``quiz_write`` of :mod:`coursemate.prompts` (the settings' ``prompts_path`` may override it)."""
+    prompts = load_prompts(index.settings.prompts_path)
     kept: list[QuizItem] = []
     dropped = calls = 0
     seen: set[str] = set()
     for chunk in central_chunks(index, chunks):
         if len(kept) >= n:
             break
-        prompt = prompts["write"].format(n=QUESTIONS_PER_CALL, rule=prompts["kinds"][kind],
-                                         passage=format_passage(Passage(1, chunk)))
+        prompt = prompts.format("quiz_write", n=QUESTIONS_PER_CALL, rule=prompts.format(f"quiz_rule_{kind}"),
+                                passage=format_passage(Passage(1, chunk)))
         calls += 1
         for raw in _parse_questions(_ask(model, prompt)):
             item = _model_item(raw, chunk, kind)
