@@ -3,6 +3,7 @@ the Anki deck, the CLI, and questions written by a (scripted) model kept only wh
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import sqlite3
@@ -207,3 +208,23 @@ def test_model_questions_are_kept_only_when_their_chunk_supports_the_answer(cour
     assert chunks[0].text.strip()[:60] in writer.prompts[0]  # the model saw the passage it is cited for
     via_api = generate_quiz(course_index, doc_id="post-what-is-relu", n=1, model=writer)
     assert len(via_api) == 1 and via_api[0].method == "llm"
+
+
+class BrokenBackend(Model):
+    """A smolagents model whose backend fails on every call."""
+
+    def generate(self, messages, stop_sequences=None, response_format=None, tools_to_call_from=None, **kwargs):
+        raise ConnectionError("connection refused")
+
+
+def test_a_failing_model_and_a_users_quiz_prompt(course_index, tmp_path):
+    chunks = source_groups(course_index, doc_id="post-what-is-relu")[0][:1]
+    with pytest.raises(CoursemateError, match="failed to write questions: ConnectionError: connection refused"):
+        model_quiz(course_index, chunks, BrokenBackend(model_id="broken"), n=1)
+    own = tmp_path / "prompts.yaml"
+    own.write_text("quiz_rule_cloze: Blank out the activation function's name.\n", encoding="utf-8")
+    index = copy.copy(course_index)
+    index.settings = course_index.settings.replace(prompts_path=own)
+    writer = ScriptedQuizWriter([])
+    assert model_quiz(index, chunks, writer, n=1).items == []
+    assert "Blank out the activation function's name." in writer.prompts[0]

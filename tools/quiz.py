@@ -35,7 +35,7 @@ from coursemate.prompts import load_prompts
 from retrieval.types import Chunk
 from tools.citations import Citation, Passage, format_passage
 from tools.extractive import candidates_of, mmr_within_budget, points_back
-from tools.summarize import source_chunks
+from tools.summarize import ask_model, source_chunks
 
 if TYPE_CHECKING:
     from smolagents.models import Model
@@ -467,7 +467,7 @@ def model_quiz(index: NotesIndex, chunks: list[Chunk], model: Model, *, n: int =
         prompt = prompts.format("quiz_write", n=QUESTIONS_PER_CALL, rule=prompts.format(f"quiz_rule_{kind}"),
                                 passage=format_passage(Passage(1, chunk)))
         calls += 1
-        for raw in _parse_questions(_ask(model, prompt)):
+        for raw in _parse_questions(ask_model(model, prompt, "write questions")):
             item = _model_item(raw, chunk, kind)
             if item is None or not supported(index, item) or item.question.lower() in seen:
                 dropped += 1
@@ -520,15 +520,3 @@ def _model_item(raw: dict[str, Any], chunk: Chunk, kind: str) -> QuizItem | None
     if len(distractors) < DISTRACTORS:
         return None
     return QuizItem(question, answer, kind, citation, distractors, _shuffled([answer, *distractors], question), "llm")
-
-
-def _ask(model: Model, prompt: str) -> str:
-    from smolagents.models import ChatMessage, MessageRole
-
-    try:
-        reply = model.generate([ChatMessage(role=MessageRole.USER, content=[{"type": "text", "text": prompt}])])
-    except Exception as exc:  # any backend failure becomes one clear message
-        raise CoursemateError(f"the language model failed to write questions: {type(exc).__name__}: {exc}") from exc
-    content = reply.content
-    return content if isinstance(content, str) else " ".join(
-        part.get("text", "") for part in content or [] if isinstance(part, dict))

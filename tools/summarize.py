@@ -139,12 +139,12 @@ def llm_summary(index: NotesIndex, model: Model, chunks: list[Chunk], words: int
     passages = [format_passage(p) for p in numbered]
     prompts = load_prompts(index.settings.prompts_path)
     partials = [
-        _ask(model, prompts.format("summary_map", words=words, passages="\n\n".join(batch)))
+        _summary_step(model, prompts.format("summary_map", words=words, passages="\n\n".join(batch)))
         for batch in batch_by_budget(passages, CONTEXT_BUDGET_TOKENS)
     ]
     while len(partials) > 1:
         partials = [
-            _ask(model, prompts.format("summary_reduce", words=words, summaries="\n\n".join(batch)))
+            _summary_step(model, prompts.format("summary_reduce", words=words, summaries="\n\n".join(batch)))
             for batch in batch_by_budget(partials, CONTEXT_BUDGET_TOKENS)
         ]
     verified = verify_citations(index, partials[0], numbered)
@@ -169,19 +169,27 @@ def batch_by_budget(texts: list[str], budget_tokens: int) -> list[list[str]]:
     return batches
 
 
-def _ask(model: Model, prompt: str) -> str:
+def ask_model(model: Model, prompt: str, task: str) -> str:
+    """The text of ``model``'s reply to ``prompt`` (one user message), stripped; a backend failure is one
+    :class:`CoursemateError` saying the model failed to ``task`` ("summarize", "write questions")."""
     from smolagents.models import ChatMessage, MessageRole
 
     try:
         reply = model.generate([ChatMessage(role=MessageRole.USER, content=[{"type": "text", "text": prompt}])])
     except Exception as exc:  # any backend failure becomes one clear message
-        raise CoursemateError(f"the language model failed to summarize: {type(exc).__name__}: {exc}") from exc
+        raise CoursemateError(f"the language model failed to {task}: {type(exc).__name__}: {exc}") from exc
     content = reply.content if isinstance(reply.content, str) else " ".join(
         part.get("text", "") for part in reply.content or [] if isinstance(part, dict)
     )
-    if not content.strip():
-        raise CoursemateError("the language model returned an empty summary")
     return content.strip()
+
+
+def _summary_step(model: Model, prompt: str) -> str:
+    """One map or reduce step: the model's partial summary (never empty)."""
+    content = ask_model(model, prompt, "summarize")
+    if not content:
+        raise CoursemateError("the language model returned an empty summary")
+    return content
 
 
 def format_summary(summary: Summary) -> str:
