@@ -30,7 +30,7 @@ def _index_code_digest() -> str:
     return digest.hexdigest()[:16]
 
 
-def _cached_index_dir() -> Path | None:
+def _cached_index_dir(name: str) -> Path | None:
     if not INDEX_CACHE:
         return None
     root = Path(INDEX_CACHE).expanduser()
@@ -38,14 +38,14 @@ def _cached_index_dir() -> Path | None:
     for old in root.iterdir():
         if old.is_dir() and time.time() - old.stat().st_mtime > INDEX_CACHE_DAYS * 86400:
             shutil.rmtree(old, ignore_errors=True)
-    return root / _index_code_digest()
+    return root / f"{_index_code_digest()}-{name}"
 
 
 @pytest.fixture(scope="session")
 def course_settings(tmp_path_factory) -> Settings:
     """Settings whose home (runs, reports) is a fresh temporary folder; ``home/index`` is the session's index."""
     home = tmp_path_factory.mktemp("coursemate-home")
-    cached = _cached_index_dir()
+    cached = _cached_index_dir("course")
     if cached is None:
         return Settings.load(home=home)
     (home / "index").symlink_to(cached, target_is_directory=True)  # commands given --home HOME find it too
@@ -82,16 +82,17 @@ AGENT_TEST_NOTES = ("post-lstm-one-pager", "session-05-batch-normalization-regul
 
 @pytest.fixture(scope="session")
 def small_notes_index(tmp_path_factory):
-    """A real hybrid index (real embeddings, FAISS, BM25) over five of the shipped notes: fast to build."""
-    from pathlib import Path
-
+    """A real hybrid index (real embeddings, FAISS, BM25) over five of the shipped notes: fast to build (and cached
+    between runs like the course index)."""
     from retrieval import NotesIndex
     from retrieval.ingest import load_corpus
 
-    notes = Path(__file__).resolve().parent.parent / "data" / "notes"
+    notes = REPO_ROOT / "data" / "notes"
     documents, _ = load_corpus([notes / f"{name}.md" for name in AGENT_TEST_NOTES])
-    settings = Settings.load(home=tmp_path_factory.mktemp("agents-home"))
-    return NotesIndex.load_or_build(settings, documents=documents, progress=False)
+    settings = Settings.load(home=tmp_path_factory.mktemp("agents-home"), index_dir=_cached_index_dir("agents"))
+    index = NotesIndex.load_or_build(settings, documents=documents, progress=False)
+    os.utime(settings.index_dir)  # in use: not removed as stale
+    return index
 
 
 # ------------------------------------------------------------------ browser
