@@ -130,7 +130,8 @@ def load_beir(folder: Path, split: str = "test") -> EvalDataset:
         raise CoursemateError(f"{folder} is not a BEIR dataset: missing {', '.join(missing)}")
     try:
         documents = [
-            Document(doc_id=str(row["_id"]), title=(row.get("title") or "").strip(), text=row["text"], source=folder.name)
+            Document(doc_id=str(row["_id"]), title=(row.get("title") or "").strip(), text=row["text"],
+                     source=folder.name)
             for row in read_jsonl(files[0])
         ]
         texts = {str(row["_id"]): row["text"] for row in read_jsonl(files[1])}
@@ -140,7 +141,8 @@ def load_beir(folder: Path, split: str = "test") -> EvalDataset:
     unknown = sorted(set(qrels) - set(texts))
     if unknown:
         raise CoursemateError(f"{files[2]}: query ids not in queries.jsonl: {', '.join(unknown[:5])}")
-    queries = [EvalQuery(qid=qid, text=texts[qid], qrels=rels) for qid, rels in qrels.items() if any(g > 0 for g in rels.values())]
+    queries = [EvalQuery(qid=qid, text=texts[qid], qrels=rels) for qid, rels in qrels.items()
+               if any(g > 0 for g in rels.values())]
     if not queries:
         raise CoursemateError(f"{files[2]} has no relevant judgments")
     return EvalDataset(folder.name if split == "test" else f"{folder.name}-{split}", queries, documents)

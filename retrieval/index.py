@@ -94,7 +94,7 @@ class NotesIndex:
         documents: list[Document] | None = None,
         rebuild: bool = False,
         progress: bool = True,
-    ) -> "NotesIndex":
+    ) -> NotesIndex:
         """Open the index in ``settings.index_dir``, (re)building it when missing, stale or damaged.
 
         The corpus is ``documents`` when given, else the files at ``paths`` (default: the configured
@@ -115,7 +115,8 @@ class NotesIndex:
             except store.DamagedIndex as exc:
                 log.warning("the index is damaged (%s): rebuilding it", exc)
             except Exception as exc:  # noqa: BLE001 - any unreadable file means: rebuild, never crash
-                log.warning("the index at %s could not be read (%s: %s): rebuilding it", folder, type(exc).__name__, exc)
+                log.warning("the index at %s could not be read (%s: %s): rebuilding it", folder, type(exc).__name__,
+                            exc)
 
         skipped: list[str] = []
         if documents is None:
@@ -127,7 +128,7 @@ class NotesIndex:
         return cls.build(settings, documents, fingerprint=fingerprint, skipped=skipped, progress=progress)
 
     @classmethod
-    def load_if_fresh(cls, settings: Settings) -> "NotesIndex | None":
+    def load_if_fresh(cls, settings: Settings) -> NotesIndex | None:
         """The index in ``settings.index_dir`` if it is up to date with the configured corpus and settings, else
         None (nothing is built)."""
         try:
@@ -147,7 +148,7 @@ class NotesIndex:
         fingerprint: str = "",
         skipped: Sequence[str] = (),
         progress: bool = True,
-    ) -> "NotesIndex":
+    ) -> NotesIndex:
         """Chunk, tokenize and embed ``documents``, then write the index folder atomically."""
         if not documents:
             more = ", ..." if len(skipped) > 1 else ""
@@ -167,7 +168,8 @@ class NotesIndex:
         embedder = embedder_for(settings)
         vectors = embed(embedder, texts, settings.embedding_batch_size, progress=progress)
         dense = DenseIndex.build(vectors, settings.dense_index)
-        sentences = SentenceIndex.build([c.text for c in chunks], lambda t: embed(embedder, t, settings.embedding_batch_size))
+        sentences = SentenceIndex.build([c.text for c in chunks],
+                                        lambda t: embed(embedder, t, settings.embedding_batch_size))
         manifest = {
             "fingerprint": fingerprint,
             "params": _index_params(settings),
@@ -192,7 +194,7 @@ class NotesIndex:
         return cls(settings, documents, chunks, sparse, dense, manifest, sentences)
 
     @classmethod
-    def _load(cls, settings: Settings, folder: Path, manifest: dict) -> "NotesIndex":
+    def _load(cls, settings: Settings, folder: Path, manifest: dict) -> NotesIndex:
         store.verify_files(folder, manifest)
         documents = [Document.from_dict(row) for row in read_jsonl(folder / "documents.jsonl")]
         chunks = [Chunk(**row) for row in read_jsonl(folder / "chunks.jsonl")]
@@ -309,7 +311,8 @@ class NotesIndex:
         try:
             return self.documents[doc_id]
         except KeyError:
-            raise CoursemateError(f"unknown document {doc_id!r}; known documents: {', '.join(self.documents)}") from None
+            raise CoursemateError(
+                f"unknown document {doc_id!r}; known documents: {', '.join(self.documents)}") from None
 
     def chunk_sentences(self, chunk: Chunk) -> tuple[list[str], np.ndarray]:
         """The sentences of ``chunk`` and their embeddings: from the index when it holds the chunk, else computed."""

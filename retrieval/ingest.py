@@ -22,7 +22,6 @@ from coursemate.errors import CoursemateError
 from retrieval.topics import topic_sections
 from retrieval.types import Document, Section
 
-
 MAX_CSV_FIELD_CHARS = 5_000_000  # a blog post's full_text is far below this; a bigger field is a broken file
 
 

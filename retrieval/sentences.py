@@ -1,7 +1,8 @@
 """Sentences of the chunks, split once and embedded at index time for extractive answers and summaries.
 
-One splitter for the whole project: each line (the notes keep a paragraph or a list item per line) is split with pySBD, which
-knows abbreviations, decimals and initials ("e.g.", "3.5%", "Fig. 2"), so a student never reads a fragment.
+One splitter for the whole project: each line (the notes keep a paragraph or a list item per line) is split with
+pySBD, which knows abbreviations, decimals and initials ("e.g.", "3.5%", "Fig. 2"), so a student never reads a
+fragment.
 Headings, code fences, front matter and pieces shorter than :data:`MIN_SENTENCE_WORDS` words are skipped.
 """
 
@@ -82,7 +83,7 @@ class SentenceIndex:
             self.by_chunk.setdefault(c, []).append(i)
 
     @classmethod
-    def build(cls, chunk_texts: list[str], embed) -> "SentenceIndex":
+    def build(cls, chunk_texts: list[str], embed) -> SentenceIndex:
         """Split every chunk and embed each distinct sentence once (overlapping chunks repeat sentences)."""
         texts, chunk_of = [], []
         for c, text in enumerate(chunk_texts):
@@ -110,12 +111,13 @@ class SentenceIndex:
         return [int(chunks[i]) for i in top]
 
     def save(self, folder: Path) -> None:
-        atomic_write_jsonl(folder / SENTENCES_FILE, ({"chunk": c, "text": t} for t, c in zip(self.texts, self.chunk_of)))
+        rows = ({"chunk": c, "text": t} for t, c in zip(self.texts, self.chunk_of))
+        atomic_write_jsonl(folder / SENTENCES_FILE, rows)
         with open(folder / VECTORS_FILE, "wb") as handle:  # inside the index's atomic folder
             np.save(handle, self.vectors)
 
     @classmethod
-    def load(cls, folder: Path) -> "SentenceIndex":
+    def load(cls, folder: Path) -> SentenceIndex:
         rows = read_jsonl(folder / SENTENCES_FILE)
         vectors = np.load(folder / VECTORS_FILE)
         if len(rows) != len(vectors):

@@ -32,7 +32,8 @@ _WORD = re.compile(r"[a-z][a-z0-9-]*[a-z0-9]|[a-z]")
 _TOKENIZER = Tokenizer()
 ENGLISH_WORDS = "frequency_dictionary_en_82_765.txt"  # symspellpy's word counts of general English
 MIN_WORD_SPECIFICITY = 0.25  # title words at least this rare in English ("want", "very", "above" are not)
-_CONTRACTION_TAILS = frozenset({"doesnt", "dont", "isnt", "didnt", "cant", "wont", "thats", "lets", "youll", "ll", "ve"})
+_CONTRACTION_TAILS = frozenset({"doesnt", "dont", "isnt", "didnt", "cant", "wont", "thats", "lets", "youll", "ll",
+                                "ve"})
 
 
 def topic_sections(text: str, section: Section) -> list[Section]:
@@ -121,7 +122,7 @@ def _titles(texts: list[str]) -> list[str]:
     frequency = Counter(p for c in counts for p in c)
     titles = []
     for c in counts:
-        def score(p: str) -> float:
+        def score(p: str, c: Counter = c) -> float:
             return c[p] * math.log(1 + len(texts) / frequency[p]) * sum(_specificity(w) ** 2 for w in p.split())
 
         picked: list[str] = []

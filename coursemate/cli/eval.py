@@ -64,7 +64,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _dataset_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", default="course", help="'course' (shipped questions), a questions .jsonl or a BEIR folder")
+    parser.add_argument("--dataset", default="course",
+                        help="'course' (shipped questions), a questions .jsonl or a BEIR folder")
     parser.add_argument("--split", default="test",
                         help="course questions: dev (tune on it), test (report it) or all; BEIR: a qrels split "
                              "(default test)")
@@ -82,7 +83,8 @@ def run_retrieval(args: argparse.Namespace, settings: Settings) -> int:
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     unknown = [m for m in modes if m not in SEARCH_MODES]
     if unknown or not modes:
-        raise CoursemateError(f"unknown mode(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(SEARCH_MODES)}")
+        raise CoursemateError(
+            f"unknown mode(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(SEARCH_MODES)}")
     baseline = load_summary(args.baseline) if args.baseline else None
     dataset, settings = _load(args, settings)
     started = time.perf_counter()
@@ -211,6 +213,7 @@ def _finish(dataset: str, results, context: dict, settings: Settings, as_json: b
 
 
 def _retrieval_settings(settings: Settings) -> dict:
-    names = ("embedding_model", "embedding_backend", "chunk_size", "chunk_overlap", "bm25_stemming", "bm25_stopwords", "sparse_backend",
+    names = ("embedding_model", "embedding_backend", "chunk_size", "chunk_overlap", "bm25_stemming", "bm25_stopwords",
+             "sparse_backend",
              "dense_index", "rrf_k", "bm25_weight", "dense_weight", "candidates", "spelling")
     return {name: getattr(settings, name) for name in names}
