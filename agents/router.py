@@ -4,7 +4,8 @@ A nearest-example router over the index's own embedding model (all-MiniLM-L6-v2)
 each intent (``agents/routes.yaml``, data) are embedded once. A request (its quoted text and run ids masked) is
 embedded once too; each intent scores its most similar example's cosine similarity, plus ``CUE_BONUS`` for each
 of the intent's cue patterns (also in routes.yaml) that the request matches. The best intent wins, unless it is a
-tool scoring under ``MIN_SCORE``: then the request is a question for the notes. (The ``semantic-router``
+tool scoring under ``MIN_SCORE`` (``QUESTION_MARGIN`` more for a question about the subject rather than a
+request addressed to the assistant): then the request is a question for the notes. (The ``semantic-router``
 library does the same, but pulls in two dozen cloud client packages and takes five seconds to import.)
 
 >>> router = IntentRouter(index)
@@ -28,6 +29,11 @@ ROUTES_PATH = Path(__file__).with_name("routes.yaml")
 QUESTION = "question"
 CUE_BONUS = 0.25  # added to an intent's similarity when one of its cues matches (dev split)
 MIN_SCORE = 0.5  # a tool intent scoring less is a question for the notes (dev split)
+QUESTION_MARGIN = 0.3  # a question about the course ("what is text summarization?") needs this much more (dev split)
+_QUESTION_FORM = re.compile(r"^\W*(?:what|why|how(?! about)|which|when|where|who|whose|does|do|did|is|are|was|were|should|"
+                            r"would|could|can|will|in what|besides|to what|at what|up to)\b")
+_ADDRESSED = re.compile(r"\b(?:can|could|would|will) you\b|\b(?:me|my|mine|please)\b|\bi (?:have|started|ran|trained)\b"
+                        r"|\b(?:which|what|where do the) notes\b")
 _QUOTED = re.compile(r"[\"“”](.+?)[\"“”]|(?<!\w)'(.+?)'(?!\w)")
 _RUN_ID = re.compile(r"\b\d{8}-\d{6}-[0-9a-f]{6}\b")
 
@@ -66,6 +72,12 @@ def masked(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+def is_course_question(request: str) -> bool:
+    """Whether ``request`` is phrased as a question about the subject, not addressed to the assistant's tools
+    ("what is text summarization?" is; "can you summarize session 3?" and "how is my run doing?" are not)."""
+    return bool(_QUESTION_FORM.match(request)) and not _ADDRESSED.search(request)
+
+
 class IntentRouter:
     """Routes requests to the intents of ``routes`` (default: agents/routes.yaml) with ``index``'s embedder."""
 
@@ -91,5 +103,6 @@ class IntentRouter:
         for intent, cues in self.cues.items():
             scores[intent] += CUE_BONUS * sum(bool(cue.search(request)) for cue in cues)
         best = max(self.intents, key=scores.__getitem__)
-        chosen = QUESTION if best != QUESTION and scores[best] < MIN_SCORE else best
+        floor = MIN_SCORE + (QUESTION_MARGIN if is_course_question(request) else 0.0)
+        chosen = QUESTION if best != QUESTION and scores[best] < floor else best
         return Route(chosen, scores, time.perf_counter() - started)

@@ -22,9 +22,8 @@ if TYPE_CHECKING:
 MMR_LAMBDA = 0.7  # weight of relevance against redundancy with sentences already chosen
 ANSWER_MIN_WORDS = 40
 ANSWER_MAX_WORDS = 120
-TERM_WEIGHT = 0.35  # weight of query-term overlap beside the embedding cosine
-RANK_PRIOR = 0.03  # a small preference for sentences of better-ranked passages
-KEEP_RELATIVE = 0.8  # past the minimum length, add a sentence only this close to the best one
+TERM_WEIGHT = 0.5  # weight of query-term overlap beside the embedding cosine (dev split)
+KEEP_RELATIVE = 0.7  # past the minimum length, add a sentence only this close to the best one (dev split)
 PAD_RELATIVE = 0.6  # below the minimum length, still only sentences this close to the best one
 REDUNDANT = 0.85  # a sentence this similar to a chosen one says the same thing
 _BACK_REFERENCES = ("it ", "this ", "these ", "they ", "that ", "such ", "those ", "its ", "their ", "here ",
@@ -110,7 +109,6 @@ def extractive_answer(index: NotesIndex, question: str, passages: list[Passage],
     query = index.embed([question])[0] if query_vector is None else query_vector
     texts = [c.text for c in candidates]
     relevance = vectors @ query + TERM_WEIGHT * term_overlap(index, question, texts)
-    relevance -= RANK_PRIOR * np.array([c.source for c in candidates], dtype=np.float32)
     chosen = mmr_within_budget(vectors, relevance, [len(t.split()) for t in texts], ANSWER_MAX_WORDS,
                                min_words=ANSWER_MIN_WORDS, relative=(PAD_RELATIVE, KEEP_RELATIVE))
     chosen = _with_antecedents(chosen, candidates)
