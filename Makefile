@@ -13,8 +13,8 @@ PYTEST_ARGS ?=
 # llama-cpp-python compiles for 7-15 minutes: its wheel is built once per machine into WHEELS (outside the clone, so
 # fresh clones and new virtual environments reuse it) and installed from there.
 WHEELS ?= $(HOME)/.cache/coursemate-wheels
-PYTAG = $(shell $(PY) -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
-LLAMA_WHEEL = $(firstword $(shell ls -t $(WHEELS)/llama_cpp_python-*-$(PYTAG)-*.whl 2>/dev/null))
+# (the wheel is tagged py3-none-<platform>: llama-cpp-python loads its library through ctypes)
+LLAMA_WHEEL = $(firstword $(shell ls -t $(WHEELS)/llama_cpp_python-*.whl 2>/dev/null))
 
 .PHONY: run test test-fast lint install install-dev llama-wheel search index bench clean
 
@@ -47,7 +47,7 @@ install-dev: $(VENV)/.installed-dev
 
 $(VENV)/.installed-dev: $(VENV)/.installed
 	$(MAKE) llama-wheel
-	$(PIP) install "$$(ls -t $(WHEELS)/llama_cpp_python-*-$(PYTAG)-*.whl | head -n 1)"
+	$(PIP) install "$$(ls -t $(WHEELS)/llama_cpp_python-*.whl | head -n 1)"
 	$(PIP) install -e ".[dev]"
 	command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium)
 	touch $@
