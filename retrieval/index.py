@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 10_000
 _VERSIONED_LIBRARIES = ("sentence-transformers", "faiss-cpu", "rank-bm25", "bm25s", "langchain-text-splitters", "pysbd")
 SENTENCES_FORMAT = 2  # bump when the sentence splitter changes: the index is rebuilt
-TOPICS_FORMAT = 1  # bump when the topic sub-sections (retrieval/topics.py) change: the index is rebuilt
+TOPICS_FORMAT = 2  # bump when the topic sub-sections (retrieval/topics.py) change: the index is rebuilt
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
 

@@ -4,8 +4,9 @@ The course sessions are exported as one long run of lines per session: without s
 "Session 5" and chunks cut across topics. :func:`topic_sections` recovers the sub-topics the way TextTiling
 (Hearst, 1997) does: it compares the words of the lines before and after every line break, cuts where the
 vocabulary changes most (the deepest valleys of that similarity), and always cuts before a line that opens a
-block of its own ("assignment", "target:", "results:", "part 2", ...). Each sub-section is titled with its most
-distinctive phrases ("batch normalization, covariate shift"). No model is needed, so it runs at ingest.
+block of its own ("assignment", "target:", "results:", "part 2", ...). The first part keeps the section's title;
+each later one is titled with its most distinctive phrases ("Session 5 - ... > covariate shift, batch
+normalization"). No model is needed, so it runs at ingest.
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ def topic_sections(text: str, section: Section) -> list[Section]:
     bounds = [section.start] + [lines[i][0] for i in cuts] + [section.end]
     pieces = [(start, start + len(text[start:end].rstrip())) for start, end in zip(bounds, bounds[1:])]
     titles = _titles([text[s:e] for s, e in pieces])
-    return [Section(_join(section.title, title), s, e) for (s, e), title in zip(pieces, titles)]
+    titles[0] = section.title or titles[0]  # the part right under the heading keeps the heading's title
+    return [Section(title if i == 0 else _join(section.title, title), s, e)
+            for i, ((s, e), title) in enumerate(zip(pieces, titles))]
 
 
 def _join(parent: str, title: str) -> str:
