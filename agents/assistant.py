@@ -425,6 +425,9 @@ class _Run:
         if recorder.max_steps_reached:
             notice = (f"The agents stopped after {self.settings.agent_max_steps} steps "
                       f"({', '.join(dict.fromkeys(recorder.max_steps_reached))}); the answer may be incomplete.")
+        delegated = {s.name for s in self.trace.steps if s.kind == "tool_call" and s.agent == "manager"}
+        if "training_agent" in delegated and "notes_agent" not in delegated:  # a report of runs, not of the notes
+            return _Result(raw, [], "agent", notice)
         result = self.verified(raw, "agent", notice)
         if is_covered and any(not s.supported for s in result.sentences):
             beside = self.extractive(wanted, hits, None, renumber=False)

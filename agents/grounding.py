@@ -14,10 +14,10 @@ from tools.citations import NOT_IN_NOTES, Citation, Passage, format_passage
 
 PROMPT_PASSAGE_CHARS = 700
 COVERAGE_PASSAGES = 4
-# sentence, terms, dense, missing rare term (see Coverage.score); fitted on the dev split (eval/answers.py)
 # Coverage.score: a logistic regression over (sentence, terms, dense, missing rare term) fitted on the dev split
 # (answerable course questions against near- and off-topic ones), shifted so that 0 keeps false refusals <= 2.5 %.
-COVERAGE_WEIGHTS = (1.187, 0.547, 0.919, -1.096)
+# The rarity of the missing term is its IDF as a share of an unseen term's, so the weights hold for any corpus size.
+COVERAGE_WEIGHTS = (1.187, 0.547, 0.919, -7.840)
 COVERAGE_BIAS = 6.584
 
 
@@ -32,18 +32,18 @@ class Coverage:
 
     ``dense``: the best passage cosine; ``sentence``: the best cosine between the question and one sentence of
     the top passages; ``terms``: the IDF-weighted share of the question's terms found in the top passages;
-    ``missing_idf``: the highest IDF of a question term that none of them contains (a rare term such as
-    "LoRA" that the notes never mention).
+    ``missing``: the highest IDF of a question term that none of them contains, as a share of the IDF of a term
+    no chunk contains (1.0 for a term such as "LoRA" that the notes never mention).
     """
 
     dense: float
     sentence: float
     terms: float
-    missing_idf: float
+    missing: float
 
     def score(self) -> float:
         """One number: the question counts as covered from 0 up (``coverage_min_score``; dev split)."""
-        signals = (self.sentence, self.terms, self.dense, self.missing_idf)
+        signals = (self.sentence, self.terms, self.dense, self.missing)
         return COVERAGE_BIAS + sum(w * x for w, x in zip(COVERAGE_WEIGHTS, signals))
 
     def to_dict(self) -> dict[str, float]:
@@ -63,7 +63,8 @@ def coverage(index, question: str, hits: list[Hit], top: int = COVERAGE_PASSAGES
     idf = index.idf(terms) if terms else np.zeros(0, dtype=np.float32)
     found = np.array([t in found_text for t in terms], dtype=bool)
     share = float(idf[found].sum() / idf.sum()) if terms and idf.sum() > 0 else 0.0
-    missing = float(idf[~found].max()) if (~found).any() else 0.0
+    unseen = float(index.idf(["\0"])[0])  # the IDF of a term no chunk contains
+    missing = float(idf[~found].max()) / unseen if (~found).any() else 0.0
     return Coverage(best_similarity(hits), sentence, share, missing)
 
 
