@@ -30,8 +30,8 @@ QUESTION = "question"
 CUE_BONUS = 0.25  # added to an intent's similarity when one of its cues matches (dev split)
 MIN_SCORE = 0.5  # a tool intent scoring less is a question for the notes (dev split)
 QUESTION_MARGIN = 0.3  # a question about the course ("what is text summarization?") needs this much more (dev split)
-_QUESTION_FORM = re.compile(r"^\W*(?:what|why|how(?! about)|which|when|where|who|whose|does|do|did|is|are|was|were|should|"
-                            r"would|could|can|will|in what|besides|to what|at what|up to)\b")
+_QUESTION_FORM = re.compile(r"^\W*(?:what|why|how(?! about)|which|when|where|who|whose|does|do|did|is|are|was|were|"
+                            r"should|would|could|can|will|in what|besides|to what|at what|up to)\b")
 _ADDRESSED = re.compile(r"\b(?:can|could|would|will) you\b|\b(?:me|my|mine|please)\b|\bi (?:have|started|ran|trained)\b"
                         r"|\b(?:which|what|where do the) notes\b")
 _QUOTED = re.compile(r"[\"“”](.+?)[\"“”]|(?<!\w)'(.+?)'(?!\w)")
