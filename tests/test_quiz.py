@@ -14,7 +14,8 @@ from smolagents.models import ChatMessage, MessageRole, Model
 
 from coursemate.cli import main
 from coursemate.errors import CoursemateError
-from tools.quiz import BLANK, course_terms, generate_quiz, model_quiz, question_without_answer, source_groups
+from tools.quiz import (BLANK, _is_truncation, _related, course_terms, generate_quiz, is_misfit_blank, model_quiz,
+                        opens_with_heading, question_without_answer, source_groups)
 from tools.study import BOXES, StudyBoxes, export_anki
 
 QUALITY_N = 200
@@ -58,7 +59,7 @@ def test_200_offline_cloze_questions_meet_the_quality_figures(course_index, cloz
 @pytest.mark.slow
 def test_multiple_choice_distractors_are_siblings_not_the_answer(course_index, mcq_200):
     items = mcq_200
-    assert len(items) >= 100
+    assert len(items) >= 150  # 162 on the shipped notes: the terms with three true siblings bound the count
     assert all(item.answer in item.citation.text for item in items)
     assert len({item.question for item in items}) == len(items)
     for item in items:
@@ -73,7 +74,8 @@ def test_multiple_choice_distractors_are_siblings_not_the_answer(course_index, m
     assert share >= 0.9
 
 
-def test_blanks_are_course_terms_in_full_sentences(cloze_200):
+@pytest.mark.slow
+def test_blanks_are_course_terms_in_full_sentences(course_index, cloze_200):
     """What a student reads: a whole sentence, one term blanked everywhere it occurs, never a stop word, a number
     or a figure caption, never the term in parentheses after its own expansion."""
     for item in cloze_200:
@@ -84,6 +86,35 @@ def test_blanks_are_course_terms_in_full_sentences(cloze_200):
         assert item.answer.lower() not in {"the", "this", "that", "and", "with", "from"}
         assert not re.match(r"(?i)fig(ure)?\b", q) and f"({BLANK})" not in q
         assert 8 <= len(q.replace(BLANK, item.answer).split()) <= 40
+        assert q[0].isupper() or q.startswith(BLANK)
+    lookup = {t: i for i, t in enumerate(course_terms(course_index).terms)}
+    assert not [i.question for i in cloze_200 if opens_with_heading(i.question.replace(BLANK, i.answer), lookup)]
+
+
+def test_the_rules_against_glued_headings_weak_blanks_and_near_synonyms():
+    """The general rules behind the defects read in generated quizzes, on the sentences they came from."""
+    lookup = {"receptive field": 0, "self-attention": 1, "dropout": 2}
+    assert opens_with_heading("Receptive field here we see our first layer as a 5x5 image.", lookup)
+    assert opens_with_heading("Self attention the self-attention mechanism is part of transformers.", lookup)
+    assert opens_with_heading("Gpt gpt (generative pre-trained transformer) is a language model.", lookup)
+    assert not opens_with_heading("Dropout is a regularization technique for neural networks.", lookup)
+    assert not opens_with_heading("The receptive field here grows with every layer we add.", lookup)
+    for sentence, word in (("We initialize it (and all other kernels) randomly.", "initialize"),
+                           ("Whenever we are convolving over a spot, we aggregate.", "convolving"),
+                           ("You can learn more about positional encodings here.", "positional")):
+        start = sentence.index(word)
+        assert is_misfit_blank(sentence, start, start + len(word)), word
+    sentence = "We add dropout after every layer."
+    assert not is_misfit_blank(sentence, sentence.index("dropout"), sentence.index("dropout") + 7)
+    words = {"repository", "vocabulary", "tokenizer", "gang"}
+    assert _is_truncation("repo", words) and _is_truncation("vocab", words)
+    assert not _is_truncation("token", words) and not _is_truncation("gan", words)
+    for near in (("model size", "model capacity"), ("cnn", "convolutional network"), ("cnn", "traditional cnns"),
+                 ("lang chain", "langchain"), ("nlp", "natural language processing"), ("repo", "git repository")):
+        assert _related(*near), near
+    for siblings in (("layer normalization", "batch normalization"), ("max pooling", "average pooling"),
+                     ("dropout", "batch normalization"), ("real data", "fake data")):
+        assert not _related(*siblings), siblings
 
 
 def test_short_answers_come_from_definitions(course_index):
@@ -166,7 +197,7 @@ def test_leitner_boxes_move_and_persist_per_user(course_settings, course_index):
 
 def test_cli_quiz_json_text_and_anki(course_settings, capsys, tmp_path):
     home = ["--home", str(course_settings.home)]
-    assert main([*home, "quiz", "--session", "4", "--n", "3", "--kind", "mcq", "--json"]) == 0
+    assert main([*home, "quiz", "--session", "5", "--n", "3", "--kind", "mcq", "--json"]) == 0
     items = json.loads(capsys.readouterr().out)
     assert len(items) == 3 and all(len(i["distractors"]) == 3 and i["citation"]["chunk_id"] for i in items)
     deck = tmp_path / "all.apkg"

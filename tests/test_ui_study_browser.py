@@ -42,10 +42,10 @@ def test_practise_three_questions_and_the_boxes_persist_across_a_reload(browser,
             page.wait_for_selector("#study-answer .study-key", timeout=30_000)
             key = page.inner_text("#study-answer .study-key")
             source = page.locator("#study-answer details.source")
-            source.locator("summary").click()
-            wait_for(lambda: page.eval_on_selector("#study-answer details.source", "el => el.open"), 5,
-                     "the source passage to open")
+            assert page.eval_on_selector("#study-answer details.source", "el => el.open")  # shown with the answer
             assert key in source.inner_text()  # the answer key is in the passage shown as its source
+            marked = page.eval_on_selector_all("#study-answer .source-text mark", "els => els.map(e => e.innerText)")
+            assert marked and {m.lower() for m in marked} == {key.lower()}  # and marked there
             if correct is True and len(seen) == 3:
                 screenshot(page, "study", docs_name="study.png")
             page.click("#study-right" if correct else "#study-wrong")

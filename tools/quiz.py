@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 BLANK = "_____"
 MAX_ITEMS = 500
+TERMS_VERSION = 2  # raise it when the way the vocabulary is chosen changes: cached vocabularies are then rebuilt
 KEYPHRASES_PER_DOCUMENT = 80
 MIN_TERM_CHUNKS = 2  # a course term is used by at least this many chunks ...
 MAX_TERM_SHARE = 0.08  # ... and by at most this share of them ("model", "layer" are everywhere)
@@ -53,6 +54,7 @@ SYNONYM_MIN = 0.8  # ... and less close than this (a synonym would be a second r
 DISTRACTORS = 3
 EVERYDAY_COUNT = 5_000_000  # a word this frequent in English is an everyday word, not a course term
 FRAGMENT_SHARE = 0.8  # a phrase followed (or preceded) by one same word this often is part of a longer term
+CLIP_MIN_LETTERS, CLIP_MIN_CUT = 4, 3  # "repo" clips "repository"; shorter terms are acronyms ("gan", "vit")
 PREFIX = 6  # two words starting alike this far are forms of one word ("sequence", "sequential")
 _TERM = re.compile(r"[a-z][a-z-]*[a-z](?: [a-z][a-z-]*[a-z]){0,2}")
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*|[^\sa-z0-9]")
@@ -66,8 +68,9 @@ _GENERIC = frozenset("""
     something step steps take team thing things think three time times today top true try two type types understand
     use used using value values video want way ways well work works world write years
 """.split())
-# text lost in the export, or no subject
-_BROKEN = re.compile(r"\s[.,;:)]|\(\s|^\w+ed\b|>>|<<|;.*;|\s-\s.*\s-\s|\s\w\.$|^(?:[\w-]+ ?){1,4}: ", re.IGNORECASE)
+# text lost in the export, or no subject; LaTeX, braces, code identifiers and paths left by the export
+_BROKEN = re.compile(r"\s[.,;:)]|\(\s|^\w+ed\b|>>|<<|;.*;|\s-\s.*\s-\s|\s\w\.$|^(?:[\w-]+ ?){1,4}: |[\\{}_]|\(\)|\S/\S+/\S",
+                     re.IGNORECASE)
 # Words that open a yake phrase cut out of a clause ("compute loss", "called kernels"): verbs and their forms.
 _VERBS = frozenset("""
     add adding added allow allows apply applying applied based calculate calculating call called calls compute
@@ -75,6 +78,12 @@ _VERBS = frozenset("""
     known make makes making named need needs see seen show showing shows take takes taking train trains tried try
     trying use uses using used want work works
 """.split())
+# Words that open a clause; after a bare course term they show a heading glued to its text.
+_CLAUSE_OPENERS = frozenset("here now we you i let's our the there this".split())
+# A word after these is a verb; an -ing word after a form of "be" too. Adjectives end so.
+_SUBJECTS = frozenset("we you they i can could will would should must may might cannot".split())
+_FORMS_OF_BE = frozenset("am is are was were be been being".split())
+_ADJECTIVE_ENDINGS = ("al", "ive", "ous", "able", "ible", "ic", "ary")
 _CAPTION = re.compile(r"^(?:fig(?:ure)?\.?|image|source|table|photo|credit)s?\b|\bfig(?:ure)?\.? ?\d", re.IGNORECASE)
 _DEFINITION = re.compile(
     r"^(?:(?:the|an?)\s+)?(?P<term>[A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){0,3}?)\s+"
@@ -143,7 +152,8 @@ def course_terms(index: NotesIndex) -> CourseTerms:
     with _TERMS_LOCK:
         if index not in _TERMS:
             fingerprint = index.manifest.get("fingerprint", "")
-            cache = index.settings.home / "quiz" / f"terms-{fingerprint[:16]}.npz" if fingerprint else None
+            name = f"terms-v{TERMS_VERSION}-{fingerprint[:16]}.npz"
+            cache = index.settings.home / "quiz" / name if fingerprint else None
             terms = _read_terms(cache) if cache is not None and cache.exists() else None
             if terms is None:
                 terms = _build_terms(index)
@@ -194,7 +204,11 @@ def _build_terms(index: NotesIndex) -> CourseTerms:
     counts = Counter({t: sum(f" {t} " in p for p in padded) for t in found})
     limit = max(MIN_TERM_CHUNKS, MAX_TERM_SHARE * len(index.chunks))
     corpus = " ".join(padded)
-    terms = sorted(t for t, n in counts.items() if MIN_TERM_CHUNKS <= n <= limit and not _is_fragment(t, corpus))
+    latex = {m.lower() for d in index.documents.values() for m in re.findall(r"\\([A-Za-z]+)", d.text)}
+    kept = [t for t, n in counts.items() if MIN_TERM_CHUNKS <= n <= limit and not _is_fragment(t, corpus)
+            and not latex & set(t.split())]
+    words = set(index.vocabulary())
+    terms = sorted(t for t in kept if not _is_truncation(t, words))
     vectors = index.embed(terms) if terms else np.zeros((0, 1), dtype=np.float32)
     return CourseTerms(terms, [counts[t] for t in terms], vectors, len(index.chunks))
 
@@ -218,12 +232,20 @@ def _padded(text: str) -> str:
     return f" {' '.join(w if w[0].isalnum() else '|' for w in _WORD.findall(text.lower()))} "
 
 
+def _is_truncation(term: str, words: set[str]) -> bool:
+    """A one-word term that is the clipped form of a longer word of the notes (``CLIP_MIN_CUT`` letters more), not
+    one of its inflections or derivations: "repo" (repository), "vocab" (vocabulary), "conv" (convolution);
+    "token" of "tokenizer" is no truncation."""
+    return " " not in term and len(term) >= CLIP_MIN_LETTERS and any(
+        len(w) >= len(term) + CLIP_MIN_CUT and w.startswith(term) and _stem(w) != _stem(term) for w in words)
+
+
 def _is_fragment(term: str, corpus: str) -> bool:
     """A phrase nearly always followed or preceded by the same word: "convolutional neural" (network) and
-    "large receptive" (field) are cut out of longer terms; "average pooling" is a term of its own."""
+    "large receptive" (field or fields) are cut out of longer terms; "average pooling" is a term of its own."""
     total = corpus.count(f" {term} ")
     for pattern in (rf" {re.escape(term)} ([a-z][\w-]*)", rf"([a-z][\w-]*) {re.escape(term)} "):
-        neighbours = Counter(re.findall(pattern, corpus))
+        neighbours = Counter(_stem(word) for word in re.findall(pattern, corpus))
         if neighbours and neighbours.most_common(1)[0][1] >= FRAGMENT_SHARE * total:
             return True
     return False
@@ -301,11 +323,12 @@ def key_sentences(index: NotesIndex, chunks: list[Chunk], query: np.ndarray | No
 
 
 def is_question_material(sentence: str) -> bool:
-    """A sentence a student can answer out of context: a full sentence of a sensible length, not a caption,
-    a list of results, a question or a sentence that points back ("This ...", "However ...")."""
+    """A sentence a student can answer out of context: a full sentence of a sensible length that opens with a
+    capital (a lowercase opening is a line of the export, not a sentence), not a caption, a list of results, a
+    question or a sentence that points back ("This ...", "However ...")."""
     words = sentence.split()
     digits = sum(any(ch.isdigit() for ch in w) for w in words)
-    return (MIN_WORDS <= len(words) <= MAX_WORDS and sentence[:1].isalpha() and sentence.endswith(".")
+    return (MIN_WORDS <= len(words) <= MAX_WORDS and sentence[:1].isupper() and sentence.endswith(".")
             and not points_back(sentence) and not _CAPTION.search(sentence) and not _BROKEN.search(sentence)
             and "http" not in sentence
             and sentence.count(":") <= 1 and digits <= 0.1 * len(words) and "?" not in sentence
@@ -318,7 +341,7 @@ def _items_of(index: NotesIndex, chunks: list[Chunk], kind: str, query: np.ndarr
     lookup = {t: i for i, t in enumerate(terms.terms)}
     items = []
     for sentence, source in key_sentences(index, chunks, query):
-        if not is_question_material(sentence):
+        if not is_question_material(sentence) or opens_with_heading(sentence, lookup):
             continue
         chunk = chunks[source]
         item = (_short_item(sentence, chunk, lookup) if kind == "short"
@@ -326,6 +349,17 @@ def _items_of(index: NotesIndex, chunks: list[Chunk], kind: str, query: np.ndarr
         if item is not None:
             items.append(item)
     return items
+
+
+def opens_with_heading(sentence: str, lookup: dict[str, int]) -> bool:
+    """Whether ``sentence`` is a heading glued to its text by the export: a course term straight followed by
+    the start of a clause ("Receptive field here we see our first layer as a 5x5 image.", "Self attention the
+    self-attention mechanism is ..."), or a repeated first word."""
+    words = sentence.lower().split()
+    if len(words) > 1 and words[0] == words[1].strip("(,"):  # "Gpt gpt (generative pre-trained transformer) is"
+        return True
+    heads = (" ".join(words[:k]) for k in range(1, min(4, len(words))) if words[k] in _CLAUSE_OPENERS)
+    return any(head in lookup or head.replace(" ", "-") in lookup for head in heads)
 
 
 def _term_spans(sentence: str, lookup: dict[str, int]) -> list[tuple[int, int, int]]:
@@ -345,6 +379,19 @@ def _term_spans(sentence: str, lookup: dict[str, int]) -> list[tuple[int, int, i
     return spans
 
 
+def is_misfit_blank(sentence: str, start: int, end: int) -> bool:
+    """Whether the one word ``sentence[start:end]`` makes a poor blank where it stands: a verb ("We _____ it
+    randomly", "we are _____ over a spot") or an adjective cut from the noun it qualifies ("_____ encodings",
+    "a _____ module")."""
+    word = sentence[start:end].lower()
+    if " " in word:
+        return False
+    before = sentence[:start].lower().split()[-1:]
+    if before and (before[0] in _SUBJECTS or (before[0] in _FORMS_OF_BE and word.endswith("ing"))):
+        return True
+    return word.endswith(_ADJECTIVE_ENDINGS) and bool(re.match(r"[\"'”’]? [\"'“‘]?[A-Za-z]", sentence[end:]))
+
+
 def _inside_word(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` is part of a longer word ("gpt" of "gpt-4", "conv" of "5conv")."""
     return (start > 0 and (text[start - 1].isalnum() or text[start - 1] in "-'")) or (
@@ -352,27 +399,28 @@ def _inside_word(text: str, start: int, end: int) -> bool:
 
 
 def _cloze_item(sentence: str, chunk: Chunk, terms: CourseTerms, lookup: dict[str, int], kind: str) -> QuizItem | None:
-    """The sentence with its most specific course term blanked (every occurrence); mcq adds distractors."""
+    """The sentence with its most specific course term blanked (every occurrence); mcq adds distractors, from the
+    most specific term that has three."""
     found = _term_spans(sentence, lookup)
     spans = [s for s in found if not any(o != s and o[0] < s[1] and s[0] < o[1] for o in found)
-             and sentence[s[0] - 1:s[0]] != "(" and sentence[s[1]:s[1] + 2] not in (":", ")", " (")]
-    if not spans:
-        return None
-    term = max({s[2] for s in spans}, key=lambda i: (terms.specificity(i), terms.terms[i]))
-    start, end, _ = next(s for s in spans if s[2] == term)
-    answer = sentence[start:end]
-    if answer not in chunk.text:  # the key must be a span of the cited chunk, as written there
-        return None
-    question = re.sub(rf"(?<![\w'-]){re.escape(answer)}(?![\w'-])", BLANK, sentence, flags=re.IGNORECASE)
-    if BLANK not in question:
-        return None
+             and sentence[s[0] - 1:s[0]] != "(" and sentence[s[1]:s[1] + 2] not in (":", ")", " (")
+             and not is_misfit_blank(sentence, s[0], s[1])]
     citation = Citation.of(1, chunk)
-    if kind == "cloze":
-        return QuizItem(question, answer, "cloze", citation)
-    distractors = sibling_terms(terms, term, question)
-    if len(distractors) < DISTRACTORS:
-        return None
-    return QuizItem(question, answer, "mcq", citation, distractors, _shuffled([answer, *distractors], question))
+    for term in sorted({s[2] for s in spans}, key=lambda i: (terms.specificity(i), terms.terms[i]), reverse=True):
+        start, end, _ = next(s for s in spans if s[2] == term)
+        answer = sentence[start:end]
+        if answer not in chunk.text:  # the key must be a span of the cited chunk, as written there
+            continue
+        question = re.sub(rf"(?<![\w'-]){re.escape(answer)}(?![\w'-])", BLANK, sentence, flags=re.IGNORECASE)
+        if BLANK not in question:
+            continue
+        if kind == "cloze":
+            return QuizItem(question, answer, "cloze", citation)
+        distractors = sibling_terms(terms, term, question)
+        if len(distractors) == DISTRACTORS:
+            return QuizItem(question, answer, "mcq", citation, distractors,
+                            _shuffled([answer, *distractors], question))
+    return None
 
 
 def sibling_terms(terms: CourseTerms, term: int, question: str = "", k: int = DISTRACTORS) -> list[str]:
@@ -393,23 +441,39 @@ def sibling_terms(terms: CourseTerms, term: int, question: str = "", k: int = DI
 
 
 def _related(a: str, b: str) -> bool:
-    """Whether two terms name the same thing in other words: one holds the other's words (in any inflection:
-    "strides", "max-pool"), they differ by a suffix ("sequence", "sequential"), or one abbreviates the other
-    ("bn", "batch normalization")."""
+    """Whether two terms name the same thing in other words: one holds the other (as text, "cnn" and "traditional
+    cnns", or as words in any inflection: "strides", "max-pool"), they differ by a suffix ("sequence",
+    "sequential"), one abbreviates the other ("bn", "batch normalization"; "cnn", "convolutional network"; "repo",
+    "git repository"), or they share a word that is not their head word ("model size", "model capacity"; "layer
+    normalization" and "batch normalization" share their head: siblings)."""
     sa, sb = _stems(a), _stems(b)
-    if sa <= sb or sb <= sa or a.replace("-", "") == b.replace("-", "") or (
+    joined = lambda term: re.sub(r"[ -]", "", term)  # noqa: E731
+    if a in b or b in a or sa <= sb or sb <= sa or joined(a) == joined(b) or (
             " " not in a and " " not in b and a[:PREFIX] == b[:PREFIX]):
         return True
-    initials = lambda term: "".join(w[0] for w in re.split(r"[ -]", term))  # noqa: E731
-    return a.replace("-", "") == initials(b) or b.replace("-", "") == initials(a)
+    short, long_ = sorted((a, b), key=len)
+    words = re.split(r"[ -]", long_)
+    if " " not in short and any(w != short and w.startswith(short) for w in words):
+        return True  # "repo" of "git repository", "conv" of "conv layer"
+    if " " in a and " " in b and sa & sb and _stem(a.split()[-1]) != _stem(b.split()[-1]):
+        return True  # a shared word that is not the head: "model size" and "model capacity" are one notion
+    initials, acronym = "".join(w[0] for w in words), joined(short).removesuffix("s")
+    return len(words) > 1 and " " not in short and len(acronym) > 1 and (
+        acronym.startswith(initials) or initials.startswith(acronym))  # "cnn", "convolutional network"
 
 
 @functools.cache
 def _stems(term: str) -> frozenset[str]:
     """The Snowball stems of a term's words (hyphenated parts apart), as the BM25 tokenizer stems them."""
+    return frozenset(_stem(word) for word in re.findall(r"[a-z]+", term.lower()))
+
+
+@functools.cache
+def _stem(word: str) -> str:
+    """The Snowball stem of one word."""
     import Stemmer
 
-    return frozenset(Stemmer.Stemmer("english").stemWords(re.findall(r"[a-z]+", term.lower())))
+    return Stemmer.Stemmer("english").stemWord(word)
 
 
 def _shuffled(choices: list[str], seed: str) -> list[str]:
