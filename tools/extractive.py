@@ -111,7 +111,7 @@ def extractive_answer(index: NotesIndex, question: str, passages: list[Passage],
     relevance = vectors @ query + TERM_WEIGHT * term_overlap(index, question, texts)
     chosen = mmr_within_budget(vectors, relevance, [len(t.split()) for t in texts], ANSWER_MAX_WORDS,
                                min_words=ANSWER_MIN_WORDS, relative=(PAD_RELATIVE, KEEP_RELATIVE))
-    chosen = _with_antecedents(chosen, candidates)
+    chosen = _without_repeats(_with_antecedents(chosen, candidates), texts, index.tokenizer)
     order = {}
     for i in chosen:  # passages in the order of their best sentence, sentences in reading order
         order.setdefault(candidates[i].source, len(order))
@@ -125,6 +125,14 @@ def with_marker(sentence: str, n: int) -> str:
     """``sentence`` with its ``[n]`` before the closing punctuation, which a list item without one gets: "... [2]."."""
     body, end = (sentence[:-1], sentence[-1]) if sentence[-1:] in ".!?" else (sentence, ".")
     return f"{body} [{n}]{end}"
+
+
+def _without_repeats(chosen: list[int], texts: list[str], tokenizer) -> list[int]:
+    """``chosen`` without the sentences whose terms another chosen sentence already holds ("forget gate - reset
+    some cells to zero" beside "f - sigma gate - forget gate - reset some cells to zero")."""
+    terms = {i: set(tokenizer(texts[i])) for i in chosen}
+    return [i for i in chosen if not any(j != i and terms[i] <= terms[j] and (terms[i] < terms[j] or j < i)
+                                         for j in chosen)]
 
 
 def _with_antecedents(chosen: list[int], candidates: list[Candidate]) -> list[int]:
