@@ -204,6 +204,7 @@ def test_cli_quiz_json_text_and_anki(course_settings, capsys, tmp_path):
     assert main([*home, "quiz", "--all", "--n", "4", "--anki", str(deck)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("1. ") and "Answers:" in out and zipfile.is_zipfile(deck)
+    assert not re.search(r"\(([^>;]+) > \1 > ", out)  # a section never repeats its document's title
     assert main([*home, "quiz", "--doc", "nope"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("coursemate: error: unknown document") and len(err.strip().splitlines()) == 1

@@ -69,8 +69,8 @@ _GENERIC = frozenset("""
     use used using value values video want way ways well work works world write years
 """.split())
 # text lost in the export, or no subject; LaTeX, braces, code identifiers and paths left by the export
-_BROKEN = re.compile(r"\s[.,;:)]|\(\s|^\w+ed\b|>>|<<|;.*;|\s-\s.*\s-\s|\s\w\.$|^(?:[\w-]+ ?){1,4}: |[\\{}_]|\(\)|\S/\S+/\S",
-                     re.IGNORECASE)
+_BROKEN = re.compile(r"\s[.,;:)]|\(\s|^\w+ed\b|>>|<<|;.*;|\s-\s.*\s-\s|\s\w\.$|^(?:[\w-]+ ?){1,4}: "
+                     r"|[\\{}_]|\(\)|\S/\S+/\S", re.IGNORECASE)
 # Words that open a yake phrase cut out of a clause ("compute loss", "called kernels"): verbs and their forms.
 _VERBS = frozenset("""
     add adding added allow allows apply applying applied based calculate calculating call called calls compute
@@ -495,6 +495,11 @@ def _short_item(sentence: str, chunk: Chunk, lookup: dict[str, int]) -> QuizItem
         term = term.lower()
     question = _QUESTION_OF[verb].format(term=term)
     return QuizItem(question, answer, "short", Citation.of(1, chunk))
+
+
+def source_section(citation: Citation) -> str:
+    """The section of the cited chunk without the document title it repeats ("Session 4 > results": "results")."""
+    return "" if citation.section == citation.title else citation.section.removeprefix(f"{citation.title} > ")
 
 
 def question_without_answer(item: QuizItem) -> str:

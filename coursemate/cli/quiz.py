@@ -41,6 +41,8 @@ def quiz_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def format_quiz(items) -> str:
     """The numbered questions (with lettered choices), then the answer key and where each answer comes from."""
+    from tools.quiz import source_section
+
     lines = []
     for number, item in enumerate(items, start=1):
         lines.append(f"{number}. {item.question}")
@@ -48,7 +50,7 @@ def format_quiz(items) -> str:
     lines += ["", "Answers:"]
     for number, item in enumerate(items, start=1):
         c = item.citation
-        where = " > ".join(p for p in (c.title, c.section) if p)
+        where = " > ".join(p for p in (c.title, source_section(c)) if p)
         letter = f"{chr(65 + item.choices.index(item.answer))}. " if item.choices else ""
         lines.append(f"{number}. {letter}{item.answer}  ({where}; {c.doc_id}, chunk {c.chunk_id})")
     return "\n".join(lines)
