@@ -14,8 +14,18 @@ from smolagents.models import ChatMessage, MessageRole, Model
 
 from coursemate.cli import main
 from coursemate.errors import CoursemateError
-from tools.quiz import (BLANK, _is_truncation, _related, course_terms, generate_quiz, is_misfit_blank, model_quiz,
-                        opens_with_heading, question_without_answer, source_groups)
+from tools.quiz import (
+    BLANK,
+    _is_truncation,
+    _related,
+    course_terms,
+    generate_quiz,
+    is_misfit_blank,
+    model_quiz,
+    opens_with_heading,
+    question_without_answer,
+    source_groups,
+)
 from tools.study import BOXES, StudyBoxes, export_anki
 
 QUALITY_N = 200
