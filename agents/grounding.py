@@ -10,7 +10,7 @@ import numpy as np
 from coursemate.config import Settings
 from coursemate.prompts import load_prompts
 from retrieval.types import Hit
-from tools.citations import NOT_IN_NOTES, Citation, Passage, format_passage
+from tools.citations import NOT_IN_NOTES, Citation, Passage, format_passage, location
 
 PROMPT_PASSAGE_CHARS = 700
 COVERAGE_PASSAGES = 4
@@ -91,6 +91,6 @@ def passages_answer(passages: list[Passage], preview_chars: int = 400) -> tuple[
         text = " ".join(p.chunk.text.split())
         if len(text) > preview_chars:
             text = text[:preview_chars].rsplit(" ", 1)[0] + " ..."
-        where = " > ".join(x for x in (p.chunk.title, p.chunk.section) if x)
+        where = location(p.chunk.title, p.chunk.section)
         lines.append(f"[{p.n}] {where}: {text}")
     return "\n".join(lines), [p.citation() for p in passages]

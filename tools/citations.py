@@ -91,11 +91,20 @@ class PassageLog:
         return next((p for p in self.passages() if p.n == n), None)
 
 
+def local_section(title: str, section: str) -> str:
+    """``section`` without the document title it repeats ("Session 4 > results": "results"; "Session 4": "")."""
+    return "" if section == title else section.removeprefix(f"{title} > ")
+
+
+def location(title: str, section: str) -> str:
+    """``Title > section`` as a student reads it, the title said once."""
+    return " > ".join(p for p in (title, local_section(title, section)) if p)
+
+
 def passage_heading(passage: Passage) -> str:
     """``[n] Title > Section (doc_id: ...)``."""
     c = passage.chunk
-    where = " > ".join(p for p in (c.title, c.section) if p)
-    return f"[{passage.n}] {where} (doc_id: {c.doc_id})"
+    return f"[{passage.n}] {location(c.title, c.section)} (doc_id: {c.doc_id})"
 
 
 def format_passage(passage: Passage, limit: int | None = None) -> str:

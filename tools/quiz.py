@@ -497,11 +497,6 @@ def _short_item(sentence: str, chunk: Chunk, lookup: dict[str, int]) -> QuizItem
     return QuizItem(question, answer, "short", Citation.of(1, chunk))
 
 
-def source_section(citation: Citation) -> str:
-    """The section of the cited chunk without the document title it repeats ("Session 4 > results": "results")."""
-    return "" if citation.section == citation.title else citation.section.removeprefix(f"{citation.title} > ")
-
-
 def question_without_answer(item: QuizItem) -> str:
     """The question as a student sees it before answering, with the blank (and no answer) in it removed."""
     return " ".join(item.question.replace(BLANK, " ").split())

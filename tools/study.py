@@ -19,7 +19,8 @@ from typing import Any
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 from coursemate.io import atomic_write_json
-from tools.quiz import QuizItem, source_section
+from tools.citations import local_section
+from tools.quiz import QuizItem
 
 BOXES = 5
 INTERVALS = {1: 1, 2: 2, 3: 4, 4: 8, 5: 16}  # reviews until a question of each box is due again
@@ -163,7 +164,7 @@ def export_anki(items: list[QuizItem], path: Path | str, deck_name: str = "cours
     deck = genanki.Deck(_anki_id(f"coursemate deck {deck_name}"), deck_name)
     for item in items:
         c = item.citation
-        section = source_section(c)
+        section = local_section(c.title, c.section)
         source = html.escape(f"{c.title} > {section} ({c.doc_id}): {c.text}" if section else
                              f"{c.title} ({c.doc_id}): {c.text}")
         choices = "<br>".join(f"{chr(65 + i)}. {html.escape(x)}" for i, x in enumerate(item.choices))

@@ -11,7 +11,7 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 
-from tools.citations import Citation
+from tools.citations import Citation, local_section
 
 MARKER = re.compile(r"\[(\d+)\]")
 PROVENANCE = (("bm25_rank", "BM25 rank"), ("dense_rank", "dense rank"), ("score", "fused score"))
@@ -64,7 +64,8 @@ def source_html(citation: Citation, group: str, with_provenance: bool = True) ->
     """One collapsible passage: ``[n] title — section``, its provenance and its text."""
     n = citation.n
     title = html.escape(citation.title or citation.doc_id)
-    heading = f"{title} — {html.escape(citation.section)}" if citation.section else title
+    section = local_section(citation.title, citation.section)
+    heading = f"{title} — {html.escape(section)}" if section else title
     meta = [f"<code>{html.escape(citation.doc_id)}</code>"]
     if with_provenance:
         meta.append(html.escape(provenance(citation)))

@@ -16,7 +16,8 @@ import pandas as pd
 
 from coursemate.config import QUIZ_KINDS
 from coursemate.errors import CoursemateError
-from tools.quiz import QuizItem, generate_quiz, source_section
+from tools.citations import local_section
+from tools.quiz import QuizItem, generate_quiz
 from tools.study import BOXES, StudyBoxes
 from ui.errors import warn
 from ui.services import Services
@@ -62,7 +63,7 @@ def question_html(item: QuizItem | None, boxes: StudyBoxes | None = None) -> str
 def answer_html(item: QuizItem) -> str:
     """The answer key and the passage it comes from, shown open, the key marked wherever the passage has it."""
     c = item.citation
-    section = source_section(c)
+    section = local_section(c.title, c.section)
     heading = html.escape(c.title or c.doc_id) + (f" — {html.escape(section)}" if section else "")
     pieces = re.split(f"({re.escape(item.answer)})", c.text.strip(), flags=re.IGNORECASE)
     text = "".join(f"<mark>{html.escape(p)}</mark>" if i % 2 else html.escape(p) for i, p in enumerate(pieces))

@@ -41,7 +41,7 @@ def quiz_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def format_quiz(items) -> str:
     """The numbered questions (with lettered choices), then the answer key and where each answer comes from."""
-    from tools.quiz import source_section
+    from tools.citations import location
 
     lines = []
     for number, item in enumerate(items, start=1):
@@ -50,7 +50,7 @@ def format_quiz(items) -> str:
     lines += ["", "Answers:"]
     for number, item in enumerate(items, start=1):
         c = item.citation
-        where = " > ".join(p for p in (c.title, source_section(c)) if p)
+        where = location(c.title, c.section)
         letter = f"{chr(65 + item.choices.index(item.answer))}. " if item.choices else ""
         lines.append(f"{number}. {letter}{item.answer}  ({where}; {c.doc_id}, chunk {c.chunk_id})")
     return "\n".join(lines)
