@@ -104,19 +104,10 @@ class NotesIndex:
         if paths is not None:
             settings = settings.replace(corpus_paths=[Path(p) for p in paths])
         fingerprint = _fingerprint(settings, documents)
-        folder = settings.index_dir
         if not rebuild:
-            try:
-                manifest = store.read_manifest(folder)
-                if manifest is not None and manifest.get("fingerprint") == fingerprint:
-                    return cls._load(settings, folder, manifest)
-                if manifest is not None:
-                    log.info("the corpus or index settings changed: rebuilding %s", folder)
-            except store.DamagedIndex as exc:
-                log.warning("the index is damaged (%s): rebuilding it", exc)
-            except Exception as exc:  # noqa: BLE001 - any unreadable file means: rebuild, never crash
-                log.warning("the index at %s could not be read (%s: %s): rebuilding it", folder, type(exc).__name__,
-                            exc)
+            index = cls._open_fresh(settings, fingerprint, "rebuilding it")
+            if index is not None:
+                return index
 
         skipped: list[str] = []
         if documents is None:
@@ -131,12 +122,23 @@ class NotesIndex:
     def load_if_fresh(cls, settings: Settings) -> NotesIndex | None:
         """The index in ``settings.index_dir`` if it is up to date with the configured corpus and settings, else
         None (nothing is built)."""
+        return cls._open_fresh(settings, _fingerprint(settings, None), "not using it")
+
+    @classmethod
+    def _open_fresh(cls, settings: Settings, fingerprint: str, then: str) -> NotesIndex | None:
+        """The index in ``settings.index_dir`` when its manifest has ``fingerprint``; None when it is missing, stale,
+        damaged or unreadable (logged, with ``then``: what the caller does next)."""
+        folder = settings.index_dir
         try:
-            manifest = store.read_manifest(settings.index_dir)
-            if manifest is not None and manifest.get("fingerprint") == _fingerprint(settings, None):
-                return cls._load(settings, settings.index_dir, manifest)
-        except Exception:  # noqa: BLE001 - an unreadable index is simply not fresh
-            return None
+            manifest = store.read_manifest(folder)
+            if manifest is not None and manifest.get("fingerprint") == fingerprint:
+                return cls._load(settings, folder, manifest)
+            if manifest is not None:
+                log.info("the corpus or index settings changed since %s was built: %s", folder, then)
+        except store.DamagedIndex as exc:
+            log.warning("the index is damaged (%s): %s", exc, then)
+        except Exception as exc:  # noqa: BLE001 - any unreadable file means: rebuild, never crash
+            log.warning("the index at %s could not be read (%s: %s): %s", folder, type(exc).__name__, exc, then)
         return None
 
     @classmethod

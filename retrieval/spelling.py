@@ -84,6 +84,13 @@ def english_dictionary() -> SymSpell:
     return symspell
 
 
+@functools.lru_cache(maxsize=1)
+def english_word_counts() -> dict[str, int]:
+    """The word counts of that same dictionary, as a plain mapping (how common a word is in general English)."""
+    lines = (files("symspellpy") / DICTIONARY_FILE).read_text(encoding="utf-8").splitlines()
+    return {word: int(count) for word, count in (line.split() for line in lines if line.strip())}
+
+
 def _symspell() -> SymSpell:
     """An empty SymSpell whose edit distances are computed in C (editdistpy), not in Python."""
     from symspellpy import SymSpell

@@ -11,12 +11,11 @@ normalization"). No model is needed, so it runs at ingest.
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections import Counter
-from importlib.resources import files
 
+from retrieval.spelling import english_word_counts
 from retrieval.tokenize import Tokenizer
 from retrieval.types import Section
 
@@ -31,7 +30,6 @@ _BLOCK_OPENER = re.compile(
 )
 _WORD = re.compile(r"[a-z][a-z0-9-]*[a-z0-9]|[a-z]")
 _TOKENIZER = Tokenizer()
-ENGLISH_WORDS = "frequency_dictionary_en_82_765.txt"  # symspellpy's word counts of general English
 MIN_WORD_SPECIFICITY = 0.25  # title words at least this rare in English ("want", "very", "above" are not)
 _CONTRACTION_TAILS = frozenset({"doesnt", "dont", "isnt", "didnt", "cant", "wont", "thats", "lets", "youll", "ll",
                                 "ve"})
@@ -158,14 +156,6 @@ def _content(word: str) -> bool:
 
 def _specificity(word: str) -> float:
     """How rare ``word`` is in general English: 0 for the most common words, about 1 for rare ones."""
-    counts = _english_counts()
+    counts = english_word_counts()
     return max(0.0, 1.0 - math.log1p(counts.get(word, 0)) / math.log1p(counts["the"]))
 
-
-@functools.lru_cache(maxsize=1)
-def _english_counts() -> dict[str, int]:
-    counts = {}
-    for line in (files("symspellpy") / ENGLISH_WORDS).read_text(encoding="utf-8").splitlines():
-        word, _, count = line.partition(" ")
-        counts[word] = int(count or 0)
-    return counts

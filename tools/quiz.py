@@ -32,6 +32,7 @@ from coursemate.config import QUIZ_KINDS
 from coursemate.errors import CoursemateError
 from coursemate.io import atomic_write_with
 from coursemate.prompts import load_prompts
+from retrieval.spelling import english_word_counts
 from retrieval.types import Chunk
 from tools.citations import Citation, Passage, format_passage
 from tools.extractive import candidates_of, mmr_within_budget, points_back
@@ -179,17 +180,6 @@ def _read_terms(path: Path) -> CourseTerms | None:
         return None
 
 
-@functools.lru_cache(maxsize=1)
-def _english_counts() -> dict[str, int]:
-    """Word counts of symspellpy's English dictionary (the spelling corrector's)."""
-    from importlib.resources import files
-
-    from retrieval.spelling import DICTIONARY_FILE
-
-    lines = (files("symspellpy") / DICTIONARY_FILE).read_text(encoding="utf-8").splitlines()
-    return {word: int(count) for word, count in (line.split() for line in lines if line.strip())}
-
-
 def _build_terms(index: NotesIndex) -> CourseTerms:
     import yake
 
@@ -224,7 +214,7 @@ def is_term_like(phrase: str) -> bool:
         return False
     if words[0] in _VERBS or words[-1] in _VERBS or words[-1].endswith(("ly", "ed")):
         return False
-    return len(words) > 1 or _english_counts().get(phrase, 0) < EVERYDAY_COUNT
+    return len(words) > 1 or english_word_counts().get(phrase, 0) < EVERYDAY_COUNT
 
 
 def _padded(text: str) -> str:
