@@ -23,7 +23,7 @@ EMBEDDING_BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
 # Allowed values of settings and flags, defined once (the CLI's choices and Settings' validation use them).
 SEARCH_MODES = ("hybrid", "bm25", "dense")
 SPARSE_BACKENDS = ("auto", "rank-bm25", "bm25s")
-DENSE_INDEXES = ("flat", "hnsw", "ivf")
+DENSE_INDEXES = ("auto", "flat", "hnsw", "ivf")
 TOOL_CHOICES = ("auto", "required", "none")  # servers differ: llama.cpp rejects "required"
 AGENT_MODES = ("auto", "agent", "grounded")
 QUIZ_KINDS = ("cloze", "mcq", "short")  # cloze: a blanked key term; mcq: with distractors; short: "What is X?"
@@ -65,7 +65,8 @@ class Settings:
     bm25s_min_chunks: int = 5_000  # "auto" switches to bm25s from this many chunks on (bench/retrieval.py)
     bm25_stemming: bool = True
     bm25_stopwords: bool = True
-    dense_index: str = "flat"  # flat | hnsw | ivf
+    dense_index: str = "auto"  # auto | flat | hnsw | ivf
+    hnsw_min_chunks: int = 50_000  # "auto" switches from exact flat search to HNSW from this many chunks on
     rrf_k: int = 10  # RRF constant: 10 beats the usual 60 on the course set and on SciFact (eval/README.md)
     bm25_weight: float = 1.0
     dense_weight: float = 1.0

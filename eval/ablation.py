@@ -15,7 +15,11 @@ from coursemate.errors import CoursemateError
 from eval.datasets import EvalDataset
 from eval.runner import INDEX_PARAMS, RunResult, configure, evaluate, open_index
 
-GRIDS = ("default", "modes")
+GRIDS = ("default", "modes", "fusion", "chunking")
+FUSION_RRF_K = (5, 10, 20, 40, 60)
+FUSION_SENTENCE_WEIGHTS = (0.0, 0.5, 0.75, 1.0)
+# (chunk size, overlap) pairs in characters: the chunkings compared on the dev split
+CHUNKINGS = ((400, 60), (600, 90), (800, 0), (800, 120), (800, 240), (1200, 180), (1600, 240))
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,14 @@ def build_grid(name: str, base: Settings, dataset: EvalDataset) -> list[Variant]
     variants = [Variant("bm25", "bm25"), Variant("dense", "dense"), Variant("hybrid", "hybrid")]
     if name == "modes":
         return variants
+    if name == "fusion":  # query-time only: one index for every variant
+        return variants[:2] + [
+            Variant(f"hybrid rrf_k={k} sentence_weight={w}", overrides={"rrf_k": k, "sentence_weight": w})
+            for k in FUSION_RRF_K for w in FUSION_SENTENCE_WEIGHTS]
+    if name == "chunking":
+        return [Variant(f"hybrid chunk {size}/{overlap}", overrides={"chunk_size": size, "chunk_overlap": overlap})
+                for size, overlap in CHUNKINGS] + [Variant("hybrid chunk 800/120 no topics",
+                                                           overrides={"topic_sections": False})]
     variants += [
         Variant(f"hybrid rrf_k={k}", overrides={"rrf_k": k}) for k in (10, 30, 100) if k != base.rrf_k
     ]

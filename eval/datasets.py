@@ -60,6 +60,7 @@ class EvalDataset:
     name: str
     queries: list[EvalQuery]
     documents: list[Document] | None = None
+    corpus: str = ""  # the corpus's name: every split of a BEIR dataset shares one evaluation index
 
     @property
     def answerable(self) -> list[EvalQuery]:
@@ -145,7 +146,7 @@ def load_beir(folder: Path, split: str = "test") -> EvalDataset:
                if any(g > 0 for g in rels.values())]
     if not queries:
         raise CoursemateError(f"{files[2]} has no relevant judgments")
-    return EvalDataset(folder.name if split == "test" else f"{folder.name}-{split}", queries, documents)
+    return EvalDataset(folder.name if split == "test" else f"{folder.name}-{split}", queries, documents, folder.name)
 
 
 def _read_qrels(path: Path) -> dict[str, dict[str, int]]:

@@ -20,7 +20,8 @@ from eval.metrics import aggregate, dedupe, query_metrics
 if TYPE_CHECKING:
     from retrieval import NotesIndex
 
-INDEX_PARAMS = ("chunk_size", "chunk_overlap", "embedding_model", "embedding_backend", "sparse_backend", "dense_index")
+INDEX_PARAMS = ("chunk_size", "chunk_overlap", "topic_sections", "embedding_model", "embedding_backend",
+                "sparse_backend", "dense_index", "hnsw_min_chunks")
 TOKENIZER_PARAMS = ("bm25_stemming", "bm25_stopwords")
 QUERY_PARAMS = ("rrf_k", "bm25_weight", "dense_weight", "sentence_weight", "candidates")
 DEPTH_FACTOR = 3  # chunks retrieved per wanted item, so that k distinct documents remain after deduplication
@@ -55,7 +56,7 @@ def eval_index_dir(settings: Settings, dataset: EvalDataset) -> Path:
     params = {name: getattr(settings, name) for name in INDEX_PARAMS}
     if dataset.documents is None:
         params["corpus_paths"] = [str(p) for p in settings.corpus_paths]
-    return settings.home / "eval-index" / f"{dataset.name}-{fingerprint_json(params)[:12]}"
+    return settings.home / "eval-index" / f"{dataset.corpus or dataset.name}-{fingerprint_json(params)[:12]}"
 
 
 def configure(index: NotesIndex, settings: Settings) -> NotesIndex:

@@ -13,6 +13,13 @@ log = logging.getLogger(__name__)
 FILE = "dense.faiss"
 
 
+def choose_kind(setting: str, n_vectors: int, hnsw_min_vectors: int) -> str:
+    """The index kind for ``setting``: ``auto`` is exact (flat) below ``hnsw_min_vectors`` vectors, then HNSW."""
+    if setting != "auto":
+        return setting
+    return "hnsw" if n_vectors >= hnsw_min_vectors else "flat"
+
+
 class DenseIndex:
     """A FAISS index over L2-normalized vectors: inner product is cosine similarity."""
 
@@ -23,7 +30,7 @@ class DenseIndex:
 
     @classmethod
     def build(cls, vectors: np.ndarray, kind: str = "flat") -> DenseIndex:
-        """``flat`` is exact; ``hnsw`` and ``ivf`` are approximate indexes for large corpora."""
+        """``flat`` is exact; ``hnsw`` and ``ivf`` are approximate, for large corpora (see :func:`choose_kind`)."""
         n, dim = vectors.shape
         if kind == "hnsw":
             index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)

@@ -18,7 +18,7 @@ from coursemate.errors import CoursemateError
 from coursemate.io import atomic_folder, atomic_write_jsonl, read_jsonl
 from retrieval import store
 from retrieval.chunking import chunk_documents, indexed_text
-from retrieval.dense import DenseIndex
+from retrieval.dense import DenseIndex, choose_kind
 from retrieval.embeddings import embed, embedder_for
 from retrieval.fusion import reciprocal_rank_fusion
 from retrieval.sentences import SentenceIndex
@@ -169,13 +169,14 @@ class NotesIndex:
         sparse = BACKENDS[backend].build(tokenizer.many(texts))
         embedder = embedder_for(settings)
         vectors = embed(embedder, texts, settings.embedding_batch_size, progress=progress)
-        dense = DenseIndex.build(vectors, settings.dense_index)
+        dense = DenseIndex.build(vectors, choose_kind(settings.dense_index, len(chunks), settings.hnsw_min_chunks))
         sentences = SentenceIndex.build([c.text for c in chunks],
                                         lambda t: embed(embedder, t, settings.embedding_batch_size))
         manifest = {
             "fingerprint": fingerprint,
             "params": _index_params(settings),
             "sparse_backend": backend,
+            "dense_index": dense.kind,
             "documents": len(documents),
             "chunks": len(chunks),
             "sentences": len(sentences.texts),
@@ -201,7 +202,7 @@ class NotesIndex:
         documents = [Document.from_dict(row) for row in read_jsonl(folder / "documents.jsonl")]
         chunks = [Chunk(**row) for row in read_jsonl(folder / "chunks.jsonl")]
         sparse = BACKENDS[manifest["sparse_backend"]].load(folder)
-        dense = DenseIndex.load(folder, settings.dense_index)
+        dense = DenseIndex.load(folder, manifest.get("dense_index", settings.dense_index))
         if len(chunks) != manifest["chunks"] or dense.index.ntotal != len(chunks):
             raise store.DamagedIndex(f"{folder}: chunk counts disagree")
         sentences = SentenceIndex.load(folder)
@@ -276,18 +277,19 @@ class NotesIndex:
         bm25: dict[int, tuple[int, float]] = {}
         dense: dict[int, tuple[int, float]] = {}
         query_weights = [1.0] + [extra_weight] * (len(queries) - 1)
-        if mode in ("hybrid", "bm25"):
-            for q, weight in zip(queries, query_weights):
-                results = top_k(self.sparse.scores(self.tokenizer(q)), s.candidates)
-                _keep_best(bm25, results)
-                rankings.append(([i for i, _ in results], s.bm25_weight * weight))
-        if mode in ("hybrid", "dense"):
-            for vector, weight in zip(self.embed(queries), query_weights):
-                results = self.dense.search(vector, s.candidates)
-                _keep_best(dense, results)
-                rankings.append(([i for i, _ in results], s.dense_weight * weight))
-                if mode == "hybrid" and s.sentence_weight > 0:
-                    rankings.append((self.sentences.best_chunks(vector, s.candidates), s.sentence_weight * weight))
+        vectors = self.embed(queries) if mode != "bm25" else [None] * len(queries)
+        for q, vector, weight in zip(queries, vectors, query_weights):
+            sparse_hits = top_k(self.sparse.scores(self.tokenizer(q)), s.candidates) if mode != "dense" else []
+            dense_hits = self.dense.search(vector, s.candidates) if vector is not None else []
+            if mode != "dense":
+                _keep_best(bm25, sparse_hits)
+                rankings.append(([i for i, _ in sparse_hits], s.bm25_weight * weight))
+            if mode != "bm25":
+                _keep_best(dense, dense_hits)
+                rankings.append(([i for i, _ in dense_hits], s.dense_weight * weight))
+            if mode == "hybrid" and s.sentence_weight > 0:  # small-to-big: both methods' candidates by best sentence
+                candidates = [i for i, _ in dense_hits + sparse_hits]
+                rankings.append((self.sentences.rank_by_best_sentence(vector, candidates), s.sentence_weight * weight))
 
         if len(rankings) == 1:
             ranked = [(i, score) for i, (_, score) in sorted((bm25 or dense).items(), key=lambda kv: kv[1][0])]
@@ -384,6 +386,7 @@ def _index_params(settings: Settings) -> dict:
         "sparse_backend": settings.sparse_backend,
         "bm25s_min_chunks": settings.bm25s_min_chunks,
         "dense_index": settings.dense_index,
+        "hnsw_min_chunks": settings.hnsw_min_chunks,
         "sentences": SENTENCES_FORMAT,
         "topics": TOPICS_FORMAT if settings.topic_sections else 0,
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,7 +78,6 @@ class SentenceIndex:
     vectors: np.ndarray
 
     def __post_init__(self) -> None:
-        self._groups: tuple[np.ndarray, np.ndarray] | None = None
         self.by_chunk: dict[int, list[int]] = {}
         for i, c in enumerate(self.chunk_of):
             self.by_chunk.setdefault(c, []).append(i)
@@ -97,18 +97,19 @@ class SentenceIndex:
         position = {s: i for i, s in enumerate(distinct)}
         return cls(texts, chunk_of, rows[[position[s] for s in texts]])
 
-    def best_chunks(self, query_vector: np.ndarray, k: int) -> list[int]:
-        """The positions of the ``k`` chunks whose best sentence is closest to ``query_vector``, best first."""
-        if not self.texts:
+    def rank_by_best_sentence(self, query_vector: np.ndarray, chunks: Iterable[int]) -> list[int]:
+        """``chunks`` (positions) ordered by their best sentence's similarity to ``query_vector``, best first.
+
+        Only the candidates' own sentences are scored, so the cost does not grow with the corpus. Chunks without
+        sentences (a table, a heading) are left out.
+        """
+        candidates = [c for c in dict.fromkeys(chunks) if c in self.by_chunk]
+        if not candidates:
             return []
-        if self._groups is None:  # sentences are stored chunk by chunk: each chunk's rows are one run
-            chunk_ids = np.asarray(self.chunk_of, dtype=np.int64)
-            starts = np.flatnonzero(np.r_[True, chunk_ids[1:] != chunk_ids[:-1]])
-            self._groups = (starts, chunk_ids[starts])
-        starts, chunks = self._groups
-        best = np.maximum.reduceat(self.vectors @ query_vector, starts)
-        top = np.argsort(-best)[:k]
-        return [int(chunks[i]) for i in top]
+        rows = np.concatenate([self.by_chunk[c] for c in candidates])
+        starts = np.cumsum([0] + [len(self.by_chunk[c]) for c in candidates[:-1]])
+        best = np.maximum.reduceat(self.vectors[rows] @ query_vector, starts)
+        return [candidates[i] for i in np.argsort(-best, kind="stable")]
 
     def save(self, folder: Path) -> None:
         rows = ({"chunk": c, "text": t} for t, c in zip(self.texts, self.chunk_of))

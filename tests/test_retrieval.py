@@ -237,3 +237,28 @@ def test_every_search_corrects_spelling_unless_told_not_to(course_index):
     assert raw.did_you_mean is None and raw.corrected == typed
     docs = NotesRetriever(index=course_index, k=5).invoke(typed)
     assert [d.metadata["chunk_id"] for d in docs] == [h.chunk.chunk_id for h in results.hits]
+
+
+def test_sentence_ranking_orders_the_candidates_by_their_best_sentence(course_index):
+    query = course_index.embed(["what does dropout do during training"])[0]
+    candidates = [h.chunk for h in course_index.search("dropout regularization", k=20, correct=False)]
+    positions = [course_index.chunks.index(c) for c in candidates]
+    ranked = course_index.sentences.rank_by_best_sentence(query, positions + positions[:3])  # repeats count once
+    best = {p: max(course_index.chunk_sentences(course_index.chunks[p])[1] @ query) for p in ranked}
+    assert sorted(ranked) == sorted({p for p in positions if course_index.chunk_sentences(course_index.chunks[p])[0]})
+    assert [best[p] for p in ranked] == sorted(best.values(), reverse=True)
+
+
+def test_auto_dense_index_is_exact_until_hnsw_min_chunks_then_hnsw_finds_the_flat_hits(course_index):
+    from retrieval.dense import DenseIndex, choose_kind
+
+    n = course_index.dense.index.ntotal
+    assert choose_kind("auto", n, n + 1) == "flat" and choose_kind("auto", n, n) == "hnsw"
+    assert choose_kind("flat", 10**9, 1) == "flat"
+    vectors = course_index.dense.index.reconstruct_n(0, n)
+    hnsw = DenseIndex.build(vectors, choose_kind("auto", n, n))
+    queries = course_index.embed(["what is batch normalization", "how does an LSTM remember", "what is a GAN"])
+    for query in queries:
+        exact = [i for i, _ in course_index.dense.search(query, 10)]
+        approximate = {i for i, _ in hnsw.search(query, course_index.settings.candidates)}
+        assert len(set(exact) & approximate) >= 9

@@ -37,7 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     ablate = commands.add_parser("ablate", help="run an ablation grid and print one table")
     _dataset_arguments(ablate)
-    ablate.add_argument("--grid", default="default", help="default (all ablations) or modes")
+    ablate.add_argument("--grid", default="default",
+                        help="default (all ablations), modes, fusion (RRF k x sentence weight) or chunking (chunk size "
+                             "and overlap, topics)")
     ablate.set_defaults(handler=run_ablate)
 
     answers = commands.add_parser("answers", help="the answer benchmark: every answer mode over the same questions")
@@ -214,6 +216,6 @@ def _finish(dataset: str, results, context: dict, settings: Settings, as_json: b
 
 def _retrieval_settings(settings: Settings) -> dict:
     names = ("embedding_model", "embedding_backend", "chunk_size", "chunk_overlap", "bm25_stemming", "bm25_stopwords",
-             "sparse_backend",
-             "dense_index", "rrf_k", "bm25_weight", "dense_weight", "candidates", "spelling")
+             "sparse_backend", "dense_index", "hnsw_min_chunks", "rrf_k", "bm25_weight", "dense_weight",
+             "sentence_weight", "candidates", "spelling")
     return {name: getattr(settings, name) for name in names}

@@ -46,7 +46,8 @@ def run_index(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(f"index: {settings.index_dir}")
         print(f"{m['documents']} documents, {m['chunks']} chunks, BM25 backend {m['sparse_backend']}, "
-              f"dense {m['params']['dense_index']} ({m['params']['embedding_model']}), built {m['built_at']}")
+              f"dense {m.get('dense_index', m['params']['dense_index'])} ({m['params']['embedding_model']}), "
+              f"built {m['built_at']}")
         for skipped in m.get("skipped", []):
             print(skipped)
     return 0
