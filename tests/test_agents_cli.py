@@ -23,6 +23,7 @@ def ask(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=900)
 
 
+@pytest.mark.slow  # a fresh process loads the embedding model and the index
 def test_unreachable_server_still_returns_a_cited_extractive_answer_and_a_notice(cli_env, course_index):
     done = ask(cli_env, QUESTION, "--json", "--llm", "http://127.0.0.1:9/v1")
     assert done.returncode == 0, done.stderr
@@ -37,6 +38,7 @@ def test_unreachable_server_still_returns_a_cited_extractive_answer_and_a_notice
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow  # a fresh process loads the embedding model and the index
 def test_unreachable_server_text_output(cli_env):
     done = ask(cli_env, QUESTION, "--llm", "http://127.0.0.1:9/v1")
     assert done.returncode == 0, done.stderr

@@ -94,14 +94,13 @@ def make_bad_files(world: World, run_id: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    from retrieval import NotesIndex
+def world(tmp_path_factory, load_cached_copy):
     from tools.training import RunManager
 
     world = World(tmp_path_factory.mktemp("bad-input"))
-    world.index = NotesIndex.load_or_build(world.settings, progress=False)
     runs = RunManager(world.settings)
-    run_id = runs.start({"dataset": "digits", "model": "mlp", "epochs": 1})
+    run_id = runs.start({"dataset": "digits", "model": "mlp", "epochs": 1})  # trains in its own process meanwhile
+    world.index = load_cached_copy(world.settings, "bad-input")  # the world's own index folder, a copy when cached
     assert runs.wait(run_id, timeout=300)["status"] == "completed"
     make_bad_files(world, run_id)
     return world

@@ -336,6 +336,7 @@ def test_shipped_documents_hold_key_facts(shipped: dict[str, Document]) -> None:
     assert "edit distance" in text("blog-autocorrect-edit-distance")
 
 
+@pytest.mark.slow  # two `coursemate index` processes (in process: test_bad_input's index cases)
 def test_a_corpus_without_chunks_is_one_clear_error_and_keeps_the_old_index(tmp_path):
     """Headings only, a binary .txt, an empty .md and a broken .pdf: exit 2, one line, previous index intact."""
     import subprocess

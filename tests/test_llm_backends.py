@@ -62,6 +62,7 @@ def server_model(llama_server):
 # --- an OpenAI-compatible server (llama.cpp on loopback) ---------------------------------------
 
 
+@pytest.mark.slow  # llama.cpp generates 64 tokens (the cheap server tests below stay in the quick loop)
 @pytest.mark.llm_server
 def test_server_url_gives_an_openai_model_that_generates(server_model, llama_server):
     model, info = server_model
@@ -75,6 +76,7 @@ def test_server_url_gives_an_openai_model_that_generates(server_model, llama_ser
     assert answer.token_usage.output_tokens > 0
 
 
+@pytest.mark.slow  # llama.cpp reads the tools' prompt and writes a tool call
 @pytest.mark.llm_server
 def test_server_returns_a_real_tool_call_with_tool_choice_auto(server_model):
     model, _ = server_model

@@ -205,19 +205,29 @@ def test_leitner_boxes_move_and_persist_per_user(course_settings, course_index):
     assert json.loads(again.path.read_text())["reviews"] == BOXES + 5
 
 
-def test_cli_quiz_json_text_and_anki(course_settings, capsys, tmp_path):
+def test_cli_quiz_json_text_anki_and_errors(course_settings, capsys, tmp_path):
+    """One session (the whole course: test_cli_quiz_text_and_anki_of_the_whole_course)."""
     home = ["--home", str(course_settings.home)]
     assert main([*home, "quiz", "--session", "5", "--n", "3", "--kind", "mcq", "--json"]) == 0
     items = json.loads(capsys.readouterr().out)
     assert len(items) == 3 and all(len(i["distractors"]) == 3 and i["citation"]["chunk_id"] for i in items)
+    deck = tmp_path / "session5.apkg"
+    assert main([*home, "quiz", "--session", "5", "--n", "3", "--anki", str(deck)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("1. ") and "Answers:" in out and zipfile.is_zipfile(deck)
+    assert main([*home, "quiz", "--doc", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("coursemate: error: unknown document") and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.slow  # --all picks key sentences in every source of the course: about 15 s on a busy CPU
+def test_cli_quiz_text_and_anki_of_the_whole_course(course_settings, capsys, tmp_path):
+    home = ["--home", str(course_settings.home)]
     deck = tmp_path / "all.apkg"
     assert main([*home, "quiz", "--all", "--n", "4", "--anki", str(deck)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("1. ") and "Answers:" in out and zipfile.is_zipfile(deck)
     assert not re.search(r"\(([^>;]+) > \1 > ", out)  # a section never repeats its document's title
-    assert main([*home, "quiz", "--doc", "nope"]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("coursemate: error: unknown document") and len(err.strip().splitlines()) == 1
 
 
 # ----------------------------------------------------------------------------------------------- with a model
