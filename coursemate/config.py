@@ -53,12 +53,12 @@ class Settings:
     # Corpus and retrieval.
     corpus_paths: list[Path] = field(default_factory=lambda: [DEFAULT_CORPUS_DIR])
     embedding_model: str = "all-MiniLM-L6-v2"
-    embedding_backend: str = "onnx"  # torch | onnx | onnx-int8 (bench/embedding.py: same vectors, 2-3x faster)
+    embedding_backend: str = "auto"  # auto | torch | onnx | onnx-int8 (retrieval/embeddings.py, bench/embedding.py)
     embedding_batch_size: int = 64
     device: str = "auto"
     torch_threads: int = 0  # CPU threads for query embedding; 0 = torch's default (1 is faster on a busy machine)
-    chunk_size: int = 800
-    chunk_overlap: int = 120
+    chunk_size: int = 1200  # characters; 1200/180 beat 400-1600 on the course dev split (eval ablate --grid chunking)
+    chunk_overlap: int = 180
     # split long heading-less sections (the course sessions) into topics (retrieval/topics.py)
     topic_sections: bool = True
     sparse_backend: str = "auto"  # auto | rank-bm25 | bm25s
@@ -67,10 +67,11 @@ class Settings:
     bm25_stopwords: bool = True
     dense_index: str = "auto"  # auto | flat | hnsw | ivf
     hnsw_min_chunks: int = 50_000  # "auto" switches from exact flat search to HNSW from this many chunks on
-    rrf_k: int = 10  # RRF constant: 10 beats the usual 60 on the course set and on SciFact (eval/README.md)
+    rrf_k: int = 10  # RRF constant: 10 beats the usual 60 on course dev and SciFact train (eval ablate --grid fusion)
     bm25_weight: float = 1.0
     dense_weight: float = 1.0
-    sentence_weight: float = 0.75  # hybrid: weight of the ranking of chunks by their best sentence (0 = off; dev split)
+    # hybrid: weight of the ranking of the candidates by their best sentence (0 = off; course dev and SciFact train)
+    sentence_weight: float = 0.5
     candidates: int = 100  # hits taken from each method before fusion
     spelling: bool = True
 
