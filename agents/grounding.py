@@ -12,7 +12,7 @@ from coursemate.prompts import load_prompts
 from retrieval.types import Hit
 from tools.citations import NOT_IN_NOTES, Citation, Passage, format_passage, location
 
-PROMPT_PASSAGE_CHARS = 700
+PROMPT_PASSAGE_CHARS = 1500  # a whole chunk at the default chunk size (1200 characters) reaches the model
 COVERAGE_PASSAGES = 4
 # Coverage.score: a logistic regression over (sentence, terms, dense, missing rare term) fitted on the dev split
 # (answerable course questions against near- and off-topic ones), shifted so that 0 keeps false refusals <= 2.5 %.
