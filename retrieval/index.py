@@ -33,6 +33,7 @@ _VERSIONED_LIBRARIES = ("sentence-transformers", "faiss-cpu", "rank-bm25", "bm25
 SENTENCES_FORMAT = 2  # bump when the sentence splitter changes: the index is rebuilt
 TOPICS_FORMAT = 2  # bump when the topic sub-sections (retrieval/topics.py) change: the index is rebuilt
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_SENTENCE_START = re.compile(r"(?<=[.!?:;])\s+(?=\S)|\s+(?=[-*•]\s|\d+[.)]\s)")
 
 
 @dataclass
@@ -328,6 +329,26 @@ class NotesIndex:
 
         texts = split_sentences(chunk.text)
         return texts, (self.embed(texts) if texts else np.zeros((0, 1), dtype=np.float32))
+
+    def snippet(self, text: str, query: str, chars: int = 300) -> str:
+        """The part of ``text`` (one line, at most about ``chars`` characters) that holds the most terms of ``query``:
+        it starts at a line or sentence start, and "..." marks what was cut."""
+        flat = " ".join(text.split())
+        if len(flat) <= chars:
+            return flat
+        terms = set(self.tokenizer(query))
+        starts = [0] + [m.end() for m in _SENTENCE_START.finditer(flat)]
+        ends = starts[1:] + [len(flat)]
+
+        def matches(i: int, end: int) -> int:
+            return len(terms & set(self.tokenizer(flat[i:end])))
+
+        # most query terms in the window, then in its first sentence, then the earliest
+        best = max(zip(starts, ends), key=lambda se: (matches(se[0], se[0] + chars), matches(*se), -se[0]))[0]
+        window = flat[best:best + chars]
+        if best + chars < len(flat):
+            window = window.rsplit(" ", 1)[0] + " ..."
+        return ("... " if best else "") + window
 
     def idf(self, terms: list[str]) -> np.ndarray:
         """BM25's inverse document frequency over the chunks of each (tokenized) term; unseen terms score highest."""

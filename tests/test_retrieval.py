@@ -262,3 +262,12 @@ def test_auto_dense_index_is_exact_until_hnsw_min_chunks_then_hnsw_finds_the_fla
         exact = [i for i, _ in course_index.dense.search(query, 10)]
         approximate = {i for i, _ in hnsw.search(query, course_index.settings.candidates)}
         assert len(set(exact) & approximate) >= 9
+
+
+def test_snippet_shows_the_part_of_a_long_passage_that_matches_the_query(course_index):
+    filler = " ".join(f"Sentence {i} is about convolution kernels and padding." for i in range(30))
+    text = f"{filler} A saddle point is a point where the gradient is zero but which is no minimum. {filler}"
+    snippet = course_index.snippet(text, "what is a saddle point", chars=200)
+    assert snippet.startswith("... A saddle point is a point") and snippet.endswith(" ...")
+    assert len(snippet) <= 200 + 8
+    assert course_index.snippet("Short passage.\nTwo lines.", "anything") == "Short passage. Two lines."

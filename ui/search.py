@@ -26,7 +26,7 @@ def search_table(services: Services, query: str, mode: str, k: int) -> tuple[pd.
             "score": round(h.score, 4),
             "bm25_rank": h.bm25_rank if h.bm25_rank is not None else "–",
             "dense_rank": h.dense_rank if h.dense_rank is not None else "–",
-            "passage": _shorten(h.chunk.text),
+            "passage": services.index.snippet(h.chunk.text, results.corrected, PASSAGE_CHARS),
         }
         for h in hits
     ]
@@ -58,8 +58,3 @@ def build_search_tab(services: Services) -> None:
 
     for trigger in (button.click, query.submit):
         trigger(run, [query, mode, k], [results, corrected], api_name=False)
-
-
-def _shorten(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= PASSAGE_CHARS else text[: PASSAGE_CHARS - 1].rstrip() + "…"

@@ -71,5 +71,5 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
         where = " > ".join(p for p in (h.chunk.title, h.chunk.section) if p)
         ranks = f"bm25 #{h.bm25_rank or '-'}  dense #{h.dense_rank or '-'}  score {h.score:.4f}"
         print(f"[{h.rank}] {where}  ({h.chunk.doc_id}; {ranks})")
-        print(textwrap.indent(textwrap.shorten(h.chunk.text, 400, placeholder=" ..."), "    "))
+        print(textwrap.indent(textwrap.fill(index.snippet(h.chunk.text, results.corrected, 400), 116), "    "))
     return 0
