@@ -263,7 +263,7 @@ class CourseAssistant:
         elif mode == "extractive":
             result = run.extractive(wanted, hits, None if info.reachable else _no_model_notice(info))
         else:
-            result = run.passages_only(hits, _no_model_notice(info))
+            result = run.passages_only(wanted, hits, _no_model_notice(info))
         trace.total_seconds = round(time.perf_counter() - started, 4)
         yield from run.new_steps()
 
@@ -330,9 +330,9 @@ class _Run:
         mode = result.intent if result.intent in ("clarify", "error") else "tool"
         return _Result(result.text, citations, mode, tool=result)
 
-    def passages_only(self, hits, notice: str | None) -> _Result:
+    def passages_only(self, question: str, hits, notice: str | None) -> _Result:
         passages = [self.log.add(h.chunk, h) for h in hits[: self.settings.answer_passages]]
-        text, citations = passages_answer(passages)
+        text, citations = passages_answer(passages, lambda text: self.assistant.index.snippet(text, question, 400))
         self.trace.add("passages", "passages", output=notice or "", chunk_ids=[c.chunk_id for c in citations])
         return _Result(text, citations, "passages", notice)
 

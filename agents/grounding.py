@@ -3,6 +3,7 @@ with the passages themselves when no model writes (citations are verified in :mo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -84,13 +85,11 @@ def format_passages(passages: list[Passage]) -> str:
     return "\n\n".join(format_passage(p, limit=PROMPT_PASSAGE_CHARS) for p in passages)
 
 
-def passages_answer(passages: list[Passage], preview_chars: int = 400) -> tuple[str, list[Citation]]:
-    """An answer made only of the best passages (when no model can write one), each cited."""
+def passages_answer(passages: list[Passage], preview: Callable[[str], str]) -> tuple[str, list[Citation]]:
+    """An answer made only of the best passages (when no model can write one), each cited; ``preview`` gives the
+    part of a passage's text to show (e.g. :meth:`NotesIndex.snippet` around the question's terms)."""
     lines = ["The most relevant passages from the notes:"]
     for p in passages:
-        text = " ".join(p.chunk.text.split())
-        if len(text) > preview_chars:
-            text = text[:preview_chars].rsplit(" ", 1)[0] + " ..."
         where = location(p.chunk.title, p.chunk.section)
-        lines.append(f"[{p.n}] {where}: {text}")
+        lines.append(f"[{p.n}] {where}: {preview(p.chunk.text)}")
     return "\n".join(lines), [p.citation() for p in passages]
