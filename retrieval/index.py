@@ -203,7 +203,7 @@ class NotesIndex:
         documents = [Document.from_dict(row) for row in read_jsonl(folder / "documents.jsonl")]
         chunks = [Chunk(**row) for row in read_jsonl(folder / "chunks.jsonl")]
         sparse = BACKENDS[manifest["sparse_backend"]].load(folder)
-        dense = DenseIndex.load(folder, manifest.get("dense_index", settings.dense_index))
+        dense = DenseIndex.load(folder, manifest["dense_index"])
         if len(chunks) != manifest["chunks"] or dense.index.ntotal != len(chunks):
             raise store.DamagedIndex(f"{folder}: chunk counts disagree")
         sentences = SentenceIndex.load(folder)

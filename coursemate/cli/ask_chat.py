@@ -42,13 +42,15 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def format_footer(answer) -> str:
     """Did-you-mean, sources, notice and model lines printed under an answer."""
+    from tools.citations import location
+
     lines = [""]
     if answer.did_you_mean:
         lines.append(f"did you mean: {answer.did_you_mean}")
     if answer.citations:
         lines.append("sources:")
         for c in answer.citations:
-            where = " > ".join(p for p in (c.title, c.section) if p)
+            where = location(c.title, c.section)
             lines.append(f"  [{c.n}] {where} ({c.doc_id})")
     if answer.notice:
         lines.append(f"notice: {answer.notice}")

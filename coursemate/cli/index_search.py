@@ -46,7 +46,7 @@ def run_index(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(f"index: {settings.index_dir}")
         print(f"{m['documents']} documents, {m['chunks']} chunks, BM25 backend {m['sparse_backend']}, "
-              f"dense {m.get('dense_index', m['params']['dense_index'])} ({m['params']['embedding_model']}), "
+              f"dense {m['dense_index']} ({m['params']['embedding_model']}), "
               f"built {m['built_at']}")
         for skipped in m.get("skipped", []):
             print(skipped)
@@ -55,6 +55,7 @@ def run_index(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_search(args: argparse.Namespace, settings: Settings) -> int:
     from retrieval.index import NotesIndex, check_query
+    from tools.citations import location
 
     check_query(args.query)  # fail fast, before loading models
     index = NotesIndex.load_or_build(settings, progress=not args.json)
@@ -68,7 +69,7 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
     if not hits:
         print("no matching passages")
     for h in hits:
-        where = " > ".join(p for p in (h.chunk.title, h.chunk.section) if p)
+        where = location(h.chunk.title, h.chunk.section)
         ranks = f"bm25 #{h.bm25_rank or '-'}  dense #{h.dense_rank or '-'}  score {h.score:.4f}"
         print(f"[{h.rank}] {where}  ({h.chunk.doc_id}; {ranks})")
         print(textwrap.indent(textwrap.fill(index.snippet(h.chunk.text, results.corrected, 400), 116), "    "))
