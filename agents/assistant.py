@@ -51,6 +51,7 @@ from tools.citations import (
     says_not_in_notes,
 )
 from tools.extractive import extractive_answer
+from tools.questions import analyze
 from tools.verify import SentenceSupport, verify_citations
 
 GROUNDED_KINDS = ("embedded",)  # models too small to drive an agent loop reliably
@@ -249,9 +250,11 @@ class CourseAssistant:
                   output=[f"{h.chunk.chunk_id} ({h.score:.4f})" for h in hits],
                   chunk_ids=[h.chunk.chunk_id for h in hits])
         signals = coverage(self.index, corrected, hits)
-        is_covered = signals.score() >= self.settings.coverage_min_score
+        unknown = analyze(corrected).missing(self.index.uses)  # "DDIM", "rotary": the notes never name it
+        is_covered = signals.score() >= self.settings.coverage_min_score and unknown is None
         trace.add("coverage", "covered" if is_covered else "not covered",
-                  arguments={**signals.to_dict(), "min_score": self.settings.coverage_min_score})
+                  arguments={**signals.to_dict(), "min_score": self.settings.coverage_min_score,
+                             "missing_term": unknown})
         yield from run.new_steps()
 
         if mode == "agent":

@@ -6,7 +6,13 @@
   (:func:`tools.verify.verify_citations`);
 - ``false_refusals``; ``near_refused`` / ``off_refused``: out-of-scope questions (near-topic, off-topic) refused;
 - ``follow_up_accuracy``: a follow-up is resolved against the previous turn and a standalone question is not;
-- latency p50 / p95.
+- latency p50 / p95;
+- the readability checks a machine can make (:data:`READABILITY_CHECKS`), each the share of answers with at least
+  one such sentence: one ending in ":", a "shown below" / "as follows" pointer, a code or table line, a lowercase
+  sentence start, a sentence over 60 words, a heading glued to a sentence.
+
+``--dump FILE`` writes {id, question, reference_evidence, answer, cited_passages} per answerable question (and
+out-of-scope question) for a blind grader (``../shared/benchmarks/course-external/RUBRIC.md``).
 
 A mode is ``extractive``, ``passages``, ``smollm2`` or any ``--llm`` value such as an OpenAI-compatible URL, so
 the same command measures vLLM on a GPU machine.
@@ -14,12 +20,16 @@ the same command measures vLLM on a GPU machine.
 
 from __future__ import annotations
 
+import re
 import time
+from pathlib import Path
 from typing import Any
 
 from coursemate.config import Settings
-from coursemate.io import read_jsonl
+from coursemate.io import atomic_write_jsonl, read_jsonl
 from eval.datasets import COURSE_QUESTIONS, EvalQuery, load_dataset, normalize
+from retrieval.notetext import MAX_STANDALONE_WORDS, line_kind, sentence_issue, strip_glued_heading, word_count
+from retrieval.sentences import segmenter
 from retrieval.types import Chunk
 from tools.citations import Citation, Passage, says_not_in_notes, strip_markers
 from tools.verify import verify_citations
@@ -52,6 +62,37 @@ def answer_states_evidence(query: EvalQuery, answer: str) -> bool:
     return any(normalize(e) in text for _, e in query.evidence)
 
 
+READABILITY_CHECKS = ("ends_colon", "pointer", "code_or_table", "lowercase_start", "over_60_words", "glued_heading")
+_POINTER = re.compile(r"\b(?:shown below|shown above|as follows|the following:|below:|look at this|see below)\b", re.I)
+_LIST_LINE = re.compile(r"^\s*[-*•]\s+")
+
+
+def answer_sentences(answer: str) -> list[str]:
+    """The sentences of an answer as a student reads them (markers removed; a list item is one sentence)."""
+    sentences = []
+    for line in strip_markers(answer).splitlines():
+        line = _LIST_LINE.sub("", line).strip()
+        sentences += [s.strip() for s in segmenter().segment(line) if s.strip()] if line else []
+    return sentences
+
+
+def readability_failures(answer: str) -> set[str]:
+    """Which of :data:`READABILITY_CHECKS` an answer fails (the refusal and a tool's output are not checked)."""
+    failed = set()
+    for sentence in answer_sentences(answer):
+        kind, _ = sentence_issue(sentence, sentence, line_kind(sentence))
+        checks = {
+            "ends_colon": sentence.rstrip().endswith(":"),
+            "pointer": bool(_POINTER.search(sentence)),
+            "code_or_table": kind in ("code", "table"),
+            "lowercase_start": sentence[:1].islower(),
+            "over_60_words": word_count(sentence) > MAX_STANDALONE_WORDS,
+            "glued_heading": strip_glued_heading(sentence) != sentence,
+        }
+        failed |= {name for name, failed_check in checks.items() if failed_check}
+    return failed
+
+
 def supported_ratio(index, answer) -> float | None:
     """The share of the answer's claim sentences that one of its cited passages supports (None: no claims)."""
     chunks = {c.chunk_id: c for c in index.chunks}
@@ -61,41 +102,71 @@ def supported_ratio(index, answer) -> float | None:
 
 
 def benchmark(settings: Settings, modes: list[str], split: str = "test", limit: int | None = None,
-              index=None) -> dict[str, Any]:
-    """Every mode over the same questions of ``split``: one row of metrics per mode (see eval/README.md)."""
+              index=None, dataset: str = "course", dump: Path | None = None) -> dict[str, Any]:
+    """Every mode over the same questions of ``split``: one row of metrics per mode (see eval/README.md).
+
+    ``dataset``: "course" (with the shipped out-of-scope and follow-up sets) or a course-style questions file;
+    ``dump``: where to write the first mode's answers for a blind grader."""
     from agents import CourseAssistant
     from retrieval import NotesIndex
 
     index = index or NotesIndex.load_or_build(settings, progress=False)
-    course = [q for q in load_dataset("course", split).queries if not q.out_of_scope][:limit]
-    scope = [r for r in read_jsonl(OUT_OF_SCOPE) if r["split"] == split][:limit]
-    follow = [r for r in read_jsonl(FOLLOW_UPS) if r["split"] == split][:limit]
+    questions = load_dataset(dataset, split).queries
+    course = [q for q in questions if not q.out_of_scope][:limit]
+    if dataset == "course":
+        scope = [r for r in read_jsonl(OUT_OF_SCOPE) if r["split"] == split][:limit]
+        follow = [r for r in read_jsonl(FOLLOW_UPS) if r["split"] == split][:limit]
+    else:  # a questions file's own out-of-scope questions count as near-topic ones
+        scope = [{"id": q.qid, "question": q.text, "kind": "near"} for q in questions if q.out_of_scope][:limit]
+        follow = []
     rows = []
-    for mode in modes:
+    for n, mode in enumerate(modes):
         overrides = MODE_SETTINGS.get(mode, {"llm": mode})
         assistant = CourseAssistant(settings.replace(**overrides), index=index)
         assistant.ask("warm up", conversation_id="warm-up")
-        rows.append(_measure(mode, assistant, index, course, scope, follow))
-    return {"split": split, "limit": limit, "questions": len(course), "out_of_scope": len(scope),
+        records: list[dict[str, Any]] | None = [] if dump is not None and n == 0 else None
+        rows.append(_measure(mode, assistant, index, course, scope, follow, records))
+        if records is not None:
+            atomic_write_jsonl(Path(dump), records)
+    return {"split": split, "dataset": dataset, "limit": limit, "questions": len(course), "out_of_scope": len(scope),
             "follow_ups": len(follow), "rows": rows}
 
 
-def _measure(mode: str, assistant, index, course, scope, follow) -> dict[str, Any]:
+def dump_record(qid: str, question: str, evidence: list[str], answer) -> dict[str, Any]:
+    """One record for a blind grader: the question, the evidence a correct answer conveys, the answer, and the
+    passages it cites."""
+    return {"id": qid, "question": question, "reference_evidence": evidence, "answer": answer.answer,
+            "cited_passages": [{"n": c.n, "title": c.title, "section": c.section, "text": c.text}
+                               for c in answer.citations]}
+
+
+def _measure(mode: str, assistant, index, course, scope, follow, records: list | None = None) -> dict[str, Any]:
     cite, states, refused, seconds, ratios = [], [], [], [], []
+    failures = {name: [] for name in READABILITY_CHECKS}
     for query in course:
         started = time.perf_counter()
         answer = assistant.ask(query.text, conversation_id=f"q-{query.qid}")
         seconds.append(time.perf_counter() - started)
         cite.append(cites_gold(query, answer.citations))
         states.append(answer_states_evidence(query, answer.answer))
-        refused.append(answer.mode == "not_in_notes" or says_not_in_notes(answer.answer))
+        is_refusal = answer.mode == "not_in_notes" or says_not_in_notes(answer.answer)
+        refused.append(is_refusal)
+        if not is_refusal:
+            failed = readability_failures(answer.answer)
+            for name in READABILITY_CHECKS:
+                failures[name].append(name in failed)
         ratio = supported_ratio(index, answer)
         if ratio is not None:
             ratios.append(ratio)
+        if records is not None:
+            records.append(dump_record(query.qid, query.text, [e for _, e in query.evidence], answer))
     scope_refused = {"near": [], "off": []}
     for row in scope:
         answer = assistant.ask(row["question"], conversation_id=f"s-{row['id']}")
         scope_refused[row["kind"]].append(answer.mode == "not_in_notes" or says_not_in_notes(answer.answer))
+        if records is not None:
+            records.append(dump_record(row["id"], row["question"], ["(not in the notes: the answer should say so)"],
+                                       answer))
     follow_ok = []
     for row in follow:
         conversation = f"f-{row['id']}"
@@ -111,18 +182,25 @@ def _measure(mode: str, assistant, index, course, scope, follow) -> dict[str, An
         "off_refused": _mean(scope_refused["off"]), "follow_up_accuracy": _mean(follow_ok),
         "p50_ms": 1000 * ordered[len(ordered) // 2] if ordered else 0.0,
         "p95_ms": 1000 * ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] if ordered else 0.0,
+        "readability": {name: _mean(values) for name, values in failures.items()},
     }
 
 
 def format_benchmark(report: dict[str, Any]) -> str:
-    """The benchmark as one table, a row per mode."""
+    """The benchmark as two tables, a row per mode: the answer metrics, then the readability checks (the share
+    of answers failing each)."""
     columns = ("cite_recall", "answer_recall", "supported", "false_refusals", "near_refused", "off_refused",
                "follow_up_accuracy", "p50_ms", "p95_ms")
-    lines = [f"split {report['split']}: {report['questions']} course questions, {report['out_of_scope']} out of scope, "
-             f"{report['follow_ups']} follow-up pairs" + (f" (--limit {report['limit']})" if report["limit"] else ""),
+    lines = [f"{report.get('dataset', 'course')} split {report['split']}: {report['questions']} course questions, "
+             f"{report['out_of_scope']} out of scope, {report['follow_ups']} follow-up pairs"
+             + (f" (--limit {report['limit']})" if report["limit"] else ""),
              "| mode | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
     for row in report["rows"]:
         cells = [f"{row[c]:.0f}" if c.endswith("_ms") else f"{row[c]:.3f}" for c in columns]
         lines.append(f"| {row['mode']} | " + " | ".join(cells) + " |")
+    lines += ["", "readability (share of answers failing each check):",
+              "| mode | " + " | ".join(READABILITY_CHECKS) + " |", "|---" * (len(READABILITY_CHECKS) + 1) + "|"]
+    for row in report["rows"]:
+        lines.append(f"| {row['mode']} | " + " | ".join(f"{row['readability'][c]:.3f}" for c in READABILITY_CHECKS)
+                     + " |")
     return "\n".join(lines)
-

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
+import functools
 import logging
+import math
 import re
 import time
 from collections import Counter
@@ -21,7 +24,8 @@ from retrieval.chunking import chunk_documents, indexed_text
 from retrieval.dense import DenseIndex, choose_kind
 from retrieval.embeddings import embed, embedder_for
 from retrieval.fusion import reciprocal_rank_fusion
-from retrieval.sentences import SentenceIndex
+from retrieval.notetext import CaseModel, NoteSentence
+from retrieval.sentences import SentenceIndex, note_sentences
 from retrieval.sparse import BACKENDS, SparseIndex, choose_backend, top_k
 from retrieval.tokenize import Tokenizer
 from retrieval.types import Chunk, Document, Hit
@@ -29,10 +33,12 @@ from retrieval.types import Chunk, Document, Hit
 log = logging.getLogger(__name__)
 
 MAX_QUERY_CHARS = 10_000
+SAME_WORD_PREFIX = 0.8  # a notes word sharing this much of a word's beginning is a form of it (uses())
 _VERSIONED_LIBRARIES = ("sentence-transformers", "faiss-cpu", "rank-bm25", "bm25s", "langchain-text-splitters", "pysbd")
-SENTENCES_FORMAT = 2  # bump when the sentence splitter changes: the index is rebuilt
+SENTENCES_FORMAT = 3  # bump when the sentence splitter changes: the index is rebuilt
 TOPICS_FORMAT = 2  # bump when the topic sub-sections (retrieval/topics.py) change: the index is rebuilt
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_HYPHENATED = re.compile(r"[a-z]+(?:-[a-z]+)+")
 _SENTENCE_START = re.compile(r"(?<=[.!?:;])\s+(?=\S)|\s+(?=[-*•]\s|\d+[.)]\s)")
 
 
@@ -84,6 +90,7 @@ class NotesIndex:
         self._corrector = None
         self._positions = {c.chunk_id: i for i, c in enumerate(chunks)}
         self._document_frequency: Counter[str] | None = None
+        self._sorted_vocabulary: list[str] | None = None
 
     # ----------------------------------------------------------------- building and loading
     @classmethod
@@ -172,7 +179,8 @@ class NotesIndex:
         vectors = embed(embedder, texts, settings.embedding_batch_size, progress=progress)
         dense = DenseIndex.build(vectors, choose_kind(settings.dense_index, len(chunks), settings.hnsw_min_chunks))
         sentences = SentenceIndex.build([c.text for c in chunks],
-                                        lambda t: embed(embedder, t, settings.embedding_batch_size))
+                                        lambda t: embed(embedder, t, settings.embedding_batch_size),
+                                        CaseModel.learn(d.text for d in documents))
         manifest = {
             "fingerprint": fingerprint,
             "params": _index_params(settings),
@@ -319,16 +327,20 @@ class NotesIndex:
             raise CoursemateError(
                 f"unknown document {doc_id!r}; known documents: {', '.join(self.documents)}") from None
 
-    def chunk_sentences(self, chunk: Chunk) -> tuple[list[str], np.ndarray]:
-        """The sentences of ``chunk`` and their embeddings: from the index when it holds the chunk, else computed."""
+    def chunk_sentences(self, chunk: Chunk) -> tuple[list[NoteSentence], np.ndarray]:
+        """The typed sentences of ``chunk`` and their embeddings: from the index when it holds the chunk, else
+        computed."""
         position = self._positions.get(chunk.chunk_id)
         if position is not None and position in self.sentences.by_chunk:
             rows = self.sentences.by_chunk[position]
-            return [self.sentences.texts[i] for i in rows], self.sentences.vectors[rows]
-        from retrieval.sentences import split_sentences
+            return self.sentences.records(rows), self.sentences.vectors[rows]
+        records = note_sentences(chunk.text, self.case_model)
+        return records, (self.embed([r.text for r in records]) if records else np.zeros((0, 1), dtype=np.float32))
 
-        texts = split_sentences(chunk.text)
-        return texts, (self.embed(texts) if texts else np.zeros((0, 1), dtype=np.float32))
+    @functools.cached_property
+    def case_model(self) -> CaseModel:
+        """How this corpus writes its terms (learned from its documents on first use)."""
+        return CaseModel.learn(d.text for d in self.documents.values())
 
     def snippet(self, text: str, query: str, chars: int = 300) -> str:
         """The part of ``text`` (one line, at most about ``chars`` characters) that holds the most terms of ``query``:
@@ -357,6 +369,22 @@ class NotesIndex:
         n = len(self.chunks)
         df = np.array([self._document_frequency.get(t, 0) for t in terms], dtype=np.float32)
         return np.log((n - df + 0.5) / (df + 0.5) + 1.0)
+
+    def uses(self, word: str) -> bool:
+        """Whether the notes use ``word`` or a longer form of it ("underfit" for "underfitting"): a notes word shares
+        its first :data:`SAME_WORD_PREFIX` share of letters (at least 5), or all of its BM25 terms occur."""
+        lower = word.lower()
+        terms = self.tokenizer(lower)
+        if self._document_frequency is None:
+            self.idf(terms or ["\0"])
+        if terms and all(self._document_frequency.get(t, 0) for t in terms):
+            return True
+        if self._sorted_vocabulary is None:  # with hyphenated words written whole ("under-fitting": "underfitting")
+            joined = {m.replace("-", "") for d in self.documents.values() for m in _HYPHENATED.findall(d.text.lower())}
+            self._sorted_vocabulary = sorted(set(self.vocabulary()) | joined)
+        prefix = lower[:max(5, math.ceil(SAME_WORD_PREFIX * len(lower)))]
+        at = bisect.bisect_left(self._sorted_vocabulary, prefix)
+        return at < len(self._sorted_vocabulary) and self._sorted_vocabulary[at].startswith(prefix)
 
     def vocabulary(self) -> Counter[str]:
         """Lowercase word counts over the corpus (for spelling correction)."""

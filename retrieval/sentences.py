@@ -1,9 +1,10 @@
-"""Sentences of the chunks, split once and embedded at index time for extractive answers and summaries.
+"""Sentences of the chunks, split once, typed and embedded at index time for extractive answers and summaries.
 
 One splitter for the whole project: each line (the notes keep a paragraph or a list item per line) is split with
 pySBD, which knows abbreviations, decimals and initials ("e.g.", "3.5%", "Fig. 2"), so a student never reads a
-fragment.
-Headings, code fences, front matter and pieces shorter than :data:`MIN_SENTENCE_WORDS` words are skipped.
+fragment. Each sentence is tidied and typed by :mod:`retrieval.notetext` (prose, lead-in, list item, table, code,
+figure; standalone or not). Headings, code fences, front matter and pieces shorter than :data:`MIN_SENTENCE_WORDS`
+words are skipped; every other sentence is kept, so the sentence ranking of a search still sees all the text.
 """
 
 from __future__ import annotations
@@ -11,22 +12,20 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from coursemate.io import atomic_write_jsonl, read_jsonl
+from retrieval.notetext import CaseModel, NoteSentence, line_kind, sentence_issue, tidy, word_count
 from retrieval.store import DamagedIndex
 
 MIN_SENTENCE_WORDS = 4
 SENTENCES_FILE = "sentences.jsonl"
 VECTORS_FILE = "sentence_vectors.npy"
 
-_LEAD = re.compile(r"^(?:[-*•]\s+|\d+[.)]\s+)")
-_EMPHASIS = re.compile(r"(\*\*|__|`)")
-_SKIP = re.compile(r"^(?:#|```|---|\||[a-z_]+:\s*['\"]?\d)")
-_WORD = re.compile(r"[A-Za-z0-9]")
+_SKIP = re.compile(r"^(?:#|```|---|[a-z_]+:\s*['\"]?\d)")
 
 
 @functools.lru_cache(maxsize=1)
@@ -36,28 +35,31 @@ def segmenter():
     return pysbd.Segmenter(language="en", clean=False)
 
 
-def clean_sentence(text: str) -> str:
-    """Light clean-up of a sentence: list markers, bold/code marks and runs of white space removed."""
-    text = _LEAD.sub("", text.strip())
-    text = _EMPHASIS.sub("", text)
-    return " ".join(text.split()).strip("* ")
-
-
-def split_sentences(text: str) -> list[str]:
-    """The sentences (and list items) of ``text`` with at least ``MIN_SENTENCE_WORDS`` words, in order."""
-    sentences: list[str] = []
-    for line in (text or "").splitlines():
-        if not line.strip() or _SKIP.match(line.strip()):
+def note_sentences(text: str, case: CaseModel | None = None) -> list[NoteSentence]:
+    """The typed sentences (and list items) of ``text`` with at least ``MIN_SENTENCE_WORDS`` words, in order."""
+    sentences: list[NoteSentence] = []
+    lines = [line for line in (text or "").splitlines() if line.strip()]
+    in_code = False
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith("```"):
+            in_code = not in_code
             continue
-        for piece in segmenter().segment(line.strip()):
-            sentence = clean_sentence(piece)
-            if _word_count(sentence) >= MIN_SENTENCE_WORDS and not _is_title(sentence):
-                sentences.append(sentence)
+        if _SKIP.match(stripped):
+            continue
+        kind = "code" if in_code else line_kind(stripped, lines[i + 1] if i + 1 < len(lines) else "")
+        for piece in segmenter().segment(stripped):
+            clean = tidy(piece, case)
+            if word_count(clean) < MIN_SENTENCE_WORDS or _is_title(clean):
+                continue
+            sentence_kind, issue = sentence_issue(piece, clean, kind)
+            sentences.append(NoteSentence(clean, sentence_kind, issue))
     return sentences
 
 
-def _word_count(text: str) -> int:
-    return sum(1 for word in text.split() if _WORD.search(word))
+def split_sentences(text: str) -> list[str]:
+    """The sentence texts of ``text`` (see :func:`note_sentences`)."""
+    return [s.text for s in note_sentences(text)]
 
 
 def _is_title(text: str) -> bool:
@@ -76,26 +78,36 @@ class SentenceIndex:
     texts: list[str]
     chunk_of: list[int]
     vectors: np.ndarray
+    kinds: list[str] = field(default_factory=list)
+    issues: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.kinds = self.kinds or ["prose"] * len(self.texts)
+        self.issues = self.issues or [""] * len(self.texts)
         self.by_chunk: dict[int, list[int]] = {}
         for i, c in enumerate(self.chunk_of):
             self.by_chunk.setdefault(c, []).append(i)
 
     @classmethod
-    def build(cls, chunk_texts: list[str], embed) -> SentenceIndex:
-        """Split every chunk and embed each distinct sentence once (overlapping chunks repeat sentences)."""
-        texts, chunk_of = [], []
+    def build(cls, chunk_texts: list[str], embed, case: CaseModel | None = None) -> SentenceIndex:
+        """Split and type every chunk and embed each distinct sentence once (overlapping chunks repeat sentences)."""
+        records, chunk_of = [], []
         for c, text in enumerate(chunk_texts):
-            for sentence in split_sentences(text):
-                texts.append(sentence)
+            for sentence in note_sentences(text, case):
+                records.append(sentence)
                 chunk_of.append(c)
+        texts = [r.text for r in records]
         distinct = list(dict.fromkeys(texts))
         if not distinct:
             return cls([], [], np.zeros((0, 1), dtype=np.float32))
         rows = np.asarray(embed(distinct), dtype=np.float32)
         position = {s: i for i, s in enumerate(distinct)}
-        return cls(texts, chunk_of, rows[[position[s] for s in texts]])
+        return cls(texts, chunk_of, rows[[position[s] for s in texts]], [r.kind for r in records],
+                   [r.issue for r in records])
+
+    def records(self, rows: Iterable[int]) -> list[NoteSentence]:
+        """The typed sentences at positions ``rows``."""
+        return [NoteSentence(self.texts[i], self.kinds[i], self.issues[i]) for i in rows]
 
     def rank_by_best_sentence(self, query_vector: np.ndarray, chunks: Iterable[int]) -> list[int]:
         """``chunks`` (positions) ordered by their best sentence's similarity to ``query_vector``, best first.
@@ -112,7 +124,8 @@ class SentenceIndex:
         return [candidates[i] for i in np.argsort(-best, kind="stable")]
 
     def save(self, folder: Path) -> None:
-        rows = ({"chunk": c, "text": t} for t, c in zip(self.texts, self.chunk_of))
+        rows = ({"chunk": c, "text": t, "kind": k, "issue": i}
+                for t, c, k, i in zip(self.texts, self.chunk_of, self.kinds, self.issues))
         atomic_write_jsonl(folder / SENTENCES_FILE, rows)
         with open(folder / VECTORS_FILE, "wb") as handle:  # inside the index's atomic folder
             np.save(handle, self.vectors)
@@ -123,4 +136,5 @@ class SentenceIndex:
         vectors = np.load(folder / VECTORS_FILE)
         if len(rows) != len(vectors):
             raise DamagedIndex(f"{folder}: sentence counts disagree")
-        return cls([row["text"] for row in rows], [row["chunk"] for row in rows], vectors)
+        return cls([row["text"] for row in rows], [row["chunk"] for row in rows], vectors,
+                   [row["kind"] for row in rows], [row["issue"] for row in rows])

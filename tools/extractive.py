@@ -1,55 +1,84 @@
-"""Extractive selection of sentences, shared by summaries and answers.
+"""Extractive answers composed for the question asked, shared selection helpers for summaries and quizzes.
 
-Sentences come split and embedded from the index (:meth:`retrieval.NotesIndex.chunk_sentences`), so choosing
-them costs a few matrix products, never a model call per sentence. :func:`mmr_within_budget` picks relevant,
-non-redundant sentences within a word budget; :func:`extractive_answer` uses it to answer a question with
-sentences of the retrieved passages, each followed by its passage's ``[n]``.
+Sentences come split, typed and embedded from the index (:meth:`retrieval.NotesIndex.chunk_sentences`), so
+choosing them costs a few matrix products, never a model call per sentence. :func:`extractive_answer` reads the
+question's type and focus (:mod:`tools.questions`), leads with the one standalone sentence that answers that type
+for the focus (a number for "how many", "X is ..." for "what is X", both sides for a comparison, a cause for
+"why"), and adds at most two supporting sentences of the same passage or topic: 25-90 words, no table row, code
+line, figure pointer or sentence over 60 words, nothing said twice. A list question gets the lead-in with its list.
+:func:`mmr_within_budget` picks relevant, non-redundant sentences within a word budget (summaries, quizzes).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from retrieval.notetext import NoteSentence, points_back, word_count
 from retrieval.types import Chunk
 from tools.citations import Citation, Passage
+from tools.questions import Question, analyze
 
 if TYPE_CHECKING:
     from retrieval import NotesIndex
 
+__all__ = ["Candidate", "candidates_of", "extractive_answer", "mmr_within_budget", "term_overlap", "with_marker"]
+
 MMR_LAMBDA = 0.7  # weight of relevance against redundancy with sentences already chosen
-ANSWER_MIN_WORDS = 40
-ANSWER_MAX_WORDS = 120
+ANSWER_MIN_WORDS = 25
+ANSWER_MAX_WORDS = 90
+MAX_SUPPORTING = 2
+PASSAGE_WEIGHT = 0.2  # bonus of a sentence by its passage's search rank: 1/(1 + rank) (dev split)
+FOCUS_WEIGHT = 0.0  # bonus of a sentence that names the question's focus term (dev split)
 TERM_WEIGHT = 0.5  # weight of query-term overlap beside the embedding cosine (dev split)
-KEEP_RELATIVE = 0.7  # past the minimum length, add a sentence only this close to the best one (dev split)
-PAD_RELATIVE = 0.6  # below the minimum length, still only sentences this close to the best one
+TYPE_WEIGHT = 0.15  # bonus of a sentence that has what the question's type asks for (dev split)
+SUPPORT_RELATIVE = 0.6  # a supporting sentence is at least this close to the lead's relevance (dev split)
+PAD_RELATIVE = 0.5  # ... or this close while the answer is shorter than ANSWER_MIN_WORDS
+OTHER_PASSAGE_RELATIVE = 0.75  # ... and this close when it comes from another passage than the lead's
 REDUNDANT = 0.85  # a sentence this similar to a chosen one says the same thing
-_BACK_REFERENCES = ("it ", "this ", "these ", "they ", "that ", "such ", "those ", "its ", "their ", "here ",
-                    "however", "therefore", "thus", "hence", "so ", "also", "instead", "similarly")
+USABLE = ("", "back-reference")  # the issues an answer sentence may have (a back-reference only after its antecedent)
+_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|hundred|thousand|million|"
+                     r"billion|half|twice|double)\b", re.IGNORECASE)
+_CAUSE = re.compile(r"\b(?:because|since|so that|in order to|due to|the reason|helps?|allows?|enables?|prevents?|"
+                    r"avoids?|reduces?|leads? to|causes?|results? in|so|therefore|thus|which means|to make|to get|"
+                    r"to avoid|to reduce|to prevent|otherwise)\b", re.IGNORECASE)
+_MEANS = re.compile(r"\b(?:by|using|uses|use|through|via|first|then|step|steps|applies|apply|takes|computes?|"
+                    r"adds?|multipl|divid|replac)\w*", re.IGNORECASE)
+_CONTRAST = re.compile(r"\b(?:whereas|while|unlike|compared|than|but|instead|on the other hand|however|differ\w*)\b",
+                       re.IGNORECASE)
+_DEFINES = r"\b(?:is|are|was|were|refers? to|means?|stands? for|is called|are called|is defined as|describes?)\b"
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """Sentence ``position`` of source ``source`` (a chunk or passage position), its text and embedding row."""
+    """Sentence ``position`` of source ``source`` (a chunk or passage position): its text, kind and issue."""
 
     source: int
     position: int
     text: str
+    kind: str = "prose"
+    issue: str = ""
+
+    @property
+    def usable(self) -> bool:
+        return self.issue in USABLE
 
 
 def candidates_of(chunks: list[Chunk], sentences_of) -> tuple[list[Candidate], np.ndarray]:
-    """Every distinct sentence of ``chunks`` (``sentences_of(chunk) -> (texts, vectors)``) and its vectors."""
+    """Every distinct sentence of ``chunks`` (``sentences_of(chunk) -> (records, vectors)``) and its vectors."""
     candidates: list[Candidate] = []
     rows: list[np.ndarray] = []
     seen: set[str] = set()
     for source, chunk in enumerate(chunks):
-        texts, vectors = sentences_of(chunk)
-        for position, (text, vector) in enumerate(zip(texts, vectors)):
-            if text not in seen:  # overlapping chunks repeat sentences
-                seen.add(text)
-                candidates.append(Candidate(source, position, text))
+        records, vectors = sentences_of(chunk)
+        for position, (record, vector) in enumerate(zip(records, vectors)):
+            record = record if isinstance(record, NoteSentence) else NoteSentence(record, "prose")
+            if record.text not in seen:  # overlapping chunks repeat sentences
+                seen.add(record.text)
+                candidates.append(Candidate(source, position, record.text, record.kind, record.issue))
                 rows.append(vector)
     matrix = np.vstack(rows).astype(np.float32) if rows else np.zeros((0, 1), dtype=np.float32)
     return candidates, matrix
@@ -100,53 +129,153 @@ def term_overlap(index: NotesIndex, query: str, texts: list[str]) -> np.ndarray:
     return found @ weights
 
 
+def type_fit(question: Question, text: str, stems, tokenizer) -> float:
+    """How well ``text`` has what the question's type asks for, from 0 to 1 (``stems``: a term set per side)."""
+    kind = question.kind
+    if kind == "number":
+        return 1.0 if _NUMBER.search(text) else 0.0
+    if kind == "why":
+        return 1.0 if _CAUSE.search(text) else 0.0
+    if kind == "how":
+        return 1.0 if _MEANS.search(text) else 0.0
+    if kind in ("comparison", "choice") and question.sides:
+        words = set(tokenizer(text))
+        named = sum(bool(side and side <= words) or bool(side & words) for side in stems)
+        return named / 2 + (0.25 if _CONTRAST.search(text) and named else 0.0)
+    if kind == "definition" and question.focus:
+        head = "|".join(re.escape(w) for w in question.focus)
+        defines = rf"\b(?:{head})\w*\b(?:\s*\([^)]{{0,80}}\))?[^.;]{{0,40}}?{_DEFINES}|\b(?:{head})\w*\s*\([A-Z]"
+        return 1.0 if re.search(defines, text, re.IGNORECASE) else 0.0
+    return 0.0
+
+
 def extractive_answer(index: NotesIndex, question: str, passages: list[Passage],
                       query_vector: np.ndarray | None = None) -> tuple[str, list[Citation]]:
-    """An answer made of the passages' sentences that answer ``question``, each followed by its ``[n]``."""
+    """An answer to ``question`` composed of the passages' sentences, each followed by its ``[n]``; ("", [])
+    when no usable sentence is about the question's most specific term."""
     candidates, vectors = candidates_of([p.chunk for p in passages], index.chunk_sentences)
     if not candidates:
         return "", []
+    asked = analyze(question)
     query = index.embed([question])[0] if query_vector is None else query_vector
     texts = [c.text for c in candidates]
-    relevance = vectors @ query + TERM_WEIGHT * term_overlap(index, question, texts)
-    chosen = mmr_within_budget(vectors, relevance, [len(t.split()) for t in texts], ANSWER_MAX_WORDS,
-                               min_words=ANSWER_MIN_WORDS, relative=(PAD_RELATIVE, KEEP_RELATIVE))
-    chosen = _without_repeats(_with_antecedents(chosen, candidates), texts, index.tokenizer)
-    order = {}
-    for i in chosen:  # passages in the order of their best sentence, sentences in reading order
-        order.setdefault(candidates[i].source, len(order))
-    chosen.sort(key=lambda i: (order[candidates[i].source], candidates[i].position))
+    sides = [set(index.tokenizer(side)) for side in asked.sides] if asked.sides else []
+    fit = np.array([type_fit(asked, t, sides, index.tokenizer) for t in texts], dtype=np.float32)
+    rank_prior = np.array([1.0 / (1 + c.source) for c in candidates], dtype=np.float32)  # passages in search order
+    relevance = (vectors @ query + TERM_WEIGHT * term_overlap(index, question, texts) + TYPE_WEIGHT * fit
+                 + PASSAGE_WEIGHT * rank_prior)
+    focus = asked.focus_term(lambda w: _corpus_idf(index, w))
+    if focus:
+        stems = set(index.tokenizer(focus))
+        relevance += FOCUS_WEIGHT * np.array([bool(stems & set(index.tokenizer(t))) for t in texts], dtype=np.float32)
+    usable = _usable(candidates)
+    if not usable:
+        return "", []
+    if asked.kind == "list":
+        listed = _list_answer(candidates, relevance, usable)
+        if listed:
+            return _render(listed, candidates, passages, as_list=True)
+    lead = max(usable, key=lambda i: relevance[i])
+    chosen = _with_antecedent([lead], candidates)
+    words = sum(word_count(texts[i]) for i in chosen)
+    supporters = 0
+    for i in sorted(usable, key=lambda i: -relevance[i]):
+        if supporters == MAX_SUPPORTING:
+            break
+        if candidates[i].source != candidates[lead].source:
+            floor = OTHER_PASSAGE_RELATIVE
+        else:
+            floor = PAD_RELATIVE if words < ANSWER_MIN_WORDS else SUPPORT_RELATIVE
+        if i in chosen or relevance[i] < floor * relevance[lead]:
+            continue
+        added = _with_antecedent([i], candidates)
+        if any(j not in usable and j not in chosen for j in added) and points_back(texts[i]):
+            continue
+        added = [j for j in added if j not in chosen]
+        extra = sum(word_count(texts[j]) for j in added)
+        if words + extra > ANSWER_MAX_WORDS or _repeats(added, chosen, vectors, texts, index.tokenizer):
+            continue
+        chosen += added
+        words += extra
+        supporters += 1
+    head = _with_antecedent([lead], candidates)  # the lead (and what it points back to) first
+    rest = sorted((i for i in chosen if i not in head), key=lambda i: (candidates[i].source, candidates[i].position))
+    return _render(head + rest, candidates, passages)
+
+
+def _usable(candidates: list[Candidate]) -> list[int]:
+    """The candidates an answer may use: clean prose or list items, and a sentence that points back only when the
+    sentence before it is usable too."""
+    position = {(c.source, c.position): i for i, c in enumerate(candidates)}
+    ok = [c.usable and c.kind in ("prose", "list") for c in candidates]
+    for i, c in enumerate(candidates):  # reading order: an antecedent is decided before the sentence after it
+        if ok[i] and c.issue == "back-reference":
+            previous = position.get((c.source, c.position - 1))
+            ok[i] = previous is not None and ok[previous]
+    return [i for i, good in enumerate(ok) if good]
+
+
+def _corpus_idf(index: NotesIndex, word: str) -> float:
+    """The IDF of ``word``'s rarest term in the notes; 0 when the notes never use it."""
+    terms = index.tokenizer(word)
+    unseen = float(index.idf(["\0"])[0])
+    values = [float(v) for v in index.idf(terms) if v < unseen] if terms else []
+    return max(values, default=0.0)
+
+
+def _with_antecedent(chosen: list[int], candidates: list[Candidate]) -> list[int]:
+    """``chosen`` with the sentence before each one that points back ("It ...", "This ..."), antecedent first."""
+    position = {(c.source, c.position): i for i, c in enumerate(candidates)}
+    out: list[int] = []
+    for i in chosen:
+        c = candidates[i]
+        previous = position.get((c.source, c.position - 1))
+        if points_back(c.text) and previous is not None and previous not in out and candidates[previous].usable:
+            out.append(previous)
+        out.append(i)
+    return out
+
+
+def _repeats(added: list[int], chosen: list[int], vectors: np.ndarray, texts: list[str], tokenizer) -> bool:
+    """Whether a sentence of ``added`` says what a chosen one already says (embedding or term containment)."""
+    for i in added:
+        terms = set(tokenizer(texts[i]))
+        for j in chosen:
+            if float(vectors[i] @ vectors[j]) >= REDUNDANT or terms <= set(tokenizer(texts[j])):
+                return True
+    return False
+
+
+def _list_answer(candidates: list[Candidate], relevance: np.ndarray, usable: list[int]) -> list[int]:
+    """A lead-in ("... the following types:") with its list items, when it is as relevant as the best sentence."""
+    leads = [i for i, c in enumerate(candidates) if c.kind == "lead"]
+    if not leads or not usable:
+        return []
+    best = max(leads, key=lambda i: relevance[i])
+    if relevance[best] < SUPPORT_RELATIVE * max(relevance[i] for i in usable):
+        return []
+    items, words = [best], word_count(candidates[best].text)
+    for j in range(best + 1, len(candidates)):
+        c = candidates[j]
+        if c.source != candidates[best].source or c.kind != "list" or c.issue in ("code", "table", "figure"):
+            break
+        if words + word_count(c.text) > ANSWER_MAX_WORDS:
+            break
+        items.append(j)
+        words += word_count(c.text)
+    return items if len(items) >= 3 else []
+
+
+def _render(chosen: list[int], candidates: list[Candidate], passages: list[Passage],
+            as_list: bool = False) -> tuple[str, list[Citation]]:
+    """The chosen sentences with their passages' markers; a list answer puts each item on its own line."""
     parts = [with_marker(candidates[i].text, passages[candidates[i].source].n) for i in chosen]
+    text = parts[0] + "".join(f"\n- {p}" for p in parts[1:]) if as_list else " ".join(parts)
     cited = sorted({candidates[i].source for i in chosen}, key=lambda source: passages[source].n)
-    return " ".join(parts), [passages[source].citation() for source in cited]
+    return text, [passages[source].citation() for source in cited]
 
 
 def with_marker(sentence: str, n: int) -> str:
     """``sentence`` with its ``[n]`` before the closing punctuation, which a list item without one gets: "... [2]."."""
-    body, end = (sentence[:-1], sentence[-1]) if sentence[-1:] in ".!?" else (sentence, ".")
+    body, end = (sentence[:-1], sentence[-1]) if sentence[-1:] in ".!?:" else (sentence, ".")
     return f"{body} [{n}]{end}"
-
-
-def _without_repeats(chosen: list[int], texts: list[str], tokenizer) -> list[int]:
-    """``chosen`` without the sentences whose terms another chosen sentence already holds ("forget gate - reset
-    some cells to zero" beside "f - sigma gate - forget gate - reset some cells to zero")."""
-    terms = {i: set(tokenizer(texts[i])) for i in chosen}
-    return [i for i in chosen if not any(j != i and terms[i] <= terms[j] and (terms[i] < terms[j] or j < i)
-                                         for j in chosen)]
-
-
-def _with_antecedents(chosen: list[int], candidates: list[Candidate]) -> list[int]:
-    """``chosen`` plus the sentence before each chosen one that points back ("It ...", "This ...")."""
-    position = {(c.source, c.position): i for i, c in enumerate(candidates)}
-    out = list(chosen)
-    for i in chosen:
-        c = candidates[i]
-        previous = position.get((c.source, c.position - 1))
-        if c.text.lower().startswith(_BACK_REFERENCES) and previous is not None and previous not in out:
-            out.append(previous)
-    return out
-
-
-def points_back(sentence: str) -> bool:
-    """Whether ``sentence`` opens by pointing back at an earlier one ("It ...", "This ...", "However ...")."""
-    return sentence.lower().startswith(_BACK_REFERENCES)

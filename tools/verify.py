@@ -92,7 +92,8 @@ def support_scores(index: NotesIndex, sentences: list[str], passages: list[Passa
         return scores
     vectors = index.embed(sentences)
     for j, passage in enumerate(passages):
-        texts, rows = index.chunk_sentences(passage.chunk)
+        records, rows = index.chunk_sentences(passage.chunk)
+        texts = [r.text for r in records]
         if not texts:
             continue
         similarity = vectors @ rows.T

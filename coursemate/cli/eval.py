@@ -47,6 +47,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          help="comma-separated answer modes: extractive, passages, smollm2, or any --llm value such as "
                               "an OpenAI-compatible URL (default extractive,passages)")
     answers.add_argument("--split", choices=SPLITS, default="test", help="question split (default test; tune on dev)")
+    answers.add_argument("--dataset", default="course",
+                         help="'course' (the shipped questions, out-of-scope and follow-up sets) or a course-style "
+                              "questions .jsonl such as ../shared/benchmarks/course-external/questions.jsonl")
+    answers.add_argument("--dump", type=Path, metavar="FILE",
+                         help="write the first mode's answers as JSONL {id, question, reference_evidence, answer, "
+                              "cited_passages} for a blind grader")
     answers.add_argument("--limit", type=int, help="ask only the first N questions of each kind")
     answers.add_argument("--json", action="store_true", help="print the report as JSON")
     answers.set_defaults(handler=run_answers)
@@ -137,7 +143,7 @@ def run_answers(args: argparse.Namespace, settings: Settings) -> int:
     modes = list(dict.fromkeys(m.strip() for m in args.mode.split(",") if m.strip()))
     if not modes:
         raise CoursemateError("--mode needs at least one answer mode")
-    report = benchmark(settings, modes, split=args.split, limit=args.limit)
+    report = benchmark(settings, modes, split=args.split, limit=args.limit, dataset=args.dataset, dump=args.dump)
     path = save_json(report, settings.reports_dir, f"answers-{args.split}-{time.strftime('%Y%m%d-%H%M%S')}")
     print(json.dumps(report, indent=2) if args.json else format_benchmark(report))
     print(f"report: {path}", file=sys.stderr)

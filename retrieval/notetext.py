@@ -1,0 +1,326 @@
+"""Clean, typed sentences of the notes: what answers, summaries and quizzes may show a student.
+
+Search sees every word of a chunk; a student should only read sentences that stand on their own. At index time
+each line of a chunk is a block of one kind (:data:`KINDS`): prose, a lead-in ending in ":" (``lead``), a list
+item, a table or log row, code, a heading, or a pointer to a figure or formula that is not there (``figure``).
+Each sentence is tidied the same way for any course:
+
+- a heading glued to its first sentence is cut off ("Ricap ricap 22 nov 2018 ricap crops ..." -> "Ricap crops ...");
+- words glued where links were stripped are split again ("thanAlexNetused" -> "than AlexNet used"), using the
+  general English word counts and the corpus' own words;
+- lowercased exports are truecased: sentence starts, "I", and the cased forms the corpus' cased documents use for
+  their terms (:class:`CaseModel`: "resnet" -> "ResNet" when the notes write "ResNet"). Nothing is per term.
+
+A sentence is ``standalone`` when its ``issue`` is empty: prose that ends like a sentence, 6-60 words, that is not
+a question, does not point at a missing figure or formula ("shown below", "as follows", a dropped symbol) and does
+not open by pointing back ("It ...", "This ..." - ``issue == "back-reference"``: usable right after its antecedent).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from retrieval.spelling import english_word_counts
+
+KINDS = ("prose", "lead", "list", "table", "code", "heading", "figure")
+MIN_STANDALONE_WORDS = 6
+MAX_STANDALONE_WORDS = 60
+RUN_ON_WORDS = 25  # a sentence this long without a comma, colon or parenthesis is a run of transcript lines
+LOWERCASED_SHARE = 0.03  # a document whose words past a sentence start are this rarely capitalized is lowercased
+CASED_MAJORITY = 0.6  # a cased form replaces the lowercase one when the cased documents write it so this often
+COMMON_CASED_MAJORITY = 0.8  # ... and this often (at least 3 times) for a common English word ("Adam", "Google")
+COMMON_WORD_COUNT = 1_000_000  # a word this frequent in general English is common
+MIN_GLUED_CHARS = 6  # shorter unknown words are left alone
+KNOWN_USES = 3  # a word the corpus uses this often is a word of its own, even when English does not know it
+BACK_REFERENCES = ("it ", "it's ", "this ", "these ", "they ", "that ", "such ", "those ", "its ", "their ",
+                   "here ", "however", "therefore", "thus", "hence", "so ", "also", "instead", "similarly",
+                   "then ", "now ", "and ", "but ", "or ", "because ", "which ", "where ", "above", "below")
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+_EMPHASIS = re.compile(r"(\*\*|__|`)")
+_CODE_LINE = re.compile(
+    r"^\s*(?:from \w[\w.]* import |import \w|def \w+\(|class \w+[(:]|return\b|print\(|@\w|>>>|\$ |pip install)"
+    r"|[\w\])]\s*=\s*[\w\[({'\"]+.*\(|\w+\.\w+\(.*\)|^\s*[\w.]+\(.*\)\s*$|[{};]\s*$|==|->|\bnn\.\w+|\bself\.")
+_FIGURE = re.compile(
+    r"\b(?:shown below|shown above|as shown|as follows|the following (?:figure|image|diagram|table|equation|formula"
+    r"|code|example)s?|(?:figure|image|diagram|picture|chart|graph|table|animation|video|gif) (?:below|above)"
+    r"|look at (?:this|these|the (?:image|figure|diagram|picture))|take a look|see (?:the )?(?:figure|image|"
+    r"diagram|below|above)|this (?:image|figure|diagram|picture|animation|video|chart)|below is|above is|here is"
+    r"|is given (?:below|by)|given below|like this|as below|shown here|\bfig\b\.?|source\s*$|click|watch)\b",
+    re.IGNORECASE,
+)
+_FORMULA = re.compile(r"\$|\\\(|\\\[|\\frac|\\sum|\^\{|_\{")
+_DROPPED_SYMBOL = re.compile(  # "If is small", "was  parameters": a symbol or formula of the export is missing
+    r"\b(?:if|of|the|a|an|by|for|to|where)\s+"
+    r"(?:is|are|was|were|becomes|equals|=|,|\.)(?=\s|$)",
+    re.IGNORECASE,
+)
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DATE = re.compile(rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)? {_MONTH},? \d{{4}}|{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}})"
+                   r"\)?\s*[-–—:]?\s*", re.IGNORECASE)
+_GLUED_PUNCTUATION = re.compile(r"(?<=[a-z]{2})([:;,])(?=[A-Za-z]{2})")  # "convolutions:spatial"
+_LABEL = re.compile(r"^(?:[\w'’()/-]+ ){0,3}[\w'’()/-]+: (.)")  # a short label before a colon
+_RUN_ON_LIST = re.compile(r": [a-z][^.;:]{80,}")  # a colon followed by a long lowercase run: a list glued into a line
+_GAP = re.compile(r"\w {2,}\w| [.,](?:\s|$)")  # "was  parameters", "ratio : 1 .": a dropped symbol or number
+_LINK = re.compile(r"https?:|www\.|\w\.(?:com|org|io|net)\b|\w/\w+/\w")
+_REPEATED = re.compile(r"\b([A-Za-z]{3,}(?: \w+){0,3}) \1\b", re.IGNORECASE)  # "max pooling max pooling"
+_ENDS_CLAUSE = re.compile(r"(?:[.!]|[.!][)\"”’']|[A-Za-z0-9%)\]])$")
+_CLAUSE_PUNCTUATION = re.compile(r"[,;:()]")
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*")
+_ALPHA = re.compile(r"[A-Za-z]+")
+_WORDLIKE = re.compile(r"[A-Za-z0-9]")
+_SENTENCE_OPENING = re.compile(r"(?:^|[.!?]\s+|^\s*(?:[-*•]|\d+[.)])\s+|\n\s*)$")
+
+
+@dataclass(frozen=True)
+class NoteSentence:
+    """One sentence of the notes as a student may read it: its clean ``text``, its block ``kind`` and the ``issue``
+    that keeps it from standing alone ("" when it does)."""
+
+    text: str
+    kind: str
+    issue: str = ""
+
+    @property
+    def standalone(self) -> bool:
+        return not self.issue
+
+
+def comes_from(sentence: str, text: str) -> bool:
+    """Whether ``sentence`` (a clean sentence, maybe with its heading cut, words unglued and truecased) is a piece
+    of ``text``: its letters and digits, in order, without case or spacing."""
+    return _letters(sentence) in _letters(text)
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def word_count(text: str) -> int:
+    """The words of ``text`` that hold a letter or digit (a dash or bullet is not a word)."""
+    return sum(1 for word in text.split() if _WORDLIKE.search(word))
+
+
+def is_lowercased(text: str) -> bool:
+    """Whether ``text`` was lowercased by its export: its words past a sentence start are hardly ever capitalized."""
+    inner = [m.group() for m in _TOKEN.finditer(text) if not _SENTENCE_OPENING.search(text[max(0, m.start() - 3):
+                                                                                           m.start()])]
+    if len(inner) < 50:
+        return False
+    return sum(any(ch.isupper() for ch in w) for w in inner) / len(inner) < LOWERCASED_SHARE
+
+
+@functools.lru_cache(maxsize=1)
+def _english() -> dict[str, int]:
+    return english_word_counts()
+
+
+def english_count(word: str) -> int:
+    """How often ``word`` occurs in general English (the spelling dictionary's count; 0 for an unknown word)."""
+    return _english().get(word.lower(), 0)
+
+
+def points_back(sentence: str) -> bool:
+    """Whether ``sentence`` opens by pointing back at an earlier one ("It ...", "This ...", "However ...")."""
+    return sentence.lower().startswith(BACK_REFERENCES)
+
+
+class CaseModel:
+    """How the corpus writes its words: the cased form of each term (learned from its cased documents) and the
+    corpus' word counts, used to truecase lowercased exports and to split glued words."""
+
+    def __init__(self, forms: dict[str, str], counts: Counter[str]) -> None:
+        self.forms = forms
+        self.counts = counts
+
+    @classmethod
+    def learn(cls, texts: Iterable[str]) -> CaseModel:
+        """The model of ``texts`` (the documents of a corpus): forms from those that are not lowercased."""
+        votes: dict[str, Counter[str]] = {}
+        counts: Counter[str] = Counter()
+        for text in texts:
+            counts.update(m.group().lower() for m in _TOKEN.finditer(text))
+            if is_lowercased(text):
+                continue
+            for line in text.splitlines():
+                words = list(_TOKEN.finditer(line))
+                if line.lstrip().startswith("#") or sum(m.group()[0].isupper() for m in words) > 0.5 * len(words):
+                    continue  # a heading or a title capitalizes every word
+                for m in words:
+                    if not _SENTENCE_OPENING.search(line[max(0, m.start() - 3):m.start()]):
+                        votes.setdefault(m.group().lower(), Counter())[m.group()] += 1
+        forms = {}
+        for lower, forms_seen in votes.items():
+            form, n = forms_seen.most_common(1)[0]
+            common = english_count(lower) >= COMMON_WORD_COUNT  # "dense", "unit": cased only when always cased
+            if form != lower and n >= (3 if common else 1) and n >= (
+                    COMMON_CASED_MAJORITY if common else CASED_MAJORITY) * sum(forms_seen.values()):
+                forms[lower] = form
+        return cls(forms, counts)
+
+    def truecase(self, sentence: str) -> str:
+        """``sentence`` with its terms in the corpus' cased forms, "i" as "I", and a capital first letter."""
+        def case(m: re.Match) -> str:
+            word = m.group()
+            if word == "i" and not sentence[m.end():m.end() + 1] == ".":  # "i", not "i.e."
+                return "I"
+            if word.islower():
+                return self.forms.get(word, word)
+            return word
+
+        text = _TOKEN.sub(case, sentence)
+        first = next((i for i, ch in enumerate(text) if ch.isalnum()), None)
+        if first is not None and text[first].islower():
+            text = text[:first] + text[first].upper() + text[first + 1:]
+        return text
+
+    def unglue(self, sentence: str) -> str:
+        """``sentence`` with words glued where links were stripped split again ("thanAlexNetused")."""
+        return _ALPHA.sub(lambda m: " ".join(self._split(m.group())), sentence)
+
+    def _known(self, lower: str) -> bool:
+        """A word of English, a name of the corpus, or a word the corpus uses often (not a one-off gluing)."""
+        return lower in _english() or self.counts.get(lower, 0) >= KNOWN_USES
+
+    def _split(self, word: str) -> list[str]:
+        lower = word.lower()
+        if len(word) < MIN_GLUED_CHARS or self._known(lower):
+            return [word]
+        best = _segment(lower, self._cost)
+        if best is None or len(best) < 2 or len(best) > 3:
+            return [word]
+        parts, start = [], 0
+        for piece in best:
+            parts.append(word[start:start + len(piece)])
+            start += len(piece)
+        return parts
+
+    def _cost(self, piece: str) -> float | None:
+        """The cost of ``piece`` as one word (rarer = dearer), None when it is no word."""
+        if len(piece) < 2 and piece not in ("a", "i"):
+            return None
+        corpus = self.counts.get(piece, 0)
+        english = _english().get(piece, 0)
+        if corpus < 2 and english < 1000:
+            return None
+        return -math.log((english + 10_000 * corpus + 1) / 1e12)
+
+
+def _segment(word: str, cost) -> list[str] | None:
+    """The cheapest split of ``word`` into words (dynamic programming over its prefixes), None when none exists."""
+    best: list[tuple[float, int] | None] = [None] * (len(word) + 1)
+    best[0] = (0.0, 0)
+    for end in range(1, len(word) + 1):
+        for start in range(max(0, end - 25), end):
+            if best[start] is None:
+                continue
+            c = cost(word[start:end])
+            if c is not None and (best[end] is None or best[start][0] + c < best[end][0]):
+                best[end] = (best[start][0] + c, start)
+    if best[-1] is None:
+        return None
+    pieces, end = [], len(word)
+    while end > 0:
+        start = best[end][1]
+        pieces.append(word[start:end])
+        end = start
+    return pieces[::-1]
+
+
+def strip_glued_heading(sentence: str) -> str:
+    """``sentence`` without a heading glued to its start: a leading phrase said again right after it ("Clip clip
+    stands for ..."), and a date line after a heading ("Patchgaussian - 6 june 2019 prior work ...")."""
+    words = sentence.split()
+    for k in (4, 3, 2, 1):
+        if len(words) > 2 * k and _plain(words[:k]) == _plain(words[k:2 * k]):
+            words = words[k:]
+            break
+    text = " ".join(words)
+    date = _DATE.search(text)
+    if date and word_count(text[:date.start()]) <= 6 and word_count(text[date.end():]) >= MIN_STANDALONE_WORDS:
+        text = text[date.end():]
+    return text
+
+
+def _plain(words: list[str]) -> str:
+    return re.sub(r"[^a-z0-9]", "", " ".join(words).lower())
+
+
+def line_kind(line: str, next_line: str = "") -> str:
+    """The block kind of one line of a chunk (before it is split into sentences)."""
+    s = line.strip()
+    if s.startswith(("#", "```")):
+        return "heading" if s.startswith("#") else "code"
+    if s.startswith("|") or s.count("|") >= 2:
+        return "table"
+    if _CODE_LINE.search(s) and not s.endswith((".", "?", "!")) or s.startswith(("import ", "from ")) and " import " \
+            in s:
+        return "code"
+    if _LIST_ITEM.match(s):
+        return "list"
+    if s.endswith(":") and _LIST_ITEM.match(next_line.strip() or "x"):
+        return "lead"
+    return "prose"
+
+
+def sentence_issue(raw: str, text: str, kind: str) -> tuple[str, str]:
+    """The block kind of one sentence (refined from its line's ``kind``) and what keeps it from standing alone."""
+    if kind in ("code", "table", "heading"):
+        return kind, kind
+    words = word_count(text)
+    tokens = text.split()
+    digits = sum(1 for t in tokens if any(ch.isdigit() for ch in t))
+    if text.count(":") >= 2 or (words >= 6 and digits / max(words, 1) > 0.35):
+        return "table", "table"
+    if _CODE_LINE.search(text) and not re.search(r"[a-z]{3,} [a-z]{3,} [a-z]{3,}", text):
+        return "code", "code"
+    if _FORMULA.search(raw) or _DROPPED_SYMBOL.search(text) or _GAP.search(raw):
+        return "figure", "missing symbol"
+    if _FIGURE.search(text):
+        return "figure", "figure"
+    if text.endswith(":"):
+        return ("lead", "lead-in") if kind == "lead" else ("figure", "lead-in without its list")
+    if _LINK.search(text):
+        return "prose", "link"
+    if _REPEATED.search(text):
+        return "prose", "repeated words"
+    if kind == "list":
+        return "list", "" if MIN_STANDALONE_WORDS <= words <= MAX_STANDALONE_WORDS and _ENDS_CLAUSE.search(
+            text) and " - " not in text else "list item"
+    if text.endswith("?"):
+        return "prose", "question"
+    if text.endswith("!"):
+        return "prose", "exclamation"
+    label = _LABEL.match(text)
+    if label and not label.group(1)[:1].isupper():
+        return "prose", "label"  # "Source: andrew ng starting with ..."
+    if text.count(" - ") >= 2 or _RUN_ON_LIST.search(text):
+        return "list", "inline list"
+    if words < MIN_STANDALONE_WORDS:
+        return "prose", "too short"
+    if words > MAX_STANDALONE_WORDS:
+        return "prose", "too long"
+    if not _ENDS_CLAUSE.search(text):
+        return "prose", "no end"
+    if words >= RUN_ON_WORDS and not _CLAUSE_PUNCTUATION.search(text):
+        return "prose", "run-on"
+    if text[:1].islower():
+        return "prose", "lowercase start"
+    if points_back(text):
+        return "prose", "back-reference"
+    return "prose", ""
+
+
+def tidy(piece: str, case: CaseModel | None) -> str:
+    """The clean text of one sentence: list marks, emphasis and glued headings removed, words unglued, truecased."""
+    text = _EMPHASIS.sub("", _LIST_ITEM.sub("", piece.strip()))
+    text = " ".join(_GLUED_PUNCTUATION.sub(r"\1 ", text).split()).strip("* ")
+    text = strip_glued_heading(text)
+    if case is not None:
+        text = case.truecase(case.unglue(text))
+    return text
