@@ -14,7 +14,7 @@ from ui.errors import warn
 from ui.services import Services
 
 COLUMNS = ["session", "title", "kind", "doc_id"]
-SUMMARY_WORDS = 150
+SUMMARY_WORDS = 200
 
 
 def documents_table(services: Services) -> pd.DataFrame:
@@ -35,10 +35,12 @@ def document_markdown(doc: Document) -> str:
 
 
 def summary_html(services: Services, doc_id: str, words: int = SUMMARY_WORDS) -> str:
-    """An extractive summary of ``doc_id`` whose ``[n]`` markers open the passages below it."""
+    """The outline of ``doc_id`` (one bullet per topic) whose ``[n]`` markers open the passages below it."""
     summary = summarize(services.index, doc_id=doc_id, words=words)
     group = f"sum-{doc_id}"
-    body = link_markers(html.escape(summary.text), group, (c.n for c in summary.citations))
+    items = "".join(f"<li>{link_markers(html.escape(line.removeprefix('- ')), group, (c.n for c in summary.citations))}"
+                    "</li>" for line in summary.text.splitlines() if line.strip())
+    body = f'<ul class="summary-outline">{items}</ul>'
     sources = "".join(source_html(c, group, with_provenance=False) for c in summary.citations)
     return (f'<div class="summary"><div class="summary-text">{body}</div>'
             f'<div class="sources-heading">Summary ({summary.method}, about {words} words) of '

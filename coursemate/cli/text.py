@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument("--session", type=int, metavar="N", help="a course session number")
     source.add_argument("--topic", help="a topic, searched in the notes")
     source.add_argument("--text", help="a text to summarize")
-    summarize.add_argument("--words", type=int, default=150, help="target length in words (default 150)")
+    summarize.add_argument("--words", type=int, help="target length in words (default 200)")
     summarize.add_argument("--json", action="store_true", help="print text, citations and method as JSON")
     summarize.set_defaults(handler=summarize_command)
 
@@ -47,11 +47,11 @@ def spell_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def summarize_command(args: argparse.Namespace, settings: Settings) -> int:
-    """Print an extractive summary of the chosen source with its numbered sources."""
-    from tools.summarize import format_summary, summarize
+    """Print the summary (an outline: one bullet per topic) of the chosen source, then its sources."""
+    from tools.summarize import DEFAULT_WORDS, format_summary, summarize
 
     summary = summarize(_open_index(settings), doc_id=args.doc_id, session=args.session, topic=args.topic,
-                        text=args.text, words=args.words)
+                        text=args.text, words=args.words or DEFAULT_WORDS)
     print(json.dumps(summary.to_dict()) if args.json else format_summary(summary))
     return 0
 
