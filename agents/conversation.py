@@ -13,9 +13,12 @@ from typing import Any
 from coursemate.errors import CoursemateError
 from coursemate.io import atomic_write_json
 from tools.citations import Citation
+from tools.questions import analyze
 
 _POINTERS = re.compile(
     r"\b(it|its|it's|itself|they|them|their|theirs|themselves|these|those|he|she|his|her)\b"
+    r"|(?:^|\b(?:for|of|in|on|about|with|to|from|by|at|use|used|does|do|is|are|set|choose|pick|get)\s+)"
+    r"(?:that|this)\s+(?!is\b|was\b|are\b|does\b|do\b|means?\b)[a-z]"
     r"|\bthe (?:above|previous|same|former|latter)\b|\bthere\W*$|^\W*(?:why|how) (?:is|was) (?:this|that)\b",
     re.I,
 )
@@ -25,6 +28,12 @@ _CONTINUATIONS = re.compile(
     re.I,
 )
 HISTORY_TURNS = 3
+_JOINERS = frozenset({"of", "the", "a", "an", "in", "for", "and"})
+_ABOUT = re.compile(r"^\W*(?:and |but )?(?:what|how) about (.+?)\W*$", re.I)
+_POINTER_WORD = re.compile(r"\b(?:it|its|itself|they|them|their)\b", re.I)
+_DEMONSTRATIVE = re.compile(
+    r"\b(that|this|these|those|the same)\s+(?!is\b|was\b|are\b|were\b|does\b|do\b|did\b|has\b|have\b|can\b|will\b"
+    r"|would\b|should\b|means?\b|one\b)(?=[a-z])", re.I)
 
 
 @dataclass
@@ -107,16 +116,59 @@ def is_follow_up(question: str) -> bool:
 
 
 def resolve_follow_up(question: str, conversation: Conversation) -> str:
-    """The question to search the notes with: a follow-up gets the previous question's topic attached.
+    """The question to answer: a follow-up is rewritten to name the previous question's topic.
 
-    "why are they needed?" after "What do LSTM gates do?" becomes
-    "why are they needed? (follow-up to: What do LSTM gates do?)".
+    "why are they needed?" after "What do the gates of an LSTM do?" becomes "why are the gates of an LSTM needed?";
+    "what value is used for that small slope?" after "What is leaky ReLU?" becomes "what value is used for the
+    small slope of leaky ReLU?"; "what about GRUs?" after "What does an LSTM cell do?" becomes "What does an
+    GRUs do?". A follow-up with nothing to replace gets the topic in parentheses.
     """
     if not conversation.turns or not is_follow_up(question):
         return question
     previous = conversation.turns[-1].resolved_question
-    topic = previous.split(" (follow-up to: ")[-1].rstrip(")") if "(follow-up to: " in previous else previous
-    return f"{question} (follow-up to: {topic})"
+    topic = topic_phrase(previous)
+    if not topic:
+        return question
+    about = _ABOUT.match(question)
+    if about and topic in previous:
+        return previous.replace(topic, about.group(1).strip(), 1)
+    pointer = _POINTER_WORD.search(question)
+    if pointer:
+        word = pointer.group(0).lower()
+        name = f"{topic}'s" if word in ("its", "their") else topic
+        return question[:pointer.start()] + name + question[pointer.end():]
+    demonstrative = _DEMONSTRATIVE.search(question)
+    if demonstrative:
+        start, end = demonstrative.span(1)
+        phrase_end = _phrase_end(question, end)
+        return f"{question[:start]}the{question[end:phrase_end]} of {topic}{question[phrase_end:]}"
+    return f"{question.rstrip()} ({topic})"
+
+
+def topic_phrase(question: str) -> str:
+    """What ``question`` is about: its first run of content words, joined through "of", "the", "a"... ("the gates
+    of an LSTM", "leaky ReLU", "batch normalization")."""
+    focus = set(analyze(question).focus)
+    words = list(re.finditer(r"[A-Za-z0-9][\w'-]*", question))
+    start = next((i for i, w in enumerate(words) if w.group().lower() in focus), None)
+    if start is None:
+        return ""
+    end = start
+    for i in range(start + 1, len(words)):
+        word = words[i].group().lower()
+        if word in focus:
+            end = i
+        elif word not in _JOINERS:
+            break
+    head = start - 1 if start > 0 and words[start - 1].group().lower() in ("the",) else start
+    return question[words[head].start():words[end].end()]
+
+
+def _phrase_end(text: str, start: int) -> int:
+    """Where the noun phrase that begins at ``start`` ends: before the next preposition, verb-like word or mark."""
+    stop = re.compile(r"\s+(?:is|are|was|were|do|does|did|in|for|of|on|to|with|when|that|and|or)\b|[?.,!;:]")
+    match = stop.search(text, start)
+    return match.start() if match else len(text)
 
 
 def save_conversation(path: str | Path, conversation_id: str | None, turns: list[dict[str, Any]]) -> Path:
