@@ -376,7 +376,8 @@ class _Run:
         messages = [
             ChatMessage(role=MessageRole.SYSTEM, content=[{"type": "text", "text": system_prompt(self.settings)}]),
             ChatMessage(role=MessageRole.USER,
-                        content=[{"type": "text", "text": grounded_prompt(question, passages, self.settings)}]),
+                        content=[{"type": "text",
+                                  "text": grounded_prompt(question, passages, self.settings, self.assistant.index)}]),
         ]
         t = time.perf_counter()
         pieces: list[str] = []
@@ -411,7 +412,8 @@ class _Run:
                              corrector=self.assistant.corrector, run_manager=self._run_manager())
         final: Any = None
         try:
-            for event in manager.run(manager_task(question, history, self.settings, passages), stream=True):
+            task = manager_task(question, history, self.settings, passages, self.assistant.index)
+            for event in manager.run(task, stream=True):
                 yield from self.new_steps()
                 if isinstance(event, FinalAnswerStep):
                     final = event.output

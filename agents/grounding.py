@@ -74,15 +74,18 @@ def system_prompt(settings: Settings) -> str:
     return load_prompts(settings.prompts_path).format("grounded_system", not_in_notes=NOT_IN_NOTES)
 
 
-def grounded_prompt(question: str, passages: list[Passage], settings: Settings) -> str:
+def grounded_prompt(question: str, passages: list[Passage], settings: Settings, index=None) -> str:
     """The user message of a grounded answer: the numbered passages, then the question (prompt ``grounded_user``)."""
     return load_prompts(settings.prompts_path).format("grounded_user", question=question,
-                                                      passages=format_passages(passages))
+                                                      passages=format_passages(passages, index))
 
 
-def format_passages(passages: list[Passage]) -> str:
-    """The numbered passages shown to a model, each cut to :data:`PROMPT_PASSAGE_CHARS`, a blank line apart."""
-    return "\n\n".join(format_passage(p, limit=PROMPT_PASSAGE_CHARS) for p in passages)
+def format_passages(passages: list[Passage], index=None) -> str:
+    """The numbered passages shown to a model as the clean sentences of ``index`` (:meth:`NotesIndex.clean_text`;
+    the raw chunk text without one), each cut to :data:`PROMPT_PASSAGE_CHARS`, a blank line apart."""
+    return "\n\n".join(format_passage(p, limit=PROMPT_PASSAGE_CHARS,
+                                      text=index.clean_text(p.chunk) if index is not None else None)
+                       for p in passages)
 
 
 def passages_answer(passages: list[Passage], preview: Callable[[str], str]) -> tuple[str, list[Citation]]:

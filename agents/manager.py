@@ -90,12 +90,12 @@ def build_team(model, index, log: PassageLog, settings: Settings, recorder: Step
     return manager
 
 
-def manager_task(question: str, history: str, settings: Settings, passages: list[Passage] = ()) -> str:
+def manager_task(question: str, history: str, settings: Settings, passages: list[Passage] = (), index=None) -> str:
     """The manager's task: the conversation so far (if any), the passages already retrieved, then the question."""
     prompts = load_prompts(settings.prompts_path)
     parts = [prompts.format("manager_task_history", history=history)] if history else []
     if passages:
-        parts.append(prompts.format("manager_task_passages", passages=format_passages(passages)))
+        parts.append(prompts.format("manager_task_passages", passages=format_passages(passages, index)))
     if not parts:
         return question
     return "\n\n".join(parts + [prompts.format("manager_task_question", question=question)])

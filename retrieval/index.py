@@ -337,6 +337,21 @@ class NotesIndex:
         records = note_sentences(chunk.text, self.case_model)
         return records, (self.embed([r.text for r in records]) if records else np.zeros((0, 1), dtype=np.float32))
 
+    def clean_text(self, chunk: Chunk) -> str:
+        """``chunk`` as a model should read it: its clean, typed sentences (a list item on a line of its own, a
+        sentence that needs a missing figure left out), so a served model gets what an extractive answer gets."""
+        lines: list[str] = []
+        for sentence in self.chunk_sentences(chunk)[0]:
+            if sentence.issue in ("figure", "lead-in without its list", "missing symbol"):
+                continue
+            if sentence.kind in ("list", "code", "table"):
+                lines.append(f"- {sentence.text}" if sentence.kind == "list" else sentence.text)
+            elif lines and not lines[-1].startswith("- ") and sentence.kind in ("prose", "lead"):
+                lines[-1] += " " + sentence.text
+            else:
+                lines.append(sentence.text)
+        return "\n".join(lines) or chunk.text
+
     @functools.cached_property
     def case_model(self) -> CaseModel:
         """How this corpus writes its terms (learned from its documents on first use)."""

@@ -36,6 +36,10 @@ CASED_MAJORITY = 0.6  # a cased form replaces the lowercase one when the cased d
 COMMON_CASED_MAJORITY = 0.8  # ... and this often (at least 3 times) for a common English word ("Adam", "Google")
 COMMON_WORD_COUNT = 1_000_000  # a word this frequent in general English is common
 MIN_GLUED_CHARS = 6  # shorter unknown words are left alone
+_INFLECTIONS = ("s", "es", "ies", "d", "ed", "ing", "er", "or", "ly")
+FUNCTION_WORDS = frozenset("""the an and or but than then that this these those with without from into onto of in on
+at to by for as is are was were be been has have had its their our your it we they not also which where when while
+how what""".split())
 KNOWN_USES = 3  # a word the corpus uses this often is a word of its own, even when English does not know it
 BACK_REFERENCES = ("it ", "it's ", "this ", "these ", "they ", "that ", "such ", "those ", "its ", "their ",
                    "here ", "however", "therefore", "thus", "hence", "so ", "also", "instead", "similarly",
@@ -189,15 +193,21 @@ class CaseModel:
 
     def _split(self, word: str) -> list[str]:
         lower = word.lower()
-        if len(word) < MIN_GLUED_CHARS or self._known(lower):
-            return [word]
+        if len(word) < MIN_GLUED_CHARS or self._known(lower) or any(
+                lower.endswith(end) and self._known(lower[:-len(end)]) for end in _INFLECTIONS):
+            return [word]  # a word, or a form of one ("logits", "onwards", "augmentor")
         best = _segment(lower, self._cost)
-        if best is None or len(best) < 2 or len(best) > 3:
+        if best is None or len(best) < 2 or len(best) > 3 or any(len(p) < 3 and p not in FUNCTION_WORDS for p in best):
             return [word]
         parts, start = [], 0
         for piece in best:
             parts.append(word[start:start + len(piece)])
             start += len(piece)
+        # a link's text meets its neighbours at a function word ("than", "and", "is"); in a capitalized word, which
+        # may be a name ("Tubingen"), only at one of three letters or more
+        shortest = 3 if word[:1].isupper() else 2
+        if not any(p.lower() in FUNCTION_WORDS and len(p) >= shortest for p in parts):
+            return [word]
         return parts
 
     def _cost(self, piece: str) -> float | None:

@@ -107,9 +107,10 @@ def passage_heading(passage: Passage) -> str:
     return f"[{passage.n}] {location(c.title, c.section)} (doc_id: {c.doc_id})"
 
 
-def format_passage(passage: Passage, limit: int | None = None) -> str:
-    """The passage heading and its text (cut at ``limit`` characters)."""
-    text = passage.chunk.text.strip()
+def format_passage(passage: Passage, limit: int | None = None, text: str | None = None) -> str:
+    """The passage heading and its text (``text`` when given, e.g. the clean sentences; cut at ``limit``
+    characters)."""
+    text = (passage.chunk.text if text is None else text).strip()
     if limit is not None and len(text) > limit:
         text = text[:limit].rstrip() + " ..."
     return f"{passage_heading(passage)}\n{text}"

@@ -43,7 +43,8 @@ class SearchNotesTool(Tool):
         self.last_hits = self.index.search(query, k=k)  # spelling-corrected, like every search
         if not self.last_hits:
             return "No passages found."
-        return "\n\n".join(format_passage(self.log.add(h.chunk, h)) for h in self.last_hits)
+        return "\n\n".join(format_passage(self.log.add(h.chunk, h), text=self.index.clean_text(h.chunk))
+                             for h in self.last_hits)
 
 
 class ReadDocumentTool(Tool):
@@ -83,7 +84,7 @@ class ReadDocumentTool(Tool):
                 rest = len(chunks) - i
                 parts.append(f"... cut: {rest} more passage(s). Sections of this document: {'; '.join(titles)}")
                 break
-            parts.append(format_passage(self.log.add(chunk)))
+            parts.append(format_passage(self.log.add(chunk), text=self.index.clean_text(chunk)))
             used += len(chunk.text)
         return "\n\n".join(parts) if parts else f"Document {doc_id!r} is empty."
 
