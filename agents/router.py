@@ -6,8 +6,9 @@ ids masked) is embedded once too; each intent scores its most similar example's 
 ``CUE_BONUS`` for each of the intent's cue patterns that the request matches. The best intent wins, unless it is a
 tool scoring under ``MIN_SCORE``: then the request is a question for the notes. A question about the course (a
 question not addressed to the assistant, :func:`is_course_question`) reaches a tool only when it matches that
-intent's ``question_cue``, and needs ``QUESTION_MARGIN`` more. (The ``semantic-router`` library does the same, but
-pulls in two dozen cloud client packages and takes five seconds to import.)
+intent's ``question_cue`` ("what is session 9 about?"), and the question intent's own cues count only for requests
+not addressed to the assistant. (The ``semantic-router`` library does the same, but pulls in two dozen cloud
+client packages and takes five seconds to import.)
 
 :meth:`IntentRouter.plan` adds the arguments and, for an intent that starts or stops runs, whether it acts at
 once: only an explicit command (:func:`is_command`) that carries what the action needs, routed with a clear
@@ -32,15 +33,16 @@ from agents.intents._parse import QUOTED, RUN_ID
 
 CUE_BONUS = 0.25  # added to an intent's similarity when one of its cues matches (dev split)
 MIN_SCORE = 0.5  # a tool intent scoring less is a question for the notes (dev split)
-QUESTION_MARGIN = 0.3  # a question about the course ("what is text summarization?") needs this much more (dev split)
 ACT_MARGIN = 0.15  # an action acts at once only when its intent leads the next one by this much (dev split)
 _QUESTION_FORM = re.compile(r"^\W*(?:what|why|how(?! about)|which|when|where|who|whose|does|do|did|is|are|was|were|"
                             r"should|would|could|can|will|in what|besides|to what|at what|up to)\b|\?\W*$")
-_ADDRESSED = re.compile(r"\b(?:can|could|would|will) you\b|\b(?:me|my|mine|please)\b|\bi (?:have|started|ran|trained)\b"
-                        r"|\b(?:which|what|where do the) notes\b|\b\d{8}-\d{6}-[0-9a-f]{6}\b")
+_ADDRESSED = re.compile(r"^\W*(?:(?:so|ok|okay|hey|hi|and|now|please),? )?(?:can|could|would|will) you\b|"
+                        r"\bdo you think\b|\b(?:me|my|mine|please)\b|\bi (?:have|started|ran|trained)\b|"
+                        r"\b(?:have|did) i\b|\b(?:which|what|where do the) notes\b|\bthe notes (?:say|tell|cover)\b")
 _HEDGED = re.compile(r"\b(?:should (?:i|we)|shall (?:i|we)|which [\w ]+ should|would it|is it (?:worth|better|a good)|"
                      r"do you think|maybe|perhaps|might|i (?:think|guess|wonder|was wondering|am thinking|'m thinking)|"
-                     r"thinking (?:of|about)|considering|what if|not sure|recommend|advice|suggest)\b")
+                     r"thinking (?:of|about)|considering|what if|not sure|recommend|advice|suggest|curious|"
+                     r"see (?:how|what|if|whether))\b")
 
 
 @dataclass(frozen=True)
@@ -78,11 +80,16 @@ def masked(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+def is_addressed(request: str) -> bool:
+    """Whether ``request`` is addressed to the assistant or is about the user's own runs and texts ("can you ...",
+    "my run", "what do the notes say", a run id)."""
+    return bool(RUN_ID.search(request) or _ADDRESSED.search(masked(request)))
+
+
 def is_course_question(request: str) -> bool:
     """Whether ``request`` is phrased as a question about the subject, not addressed to the assistant's tools
     ("what is text summarization?" is; "can you summarize session 3?" and "how is my run doing?" are not)."""
-    request = masked(request)
-    return bool(_QUESTION_FORM.search(request)) and not _ADDRESSED.search(request)
+    return bool(_QUESTION_FORM.search(masked(request))) and not is_addressed(request)
 
 
 def is_command(request: str) -> bool:
@@ -110,15 +117,15 @@ class IntentRouter:
         scores = dict.fromkeys(self.intents, -1.0)
         for label, value in zip(self.labels, similarity.tolist()):
             scores[label] = max(value, scores[label])
+        addressed = is_addressed(text)
         for name, cues in self.cues.items():
-            scores[name] += CUE_BONUS * sum(bool(cue.search(request)) for cue in cues)
-        asked = is_course_question(text)
+            if name != QUESTION or not addressed:  # the question's cues are those of questions about the subject
+                scores[name] += CUE_BONUS * sum(bool(cue.search(request)) for cue in cues)
+        asked = bool(_QUESTION_FORM.search(request)) and not addressed
         eligible = [name for name, intent in self.intents.items()
                     if name == QUESTION or not asked or intent.answers_question(request)]
-        ranked = sorted(eligible, key=scores.__getitem__, reverse=True)
-        best = ranked[0]
-        floor = MIN_SCORE + (QUESTION_MARGIN if asked else 0.0)
-        chosen = QUESTION if best != QUESTION and scores[best] < floor else best
+        best = max(eligible, key=scores.__getitem__)
+        chosen = QUESTION if best != QUESTION and scores[best] < MIN_SCORE else best
         runner_up = max((scores[n] for n in self.intents if n != chosen), default=-1.0)
         return Route(chosen, scores, scores[chosen] - runner_up, time.perf_counter() - started)
 

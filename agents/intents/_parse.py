@@ -57,7 +57,8 @@ def run_reference(text: str) -> dict[str, Any]:
              or re.search(rf"\b{count} (?:training )?(?:runs|experiments|trainings|jobs)\b", text))
     if match:
         return {"last": number(match.group(1))}
-    if re.search(rf"\b{recent} (?:training )?(?:runs|experiments|trainings|jobs)\b", text):
+    if re.search(rf"\b{recent} (?:training )?(?:runs|experiments|trainings|jobs)\b", text) or re.search(
+            rf"\b{recent} (?:run|one)\b.*\bthe (?:run|one) before\b", text):  # "my last run or the one before it"
         return {"last": 2}
     if re.search(rf"\b(?:{recent}|current|my|the) (?:training )?(?:run|experiment|training|job|model)\b", text):
         return {"last": 1}

@@ -17,7 +17,8 @@ DEFAULT_QUESTIONS = 5
 class Quiz(Intent):
     name = "quiz"
     tool = "generate_quiz"
-    question_cue = r"\b(?:quiz\w*|flashcards?|test (?:me|myself|my knowledge))\b"
+    # "quiz me" is addressed to the assistant; a question about quizzes is not a request for one, unless it suggests one
+    question_cue = r"^\W*(?:how about|what about|shall we|why not)\b"
     cues = (
         r"\b(?:quiz\w*|flashcards?|test (?:me|myself|my knowledge)|practice questions|questions (?:on|about))\b",
         r"\b(?:\d+|three|five|ten|twenty|a few|some) (?:\w+ )?(?:questions|flashcards)\b",

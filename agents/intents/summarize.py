@@ -17,14 +17,17 @@ _SUMMARY_WORDS = (r"summar\w*|sum up|gist|recap|tl;?dr|boil (?:it )?down|overvie
 class Summarize(Intent):
     name = "summarize"
     tool = "summarize_notes"
-    # a question asks for a summary when it asks what a session or document is about, or what the notes say
-    question_cue = (rf"\b(?:{_SUMMARY_WORDS})\b|\b{SESSION_WORDS} \S+ (?:about|cover)\b|"
+    # a question asks for a summary when it asks for one ("what are the key points of ..."; "summarization" alone is
+    # a subject of the course), what a session or document is about, or what the notes say
+    question_cue = (r"\b(?:summar(?:y|ies) of|summari[sz]e|sum up|gist|recap|tl;?dr|boil (?:it )?down|overview of|"
+                    rf"key points|main points|nutshell|takeaways)\b|\b{SESSION_WORDS} \S+ (?:about|cover)\b|"
                     r"\b(?:paper|post|blog|article|one pager|document) (?:about|cover)\b|"
                     r"\bwhat (?:do |does )?the notes (?:say|tell)\b")
     cues = (
         rf"\b(?:{_SUMMARY_WORDS})\b",
         rf"^\W*what(?:'s| is| was| are)? (?:the )?(?:{SESSION_WORDS}|paper|post|blog|article|one pager) .*\babout\b",
         r"\bwhat (?:do |does )?the notes (?:say|tell)\b",
+        r"^\W*(?:a |the )?(?:short |brief |quick )?(?:summary|recap|overview|tl;?dr|gist)\b",  # a summary, asked by name
     )
     examples = (
         "summarize session 8",

@@ -41,7 +41,8 @@ class Train(Intent):
     changes_runs = True
     confirm_label = "Start"
     # a question can propose a run only as a suggestion ("how about a quick resnet18 run on digits?")
-    question_cue = r"^\W*(?:how about|what about|shall we|why not)\b|\b(?:try it|run it|give (?:it|the [\w ]+) a go)\b"
+    question_cue = (r"^\W*(?:how about|what about|shall we|why not|maybe|perhaps)\b|"
+                    r"\b(?:try it|run it|give (?:it|the [\w ]+) a go)\b")
     cues = (
         r"\b(?:train|fit|retrain|kick off|launch|start)\b.*\b(?:mnist_cnn|cnn|mlp|resnet|digits|cifar|mnist|epoch|passes)",
         r"\b(?:try it|run it|give (?:it|the [\w ]+) a go)\b",
