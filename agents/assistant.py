@@ -40,8 +40,8 @@ from typing import Any
 
 from agents.conversation import ConversationStore, Turn, resolve_follow_up
 from agents.events import AnswerEvent, Event, PendingAction, StepEvent, TokenEvent, ToolResult, ToolResultEvent
-from agents.intents import QUESTION
 from agents.grounding import coverage, grounded_prompt, passages_answer, system_prompt
+from agents.intents import QUESTION
 from agents.trace import Trace
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
@@ -57,9 +57,8 @@ from tools.citations import (
 from tools.extractive import extractive_answer
 from tools.verify import SentenceSupport, verify_citations
 
-GROUNDED_KINDS = ("embedded",)
+GROUNDED_KINDS = ("embedded",)  # models too small to drive an agent loop reliably
 ROUTER_MODEL = "offline router (no language model)"
-QUESTION = "question"  # the router's intent for a question for the notes  # models too small to drive an agent loop reliably
 LLM_RETRY_SECONDS = 30.0  # how long an unreachable model stays unreachable before it is looked for again
 
 

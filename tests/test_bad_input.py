@@ -101,7 +101,7 @@ def world(tmp_path_factory, load_cached_copy):
     runs = RunManager(world.settings)
     run_id = runs.start({"dataset": "digits", "model": "mlp", "epochs": 1})  # trains in its own process meanwhile
     world.index = load_cached_copy(world.settings, "bad-input")  # the world's own index folder, a copy when cached
-    assert runs.wait(run_id, timeout=300)["status"] == "completed"
+    assert runs.wait(run_id, timeout=300).status == "completed"
     make_bad_files(world, run_id)
     return world
 
@@ -436,4 +436,4 @@ def test_the_table_loses_no_data(world):
 
     index = NotesIndex.load_or_build(world.settings, progress=False)
     assert index.manifest["built_at"] == world.index.manifest["built_at"]  # loaded, not rebuilt
-    assert RunManager(world.settings).status(world.paths["run_id"])["status"] == "completed"
+    assert RunManager(world.settings).status(world.paths["run_id"]).status == "completed"

@@ -15,8 +15,10 @@ RECENT_EPOCHS = 3
 class RunStatus(Intent):
     name = "run_status"
     tool = "training_run_status"
-    question_cue = r"\b(?:my|our|the (?:last|latest|current|newest|most recent|previous)) (?:training )?(?:run|training)\b"
-    cues = (r"\b(?:run|training|experiment)\b.*\b(?:done|finished|finish|progress|status|going|got|so far|reach(?:ed)?)\b",)
+    question_cue = (r"\b(?:my|our|the (?:last|latest|current|newest|most recent|previous)) "
+                    r"(?:training )?(?:run|training)\b")
+    cues = (r"\b(?:run|training|experiment)\b.*"
+            r"\b(?:done|finished|finish|progress|status|going|got|so far|reach(?:ed)?)\b",)
     examples = (
         "how is my run doing?",
         "status of my training run",

@@ -27,7 +27,7 @@ class Summarize(Intent):
         rf"\b(?:{_SUMMARY_WORDS})\b",
         rf"^\W*what(?:'s| is| was| are)? (?:the )?(?:{SESSION_WORDS}|paper|post|blog|article|one pager) .*\babout\b",
         r"\bwhat (?:do |does )?the notes (?:say|tell)\b",
-        r"^\W*(?:a |the )?(?:short |brief |quick )?(?:summary|recap|overview|tl;?dr|gist)\b",  # a summary, asked by name
+        r"^\W*(?:a |the )?(?:short |brief |quick )?(?:summary|recap|overview|tl;?dr|gist)\b",  # asked by name
     )
     examples = (
         "summarize session 8",

@@ -44,7 +44,8 @@ class Train(Intent):
     question_cue = (r"^\W*(?:how about|what about|shall we|why not|maybe|perhaps)\b|"
                     r"\b(?:try it|run it|give (?:it|the [\w ]+) a go)\b")
     cues = (
-        r"\b(?:train|fit|retrain|kick off|launch|start)\b.*\b(?:mnist_cnn|cnn|mlp|resnet|digits|cifar|mnist|epoch|passes)",
+        r"\b(?:train|fit|retrain|kick off|launch|start)\b.*"
+        r"\b(?:mnist_cnn|cnn|mlp|resnet|digits|cifar|mnist|epoch|passes)",
         r"\b(?:try it|run it|give (?:it|the [\w ]+) a go)\b",
         r"^(?:please )?(?:train|fit|retrain)\b",
     )
@@ -73,19 +74,23 @@ class Train(Intent):
 
     def proposal(self, arguments: dict[str, Any], context: Context) -> tuple[dict[str, Any], str]:
         config = _config(arguments)
-        shown = f"Start a run: {config.model} on {config.dataset}, {config.epochs} epochs, batch {config.batch_size}"
+        shown = f"Start a run: {config.model} on {config.dataset}, {_epochs(config)}, batch {config.batch_size}"
         extra = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in arguments.items() if k not in SHOWN)
         return arguments, shown + (f", {extra}" if extra else "") + "?"
 
     def call(self, arguments: dict[str, Any], context: Context) -> Outcome:
         config = _config(arguments)
         run_id = context.runs.start(config)
-        what = (f"{config.model} on {config.dataset}, {config.epochs} epochs (batch size {config.batch_size}, "
+        what = (f"{config.model} on {config.dataset}, {_epochs(config)} (batch size {config.batch_size}, "
                 f"{config.optimizer} lr {config.lr:g}, scheduler {config.scheduler})")
         text = f"Started training run {run_id}: {what}. Its loss and accuracy curves plot live in the Training tab."
         markdown = (f"Started training run `{run_id}`: {what}. Its live status shows under the chat; its "
                     f"{TRAINING_TAB}.")
         return Outcome(arguments, text, markdown, {"run_id": run_id, "config": config.to_dict()})
+
+
+def _epochs(config: TrainingConfig) -> str:
+    return f"{config.epochs} epoch{'' if config.epochs == 1 else 's'}"
 
 
 def _config(arguments: dict[str, Any]) -> TrainingConfig:
