@@ -9,6 +9,9 @@ from tools.training import RunManager, RunSummary
 
 EXAMPLE_TRAINING = "train mnist_cnn on digits for 2 epochs"
 TRAINING_TAB = "loss and accuracy curves plot live in the **Training** tab"
+# a question about the user's own run ("did my run finish?", "should I stop the current run?")
+OWN_RUN = (r"\b(?:my|our|the (?:last|latest|current|newest|most recent|previous|running)) "
+           r"(?:training )?(?:run|training)\b")
 
 
 def run_ids(runs: RunManager, reference: dict[str, Any], prefer_active: bool = False) -> list[str]:

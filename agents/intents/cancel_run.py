@@ -10,7 +10,7 @@ from typing import Any
 
 from agents.intents import Context, Documents, Intent, Outcome
 from agents.intents._parse import run_reference
-from agents.intents._runs import run_ids, run_line
+from agents.intents._runs import OWN_RUN, run_ids, run_line
 from tools.training.report import describe_run
 
 
@@ -19,6 +19,7 @@ class CancelRun(Intent):
     tool = "cancel_training_run"
     changes_runs = True
     confirm_label = "Cancel the run"
+    question_cue = OWN_RUN
     cues = (r"\b(?:cancel|abort|kill|stop|halt|terminate)\b",)
     examples = (
         "cancel my run",

@@ -6,7 +6,7 @@ from typing import Any
 
 from agents.intents import Context, Documents, Intent, Outcome
 from agents.intents._parse import run_reference
-from agents.intents._runs import run_ids
+from agents.intents._runs import OWN_RUN, run_ids
 from tools.training.report import describe_run, percent
 
 RECENT_EPOCHS = 3
@@ -15,8 +15,7 @@ RECENT_EPOCHS = 3
 class RunStatus(Intent):
     name = "run_status"
     tool = "training_run_status"
-    question_cue = (r"\b(?:my|our|the (?:last|latest|current|newest|most recent|previous)) "
-                    r"(?:training )?(?:run|training)\b")
+    question_cue = OWN_RUN
     cues = (r"\b(?:run|training|experiment)\b.*"
             r"\b(?:done|finished|finish|progress|status|going|got|so far|reach(?:ed)?)\b",)
     examples = (
