@@ -280,6 +280,10 @@ class CourseAssistant:
 
     def confirm(self, action: PendingAction, conversation_id: str = "default", user: str | None = None) -> Answer:
         """Carry out an action an answer proposed (``answer.pending``), for ``user`` (see :meth:`stream`)."""
+        from agents.intents import load_intents
+
+        if action.intent not in load_intents():
+            raise CoursemateError(f"cannot confirm an action of unknown intent {action.intent!r}")
         started = time.perf_counter()
         trace = Trace(action.prompt, conversation_id)
         trace.model, trace.mode = ROUTER_MODEL, "confirm"

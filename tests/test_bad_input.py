@@ -282,6 +282,7 @@ def api_cases(world):
     """(case, call, fragment of the message) for the public Python API."""
     from agents import CourseAssistant
     from agents.conversation import save_conversation
+    from agents.events import PendingAction
     from retrieval import NotesIndex
     from retrieval.ingest import load_corpus
     from retrieval.spelling import SpellingCorrector
@@ -322,6 +323,8 @@ def api_cases(world):
         ("ask empty", lambda: assistant.ask(""), "empty"),
         ("ask 1 MB", lambda: assistant.ask(HUGE), "the limit is"),
         ("ask control characters only", lambda: assistant.ask("\x00\x1b\x07"), "no words"),
+        ("confirm an unknown action", lambda: assistant.confirm(PendingAction("format_disk", "", {}, "Format?")),
+         "unknown intent"),
         ("spell 1 MB", lambda: SpellingCorrector().correct(HUGE), "the limit is"),
         ("summarize unknown doc", lambda: summarize(index, doc_id="nope"), "unknown document"),
         ("summarize empty text", lambda: summarize(index, text=" "), "empty"),

@@ -209,6 +209,7 @@ def build_chat_tab(services: Services) -> None:
         except Exception as exc:  # noqa: BLE001 - the action fails, the app keeps serving
             history.append(gr.ChatMessage(content=f"**Error:** {user_message(exc)}", role="assistant"))
             return history, done, source_groups, gr.skip(), *_buttons(None)
+        history += [step_message(step) for step in answer.steps]
         history.append(gr.ChatMessage(content=answer_markdown(answer, group), role="assistant"))
         done, source_groups = _with_answer(answer, action.prompt, group, done, source_groups)
         return history, done, source_groups, sources_html(source_groups, NO_SOURCES), *_buttons(None)
