@@ -135,6 +135,9 @@ def build_chat_tab(services: Services) -> None:
         with gr.Column(scale=3):
             chatbot = gr.Chatbot(label="coursemate", height=560, elem_id="chatbot", sanitize_html=True,
                                  buttons=["copy"], placeholder="Ask a question about the course notes.")
+            with gr.Row(visible=False, elem_id="chat-confirm-row") as confirm_row:
+                confirm = gr.Button("Start", variant="primary", size="sm", elem_id="chat-confirm")
+                decline = gr.Button(DECLINE_LABEL, size="sm", elem_id="chat-decline")
             with gr.Row(equal_height=True):
                 message = gr.Textbox(placeholder="Ask about the course… (Enter to send)", show_label=False,
                                      scale=5, elem_id="chat-input", autofocus=True)
@@ -144,9 +147,6 @@ def build_chat_tab(services: Services) -> None:
                 new = gr.Button("New conversation", elem_id="chat-new", size="sm")
                 export = gr.Button("Export conversation + trace (JSON)", elem_id="chat-export", size="sm")
             export_file = gr.File(label="Export", visible=False, elem_id="chat-export-file")
-            with gr.Row(visible=False, elem_id="chat-confirm-row") as confirm_row:
-                confirm = gr.Button("Start", variant="primary", size="sm", elem_id="chat-confirm")
-                decline = gr.Button(DECLINE_LABEL, size="sm", elem_id="chat-decline")
             chat_runs = gr.Markdown("", elem_id="chat-runs")
         with gr.Column(scale=2):
             gr.Markdown("### Sources")
