@@ -48,7 +48,7 @@ def test_a_killed_training_worker_fails_its_run_clearly_and_the_ui_keeps_serving
         (run_id,) = set(r.id for r in services.runs.list()) - before
         wait_for(lambda: services.runs.status(run_id).status == "running"
                  and services.runs.metrics(run_id), 180, "the run's first epoch")
-        pid = services.runs.status(run_id)["pid"]
+        pid = services.runs.status(run_id).pid
         os.kill(pid, signal.SIGKILL)
         summary = wait_for(lambda: (lambda s: s if s.status == "failed" else None)(services.runs.status(run_id)),
                            30, "the run to be marked failed")
