@@ -16,9 +16,11 @@ lower weight). Then:
   notes and training agents.
 
 Without a served model, the offline router (:mod:`agents.router`) first decides whether the message is a
-question for the notes or a request for a tool (start, watch, cancel, list or compare runs, summarize, spell-check,
-search, quiz); a request calls the agents' own tools (:mod:`agents.dispatch`) and the answer is the tool's result
-(mode "tool", or "clarify" / "error").
+question for the notes or a request for an intent (start, watch, cancel, list or compare runs, summarize,
+spell-check, search, quiz; :mod:`agents.intents`, one module each); a request calls its intent's domain function
+and the answer is the result (mode "tool", or "clarify" / "error"). A request that would start or stop runs acts
+at once only when it is an explicit command; otherwise the answer (mode "confirm") carries a
+:class:`~agents.events.PendingAction` and :meth:`CourseAssistant.confirm` carries it out.
 
 A question the notes do not cover gets "not in the notes". Every generated answer goes through
 :func:`tools.verify.verify_citations`: markers are kept only where their passage supports the sentence, and
@@ -28,6 +30,7 @@ a sentence no passage supports is marked unsupported (an agent's answer then com
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 import threading
 import time
@@ -36,8 +39,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agents.conversation import ConversationStore, Turn, resolve_follow_up
-from agents.events import AnswerEvent, Event, StepEvent, TokenEvent, ToolResult, ToolResultEvent
+from agents.events import AnswerEvent, Event, PendingAction, StepEvent, TokenEvent, ToolResult, ToolResultEvent
 from agents.grounding import coverage, grounded_prompt, passages_answer, system_prompt
+from agents.intents import QUESTION
 from agents.trace import Trace
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
@@ -55,6 +59,7 @@ from tools.questions import analyze
 from tools.verify import SentenceSupport, verify_citations
 
 GROUNDED_KINDS = ("embedded",)  # models too small to drive an agent loop reliably
+ROUTER_MODEL = "offline router (no language model)"
 LLM_RETRY_SECONDS = 30.0  # how long an unreachable model stays unreachable before it is looked for again
 
 
@@ -63,7 +68,8 @@ class Answer:
     """An answer with its citations, the model that wrote it, and the trace of how it was made.
 
     ``mode`` says how: extractive | agent | grounded | passages (quoted passages) | not_in_notes | tool (a tool's
-    result, ``tool_result``) | clarify (the request needs more) | error (an invalid request).
+    result, ``tool_result``) | clarify (the request needs more) | error (an invalid request) | confirm (an action
+    that waits for a confirmation, ``pending``: see :meth:`CourseAssistant.confirm`).
     ``sentences``: each sentence of a generated answer with the passages that support it (``supported=False``
     when none does); ``extractive``: the extractive answer shown beside an agent answer with unsupported sentences.
     """
@@ -81,6 +87,7 @@ class Answer:
     extractive: str | None = None
     trace: Trace = field(default_factory=lambda: Trace("", ""))
     tool_result: ToolResult | None = None
+    pending: PendingAction | None = None
 
     @property
     def steps(self) -> list[dict[str, Any]]:
@@ -101,6 +108,7 @@ class Answer:
             "sentences": [s.to_dict() for s in self.sentences],
             "extractive": self.extractive,
             "tool_result": self.tool_result.to_dict() if self.tool_result else None,
+            "pending": self.pending.to_dict() if self.pending else None,
             "steps": self.steps,
             "trace": self.trace.to_dict(),
         }
@@ -223,17 +231,14 @@ class CourseAssistant:
         trace.model, trace.mode = _model_label(info), mode
         if mode != "agent":  # no capable served model: the offline router decides
             t = time.perf_counter()
-            route = self.router.route(question)
-            trace.add("route", route.intent, started=t, arguments=route.to_dict())
+            plan = self.router.plan(question, [(d.doc_id, d.title) for d in self.index.documents.values()])
+            trace.add("route", plan.intent, started=t, arguments=plan.route.to_dict())
             yield from run.new_steps()
-            if route.intent != "question":
-                result = yield from run.tool(route.intent, question)
-                trace.total_seconds = round(time.perf_counter() - started, 4)
-                yield from run.new_steps()
-                answer = Answer(question, result.text, result.citations, "offline router (no language model)",
-                                result.mode, conversation_id, covered=True, trace=trace, tool_result=result.tool)
-                conversation.turns.append(Turn(question, question, answer.answer, answer.mode, list(answer.citations)))
-                yield AnswerEvent(answer)
+            if plan.intent != QUESTION:
+                trace.add("arguments", plan.intent, arguments={**plan.arguments, "acts_now": plan.acts_now})
+                result = yield from (run.call(plan.intent, plan.arguments) if plan.acts_now
+                                     else run.propose(plan.intent, plan.arguments))
+                yield AnswerEvent(self._routed_answer(question, conversation_id, result, trace, started))
                 return
 
         did_you_mean, corrected = self._correct(question, resolved, trace)
@@ -276,6 +281,34 @@ class CourseAssistant:
         conversation.turns.append(Turn(question, resolved, answer.answer, answer.mode, list(answer.citations)))
         yield AnswerEvent(answer)
 
+    def confirm(self, action: PendingAction, conversation_id: str = "default", user: str | None = None) -> Answer:
+        """Carry out an action an answer proposed (``answer.pending``), for ``user`` (see :meth:`stream`)."""
+        from agents.intents import load_intents
+
+        if action.intent not in load_intents():
+            raise CoursemateError(f"cannot confirm an action of unknown intent {action.intent!r}")
+        started = time.perf_counter()
+        trace = Trace(action.prompt, conversation_id)
+        trace.model, trace.mode = ROUTER_MODEL, "confirm"
+        trace.add("confirmed", action.intent, arguments=action.arguments, output=action.prompt)
+        run = _Run(self, trace, user)
+        events = run.call(action.intent, action.arguments)
+        while True:
+            try:
+                next(events)
+            except StopIteration as done:
+                return self._routed_answer(action.prompt, conversation_id, done.value, trace, started)
+
+    def _routed_answer(self, question: str, conversation_id: str, result: _Result, trace: Trace,
+                       started: float) -> Answer:
+        """The answer of a routed request (or a confirmed action), recorded in its conversation."""
+        trace.total_seconds = round(time.perf_counter() - started, 4)
+        answer = Answer(question, result.text, result.citations, ROUTER_MODEL, result.mode, conversation_id,
+                        covered=True, trace=trace, tool_result=result.tool, pending=result.pending)
+        self.conversations.get(conversation_id).turns.append(
+            Turn(question, question, answer.answer, answer.mode, list(answer.citations)))
+        return answer
+
     def _correct(self, question: str, resolved: str, trace: Trace) -> tuple[str | None, str]:
         """``(did_you_mean, corrected resolved question)``: the spelling-corrected phrasings."""
         corrector = self.corrector
@@ -298,6 +331,7 @@ class _Result:
     sentences: list[SentenceSupport] = field(default_factory=list)
     extractive: str | None = None
     tool: ToolResult | None = None
+    pending: PendingAction | None = None
 
 
 class _Run:
@@ -318,20 +352,62 @@ class _Run:
         for step in steps:
             yield StepEvent(step.to_dict())
 
-    def tool(self, intent: str, request: str) -> Iterator[Event]:
-        """A routed request: its arguments, the tool's call (a trace step), then its result."""
-        from agents.arguments import extract
-        from agents.dispatch import dispatch
+    def call(self, name: str, arguments: dict[str, Any]) -> Iterator[Event]:
+        """Carry out a routed request: its intent's call (a trace step), then its result."""
+        from agents.intents import Clarify, load_intents
 
-        index = self.assistant.index
+        intent = load_intents()[name]
         t = time.perf_counter()
-        arguments = extract(intent, request, [(d.doc_id, d.title) for d in index.documents.values()])
-        self.trace.add("arguments", intent, started=t, arguments=arguments)
-        result, citations = dispatch(intent, arguments, index=index, runs=self._run_manager(), trace=self.trace)
+        try:
+            outcome = intent.call(arguments, self._context())
+        except Clarify as question:
+            result = self._refusal("clarify", "", name, arguments, str(question), t)
+        except CoursemateError as exc:
+            result = self._refusal("error", intent.tool, name, arguments, str(exc), t)
+        else:
+            self.trace.add("tool_call", intent.tool, started=t, arguments=outcome.called, output=outcome.text,
+                           chunk_ids=[c.chunk_id for c in outcome.citations])
+            result = _Result(outcome.text, outcome.citations, "tool", tool=ToolResult(
+                name, intent.tool, outcome.called, outcome.text, outcome.markdown, outcome.data))
         yield from self.new_steps()
-        yield ToolResultEvent(result)
-        mode = result.intent if result.intent in ("clarify", "error") else "tool"
-        return _Result(result.text, citations, mode, tool=result)
+        yield ToolResultEvent(result.tool)
+        return result
+
+    def propose(self, name: str, arguments: dict[str, Any]) -> Iterator[Event]:
+        """An action that waits for a confirmation: what it would do, as a question (or why it cannot be done)."""
+        from agents.intents import Clarify, load_intents
+
+        intent = load_intents()[name]
+        t = time.perf_counter()
+        try:
+            called, prompt = intent.proposal(arguments, self._context())
+        except Clarify as question:
+            result = self._refusal("clarify", "", name, arguments, str(question), t)
+        except CoursemateError as exc:
+            result = self._refusal("error", intent.tool, name, arguments, str(exc), t)
+        else:
+            self.trace.add("proposal", intent.tool, started=t, arguments=called, output=prompt)
+            result = _Result(prompt, [], "confirm", pending=PendingAction(name, intent.tool, called, prompt,
+                                                                               intent.confirm_label))
+        yield from self.new_steps()
+        return result
+
+    def _refusal(self, kind: str, tool: str, intent: str, arguments: dict[str, Any], message: str,
+                 started: float) -> _Result:
+        """A clarifying question (``kind`` "clarify") or an invalid request's error ("error"), traced."""
+        if kind == "clarify":
+            self.trace.add("clarify", intent, started=started, arguments=arguments, output=message)
+            text, markdown = message, message
+        else:
+            self.trace.add("tool_call", tool, started=started, arguments=arguments, error=message)
+            text, markdown = f"Error: {message}", f"**Error:** {html.escape(message)}"
+        data = {"intent": intent} | ({"error": message} if kind == "error" else {})
+        return _Result(text, [], kind, tool=ToolResult(kind, tool, arguments, text, markdown, data))
+
+    def _context(self):
+        from agents.intents import Context
+
+        return Context(self.assistant.index, self._run_manager())
 
     def passages_only(self, question: str, hits, notice: str | None) -> _Result:
         passages = [self.log.add(h.chunk, h) for h in hits[: self.settings.answer_passages]]

@@ -30,23 +30,43 @@ class TokenEvent:
 
 @dataclass(frozen=True)
 class ToolResult:
-    """What a tool called for a chat request returned.
+    """What an intent called for a chat request returned (see :mod:`agents.intents`).
 
     ``intent``: the router's intent (train, run_status, compare_runs, summarize, spell, ...; ``clarify`` and
     ``error`` when the request needs more or is invalid); ``tool``: the tool's name (empty for clarify/error);
-    ``arguments``: what it was called with; ``text``: the plain-text result (the answer's text); ``data``: the
-    structured result the chat renders (run id, comparison rows, spelling changes...).
+    ``arguments``: what it was called with; ``text``: the plain-text result (the answer's text, as the terminal
+    shows it); ``markdown``: the result as the chat shows it; ``data``: the structured result (run id, comparison
+    rows, spelling changes...).
     """
 
     intent: str
     tool: str
     arguments: dict[str, Any]
     text: str
+    markdown: str
     data: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"intent": self.intent, "tool": self.tool, "arguments": self.arguments, "text": self.text,
                 "data": self.data}
+
+
+@dataclass(frozen=True)
+class PendingAction:
+    """An action a request proposed instead of carrying out (it starts or stops runs, and the request was not an
+    explicit command): ``prompt`` asks for the confirmation ("Start a run: resnet18 on digits, 2 epochs, batch
+    64?") and ``label`` names its button ("Start"); :meth:`agents.assistant.CourseAssistant.confirm` carries it
+    out with ``arguments``."""
+
+    intent: str
+    tool: str
+    arguments: dict[str, Any]
+    prompt: str
+    label: str = "Yes"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"intent": self.intent, "tool": self.tool, "arguments": self.arguments, "prompt": self.prompt,
+                "label": self.label}
 
 
 @dataclass(frozen=True)

@@ -62,8 +62,8 @@ def main() -> int:
             config = TrainingConfig(dataset=dataset, model="mnist_cnn", epochs=args.epochs, batch_size=args.batch_size,
                                     lr=0.05, device=device, num_threads=args.threads, data_root=args.data_root)
             summary = manager.wait(manager.start(config))
-            if summary["status"] != "completed":
-                print(f"{device} run {summary['status']}: {summary['error']}", file=sys.stderr)
+            if summary.status != "completed":
+                print(f"{device} run {summary.status}: {summary.error}", file=sys.stderr)
                 return 1
             rows.append((device, summary))
 
@@ -74,9 +74,9 @@ def main() -> int:
         if summary is None:
             print(f"{device:8} CUDA not available")
             continue
-        per_epoch = summary["train_seconds"] / args.epochs
-        print(f"{device:8} {summary['params']:>7,} {per_epoch:>9.3f} {summary['wall_seconds']:>8.1f} "
-              f"{100 * summary['final_test_accuracy']:>8.2f}% {cpu_epoch / per_epoch:>8.2f}x")
+        per_epoch = summary.train_seconds / args.epochs
+        print(f"{device:8} {summary.params:>7,} {per_epoch:>9.3f} {summary.wall_seconds:>8.1f} "
+              f"{100 * summary.final_test_accuracy:>8.2f}% {cpu_epoch / per_epoch:>8.2f}x")
     return 0
 
 

@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+from coursemate.config import Settings
+
 QUESTION = "Why does the course use global average pooling?"
 
 
@@ -64,3 +66,21 @@ def test_embedded_model_cites_the_notes_and_names_the_model(cli_env, course_inde
     assert cited == {c["n"] for c in answer["citations"]}  # a citation only where it supports a sentence
     generation = [s for s in answer["steps"] if s["kind"] == "generation"]
     assert len(generation) == 1 and generation[0]["output"] and generation[0]["error"] is None
+
+
+@pytest.mark.slow  # a fresh process loads the embedding model and the index; trains one epoch on digits
+def test_chat_asks_yes_or_no_before_it_starts_a_run(cli_env, tmp_path):
+    from tools.training import RunManager
+
+    env = {**cli_env, "COURSEMATE_RUNS_DIR": str(tmp_path / "runs"), "COURSEMATE_LLM": "extractive"}
+    said = ("could you fit the mlp on digits, one pass?\nn\n"  # a question: proposed, then declined
+            "maybe train the mlp on digits for 1 epoch?\nmaybe\ny\n/quit\n")  # proposed, a bad reply, then confirmed
+    done = subprocess.run([sys.executable, "-m", "coursemate.cli", "chat"], input=said, env=env, capture_output=True,
+                          text=True, timeout=900)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert done.stdout.count("Start a run: mlp on digits, 1 epoch, batch 64?") == 2
+    assert done.stdout.count("Start? [y/n]") == 3 and "please answer y (yes) or n (no)" in done.stdout
+    assert "nothing was started or stopped" in done.stdout
+    (run,) = RunManager(Settings.load(runs_dir=tmp_path / "runs")).list()  # one run: the confirmed one
+    assert f"Started training run {run.id}" in done.stdout and run.model == "mlp"
+    RunManager(Settings.load(runs_dir=tmp_path / "runs")).wait(run.id, timeout=240)

@@ -101,7 +101,7 @@ def world(tmp_path_factory, load_cached_copy):
     runs = RunManager(world.settings)
     run_id = runs.start({"dataset": "digits", "model": "mlp", "epochs": 1})  # trains in its own process meanwhile
     world.index = load_cached_copy(world.settings, "bad-input")  # the world's own index folder, a copy when cached
-    assert runs.wait(run_id, timeout=300)["status"] == "completed"
+    assert runs.wait(run_id, timeout=300).status == "completed"
     make_bad_files(world, run_id)
     return world
 
@@ -282,6 +282,7 @@ def api_cases(world):
     """(case, call, fragment of the message) for the public Python API."""
     from agents import CourseAssistant
     from agents.conversation import save_conversation
+    from agents.events import PendingAction
     from retrieval import NotesIndex
     from retrieval.ingest import load_corpus
     from retrieval.spelling import SpellingCorrector
@@ -322,6 +323,8 @@ def api_cases(world):
         ("ask empty", lambda: assistant.ask(""), "empty"),
         ("ask 1 MB", lambda: assistant.ask(HUGE), "the limit is"),
         ("ask control characters only", lambda: assistant.ask("\x00\x1b\x07"), "no words"),
+        ("confirm an unknown action", lambda: assistant.confirm(PendingAction("format_disk", "", {}, "Format?")),
+         "unknown intent"),
         ("spell 1 MB", lambda: SpellingCorrector().correct(HUGE), "the limit is"),
         ("summarize unknown doc", lambda: summarize(index, doc_id="nope"), "unknown document"),
         ("summarize empty text", lambda: summarize(index, text=" "), "empty"),
@@ -436,4 +439,4 @@ def test_the_table_loses_no_data(world):
 
     index = NotesIndex.load_or_build(world.settings, progress=False)
     assert index.manifest["built_at"] == world.index.manifest["built_at"]  # loaded, not rebuilt
-    assert RunManager(world.settings).status(world.paths["run_id"])["status"] == "completed"
+    assert RunManager(world.settings).status(world.paths["run_id"]).status == "completed"

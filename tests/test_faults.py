@@ -43,17 +43,17 @@ def test_a_killed_training_worker_fails_its_run_clearly_and_the_ui_keeps_serving
     settings = small_notes_index.settings.replace(llm="extractive", runs_dir=tmp_path / "runs")
     with serve_app(settings, small_notes_index) as (url, services):
         client = Client(url, verbose=False)
-        before = set(r["id"] for r in services.runs.list())
+        before = set(r.id for r in services.runs.list())
         client.predict("digits", "mnist_cnn", 200, 16, "sgd", 0.05, "onecycle", 0, False, api_name="/start_training")
-        (run_id,) = set(r["id"] for r in services.runs.list()) - before
-        wait_for(lambda: services.runs.status(run_id)["status"] == "running"
+        (run_id,) = set(r.id for r in services.runs.list()) - before
+        wait_for(lambda: services.runs.status(run_id).status == "running"
                  and services.runs.metrics(run_id), 180, "the run's first epoch")
-        pid = services.runs.status(run_id)["pid"]
+        pid = services.runs.status(run_id).pid
         os.kill(pid, signal.SIGKILL)
-        summary = wait_for(lambda: (lambda s: s if s["status"] == "failed" else None)(services.runs.status(run_id)),
+        summary = wait_for(lambda: (lambda s: s if s.status == "failed" else None)(services.runs.status(run_id)),
                            30, "the run to be marked failed")
-        assert f"worker process {pid} died while the run was running" in summary["error"]
-        assert "SIGKILL" in summary["error"] and summary["finished_at"]
+        assert f"worker process {pid} died while the run was running" in summary.error
+        assert "SIGKILL" in summary.error and summary.finished_at
         assert len(services.runs.metrics(run_id)) >= 1  # the epochs recorded before the kill are kept
         answer = ask_ui(client, QUESTION)  # the app still answers, with citations
         assert 'class="cite"' in answer and "gate" in answer.lower()

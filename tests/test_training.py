@@ -47,12 +47,12 @@ def twin_runs(settings) -> tuple[RunManager, str, str]:
 def test_digits_run_learns_and_writes_every_artifact(twin_runs):
     manager, run_id, _ = twin_runs
     summary = manager.status(run_id)
-    assert summary["status"] == "completed", summary["error"]
-    assert SUMMARY_KEYS <= summary.keys()
-    assert summary["final_test_accuracy"] >= 0.95
-    assert summary["best_test_accuracy"] >= summary["final_test_accuracy"]
-    assert 0 < summary["params"] < 10_000
-    assert summary["epochs_completed"] == DIGITS.epochs and summary["wall_seconds"] > 0
+    assert summary.status == "completed", summary.error
+    assert SUMMARY_KEYS <= json.loads((manager.run_dir(run_id) / "summary.json").read_text()).keys()  # the record
+    assert summary.final_test_accuracy >= 0.95
+    assert summary.best_test_accuracy >= summary.final_test_accuracy
+    assert 0 < summary.params < 10_000
+    assert summary.epochs_completed == DIGITS.epochs and summary.wall_seconds > 0
 
     folder = manager.run_dir(run_id)
     assert json.loads((folder / "config.json").read_text())["seed"] == DIGITS.seed
@@ -82,7 +82,7 @@ def test_checkpoint_reproduces_the_reported_accuracy(twin_runs):
     with torch.no_grad():
         predictions = model((data.test_images - data.mean) / data.std).argmax(1)
     accuracy = float((predictions == data.test_labels).float().mean())
-    assert accuracy == pytest.approx(manager.status(run_id)["final_test_accuracy"], abs=1e-6)
+    assert accuracy == pytest.approx(manager.status(run_id).final_test_accuracy, abs=1e-6)
 
 
 def test_same_seed_same_result(twin_runs):
@@ -107,11 +107,11 @@ def test_runs_survive_a_restart_and_dead_workers_are_marked_failed(twin_runs, se
     write_json(folder.worker, {"pid": dead.pid})
 
     restarted = RunManager(settings)
-    listed = {summary["id"]: summary for summary in restarted.list()}
-    assert listed[first]["status"] == listed[second]["status"] == "completed"
-    assert listed[first]["final_test_accuracy"] == manager.status(first)["final_test_accuracy"]
-    assert listed[folder.run_id]["status"] == "failed"
-    assert "died" in listed[folder.run_id]["error"]
+    listed = {summary.id: summary for summary in restarted.list()}
+    assert listed[first].status == listed[second].status == "completed"
+    assert listed[first].final_test_accuracy == manager.status(first).final_test_accuracy
+    assert listed[folder.run_id].status == "failed"
+    assert "died" in listed[folder.run_id].error
 
 
 def test_crashing_worker_marks_the_run_failed_with_its_error(tmp_path):
@@ -123,21 +123,21 @@ def test_crashing_worker_marks_the_run_failed_with_its_error(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
     done = subprocess.run([sys.executable, "-m", "tools.training.worker", str(folder.path)], env=env, timeout=120)
     assert done.returncode == 1
-    summary = folder.read_summary()
-    assert summary["status"] == "failed"
-    assert summary["error"] == "epochs must be a positive integer; got 0"
+    summary = folder.run_summary()
+    assert summary.status == "failed"
+    assert summary.error == "epochs must be a positive integer; got 0"
 
 
 def test_killed_worker_marks_the_run_failed(tmp_path):
     manager = RunManager(Settings.load(home=tmp_path))
     run_id = manager.start(TrainingConfig(epochs=500))
     deadline = time.monotonic() + 120
-    while manager.status(run_id)["status"] != "running" and time.monotonic() < deadline:
+    while manager.status(run_id).status != "running" and time.monotonic() < deadline:
         time.sleep(0.2)
     os.kill(RunFolder(manager.run_dir(run_id)).worker_pid(), signal.SIGKILL)
     summary = manager.wait(run_id, timeout=30)
-    assert summary["status"] == "failed"
-    assert "died" in summary["error"]
+    assert summary.status == "failed"
+    assert "died" in summary.error
 
 
 @pytest.mark.skipif(importlib.util.find_spec("torchvision") is not None, reason="torchvision is installed")
@@ -154,18 +154,18 @@ def test_cancel_stops_within_seconds_and_limit_is_enforced(tmp_path):
     deadline = time.monotonic() + 120
     while not manager.metrics(run_id) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert manager.status(run_id)["status"] == "running"
+    assert manager.status(run_id).status == "running"
 
     started = time.monotonic()
     summary = manager.cancel(run_id)
     assert time.monotonic() - started < 10
-    assert summary["status"] == "cancelled"
-    assert summary["epochs_completed"] < 500
-    assert summary["wall_seconds"] is not None  # the worker saw the request and closed its records itself
+    assert summary.status == "cancelled"
+    assert summary.epochs_completed < 500
+    assert summary.wall_seconds is not None  # the worker saw the request and closed its records itself
     assert "cancelled" in (manager.run_dir(run_id) / "train.log").read_text()
     with pytest.raises(ProcessLookupError):
         os.kill(RunFolder(manager.run_dir(run_id)).worker_pid(), 0)
-    assert RunManager(manager.settings).status(run_id)["status"] == "cancelled"
+    assert RunManager(manager.settings).status(run_id).status == "cancelled"
 
 
 @pytest.mark.parametrize(("changes", "message"), [

@@ -51,8 +51,8 @@ def test_a_training_request_reaches_the_training_agent_through_real_tool_calls(l
     # the tool ran on the server's arguments and its result went back: a started run, or the tool's own error
     runs = RunManager(settings).list()
     if started["output"].startswith("Started training run"):
-        assert [r["id"] for r in runs] == [started["output"].split()[3].rstrip(":")]
-        RunManager(settings).wait(runs[0]["id"], timeout=240)
+        assert [r.id for r in runs] == [started["output"].split()[3].rstrip(":")]
+        RunManager(settings).wait(runs[0].id, timeout=240)
     else:  # the tool's validation error, or the arguments' type error, shown to the model on its next step
         errors = [s["error"] for s in answer.steps if s["kind"] == "agent_step" and s["agent"] == "training_agent"]
         assert not runs and (started["output"].startswith("Error: ") or any(errors))

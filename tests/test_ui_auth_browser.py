@@ -102,7 +102,7 @@ def test_with_credentials_the_app_is_served_and_runs_have_owners(browser, app_wi
     status = alice.locator("#train-status")
     wait_for(lambda: "Run " in status.inner_text(), 60, "alice's run to start")
     run_id = status.inner_text().split("Run ")[1].split(":")[0].strip("` ")
-    assert services.runs.status(run_id)["owner"] == "alice"
+    assert services.runs.status(run_id).owner == "alice"
 
     bob = sign_in(browser, url, *USERS[1])
     bob.wait_for_selector("#chat-input textarea", timeout=60_000)
@@ -117,11 +117,11 @@ def test_with_credentials_the_app_is_served_and_runs_have_owners(browser, app_wi
     bob.click("#train-cancel")
     bob.get_by_text("only they can cancel it").first.wait_for(timeout=15_000)
     screenshot(bob, "auth-cancel-refused")
-    assert services.runs.status(run_id)["status"] in ("queued", "running")
+    assert services.runs.status(run_id).status in ("queued", "running")
 
     alice.locator("#train-watch input").click()
     alice.get_by_role("option", name=run_id).click()
     alice.click("#train-cancel")
-    wait_for(lambda: services.runs.status(run_id)["status"] == "cancelled", 30, "alice's cancel")
+    wait_for(lambda: services.runs.status(run_id).status == "cancelled", 30, "alice's cancel")
     alice.context.close()
     bob.context.close()

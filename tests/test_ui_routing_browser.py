@@ -1,6 +1,7 @@
-"""The chat reaches the tools without a language model, in real headless Chromium: a typed training request
-starts a real run that shows in the Training tab and finishes, a summary comes with its citations, and a
-comparison of the last two runs is a table. Each tool call is a step of the trace, with its arguments."""
+"""The chat reaches the tools without a language model, in real headless Chromium: a typed training command
+starts a real run that shows in the Training tab and finishes, a question proposes a run that starts only on
+[Start] (and not at all on [Not now]), a summary comes with its citations, and a comparison of the last two runs
+is a table. Each tool call is a step of the trace, with its arguments."""
 
 from __future__ import annotations
 
@@ -48,6 +49,34 @@ def test_a_typed_training_request_starts_a_run_that_shows_in_the_training_tab_an
     page.context.close()
 
 
+def test_a_proposed_run_waits_for_start_and_not_now_starts_nothing(browser, app_router):
+    url, services = app_router
+    page = open_page(browser, url)
+    before = {s.id for s in services.runs.list()}
+    ask(page, "could you fit the mlp on digits, one pass?")
+    confirm, decline = page.locator("#chat-confirm"), page.locator("#chat-decline")
+    decline.wait_for(state="visible", timeout=60_000)
+    assert "Start a run: mlp on digits, 1 epoch, batch 64?" in chat_text(page)
+    assert confirm.inner_text().strip() == "Start" and decline.inner_text().strip() == "Not now"
+    screenshot(page, "chat-routing-confirm")
+    decline.click()
+    wait_for(lambda: "nothing was started or stopped" in chat_text(page), 30, "the not-now reply")
+    decline.wait_for(state="hidden", timeout=10_000)
+    assert {s.id for s in services.runs.list()} == before  # Not now: no run
+
+    ask(page, "maybe train the mlp on digits for 1 epoch?")
+    confirm.wait_for(state="visible", timeout=60_000)
+    assert {s.id for s in services.runs.list()} == before  # proposed, not started
+    confirm.click()
+    run_id = wait_for(lambda: (RUN_ID.findall(chat_text(page)) or [None])[0], 60, "the run started by Start")
+    confirm.wait_for(state="hidden", timeout=10_000)
+    assert {s.id for s in services.runs.list()} - before == {run_id}
+    assert "tool call: start_training_run" in chat_text(page)
+    wait_for(lambda: run_id in page.locator("#chat-runs").inner_text(), 30, "the live status under the chat")
+    assert services.runs.wait(run_id, timeout=240).status == "completed"
+    page.context.close()
+
+
 def test_summarize_session_3_returns_a_cited_summary(browser, app_router):
     url, _ = app_router
     page = open_page(browser, url)
@@ -65,7 +94,7 @@ def test_compare_my_last_two_runs_shows_the_comparison(browser, app_router):
     url, services = app_router
     page = open_page(browser, url)
     first = started_run(page, "train the mlp on digits for 1 epoch", 1)
-    second = started_run(page, "could you fit the small cnn on digits, one pass, batch size 128?", 2)
+    second = started_run(page, "fit the small cnn on digits, one pass, batch size 128", 2)
     for run_id in (first, second):
         services.runs.wait(run_id, timeout=240)
     ask(page, "compare my last two runs")

@@ -1,7 +1,9 @@
 """The Chat tab: streamed answers, the agent's steps as collapsible messages, citations opening their sources.
 
 Each browser session has its own conversation id (kept in ``gr.State``), so the assistant's per-id history
-never mixes two students. "New conversation" forgets the history and starts a fresh id.
+never mixes two students. "New conversation" forgets the history and starts a fresh id. An answer that proposes
+an action (a run to start or cancel, see :class:`agents.events.PendingAction`) shows two buttons under the chat:
+its confirmation ("Start") and "Not now"; the action is kept server-side, in the session's ``gr.State``.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ EXAMPLES = [
 NO_SOURCES = "The passages cited by the answers appear here. Click a [n] in an answer to open its source."
 STEP_OUTPUT_CHARS = 600
 UNSUPPORTED = "No passage of the notes supports this sentence."
+DECLINE_LABEL = "Not now"
+KEEP_BUTTONS = (gr.skip(), gr.skip(), gr.skip())  # the pending action and its buttons left as they are
+DECLINED = "Not now, then: nothing was started or stopped."
 TRAINING_TAB = "loss and accuracy curves plot live in the **Training** tab"
 
 
@@ -69,7 +74,7 @@ def answer_markdown(answer: Any, group: str) -> str:
     if answer.did_you_mean:
         parts.append(f'<div class="did-you-mean">Did you mean: <em>{html.escape(answer.did_you_mean)}</em>?</div>')
     numbers = [c.n for c in answer.citations]
-    text = tool_markdown(answer.tool_result) if answer.tool_result else answer.answer
+    text = answer.tool_result.markdown if answer.tool_result else answer.answer
     for sentence in (s.text for s in answer.sentences if not s.supported):
         text = text.replace(sentence, f'<span class="unsupported" title="{UNSUPPORTED}">{sentence}</span>'
                                       '<span class="unsupported-tag">(not in the notes)</span>', 1)
@@ -81,30 +86,6 @@ def answer_markdown(answer: Any, group: str) -> str:
         parts.append(f'<div class="notice">{html.escape(answer.notice)}</div>')
     parts.append(f'<div class="answered-by">answered by {html.escape(answer.model or "?")} · mode {answer.mode}</div>')
     return "\n\n".join(parts)
-
-
-def tool_markdown(result) -> str:
-    """A routed request's result in the chat: a started run with its id and where it plots, a comparison as a
-    table, a spelling fix with its changes, a run list as a table, an error or clarifying question as such; a
-    summary, search or quiz as its cited text."""
-    data = result.data
-    if result.intent == "error":
-        return f"**Error:** {html.escape(data['error'])}"
-    if result.intent == "train":
-        config = data["config"]
-        return (f"Started training run `{data['run_id']}`: {config['model']} on {config['dataset']}, "
-                f"{config['epochs']} epochs (batch size {config['batch_size']}, {config['optimizer']} lr "
-                f"{config['lr']:g}). Its live status shows under the chat; its {TRAINING_TAB}.")
-    if result.intent == "compare_runs":
-        return f"Comparison of {len(data['rows'])} runs:\n\n{result.text}"
-    if result.intent == "spell":
-        changes = "".join(f"<li><del>{html.escape(w)}</del> → <ins>{html.escape(r)}</ins></li>"
-                          for w, r in data["changes"])
-        return (f'<div class="tool-result spelling">{html.escape(data["corrected"])}</div>'
-                + (f'<ul class="spelling-changes">{changes}</ul>' if changes else "<p>(no spelling changes)</p>"))
-    if result.intent == "list_runs":
-        return f"```text\n{result.text}\n```"
-    return result.text
 
 
 def chat_runs_markdown(services: Services, turns: list[dict[str, Any]]) -> str:
@@ -122,6 +103,20 @@ def chat_runs_markdown(services: Services, turns: list[dict[str, Any]]) -> str:
     return "#### Runs started in this chat\n\n" + "\n\n".join(lines) + f"\n\nTheir {TRAINING_TAB}."
 
 
+def _buttons(action) -> tuple:
+    """The pending action's state and the confirm row's updates: shown with the action's button label for an
+    action (a PendingAction), hidden for None."""
+    if action is None:
+        return None, gr.update(visible=False), gr.skip()
+    return action, gr.update(visible=True), gr.update(value=action.label)
+
+
+def _with_answer(answer, question: str, group: str, done: list, source_groups: list) -> tuple[list, list]:
+    """The session's answers and source groups with ``answer`` added."""
+    heading = f"Answer {len(done) + 1}: {question[:80]}"
+    return done + [answer.to_dict()], source_groups + [(group, heading, list(answer.citations))]
+
+
 def export_conversation(conversation_id: str | None, turns: list[dict[str, Any]]) -> str:
     """Write the conversation (every answer with its citations and trace) to a JSON file; return its path."""
     if not turns:
@@ -135,10 +130,14 @@ def build_chat_tab(services: Services) -> None:
     conversation_id = gr.State(None)
     turns = gr.State([])  # this session's answers as dicts (exported as JSON)
     groups = gr.State([])  # (group, heading, citations) per answer, for the sources panel
+    pending = gr.State(None)  # the action the last answer proposed, until confirmed or declined
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):
             chatbot = gr.Chatbot(label="coursemate", height=560, elem_id="chatbot", sanitize_html=True,
                                  buttons=["copy"], placeholder="Ask a question about the course notes.")
+            with gr.Row(visible=False, elem_id="chat-confirm-row") as confirm_row:
+                confirm = gr.Button("Start", variant="primary", size="sm", elem_id="chat-confirm")
+                decline = gr.Button(DECLINE_LABEL, size="sm", elem_id="chat-decline")
             with gr.Row(equal_height=True):
                 message = gr.Textbox(placeholder="Ask about the course… (Enter to send)", show_label=False,
                                      scale=5, elem_id="chat-input", autofocus=True)
@@ -155,16 +154,16 @@ def build_chat_tab(services: Services) -> None:
 
     def respond(text: str, history: list, conv_id: str | None, done: list, source_groups: list, request: gr.Request):
         """Stream one answer: steps as they end, tokens as they are written, then the cited answer (runs the
-        agents start belong to the signed-in user, ``request.username``)."""
+        agents start belong to the signed-in user, ``request.username``). A new message drops a proposed action."""
         conv_id = conv_id or uuid.uuid4().hex
         try:
             question = check_message(text)
         except CoursemateError as exc:
             gr.Warning(str(exc))
-            yield gr.skip(), history, conv_id, done, source_groups, gr.skip()
+            yield gr.skip(), history, conv_id, done, source_groups, gr.skip(), *KEEP_BUTTONS
             return
         history = list(history) + [gr.ChatMessage(content=question, role="user")]
-        yield "", history, conv_id, done, source_groups, gr.skip()
+        yield "", history, conv_id, done, source_groups, gr.skip(), *_buttons(None)
         group = f"c{len(done) + 1}"
         written, answer_at = "", None  # the streamed answer's text and its place in the history
         try:
@@ -188,20 +187,44 @@ def build_chat_tab(services: Services) -> None:
                         history.append(final)
                     else:
                         history[answer_at] = final
-                    done = done + [answer.to_dict()]
-                    heading = f"Answer {len(done)}: {question[:80]}"
-                    source_groups = source_groups + [(group, heading, list(answer.citations))]
-                    yield gr.skip(), history, conv_id, done, source_groups, sources_html(source_groups, NO_SOURCES)
+                    done, source_groups = _with_answer(answer, question, group, done, source_groups)
+                    yield (gr.skip(), history, conv_id, done, source_groups, sources_html(source_groups, NO_SOURCES),
+                           *_buttons(answer.pending))
                     return
-                yield gr.skip(), history, conv_id, done, source_groups, gr.skip()
+                yield gr.skip(), history, conv_id, done, source_groups, gr.skip(), *KEEP_BUTTONS
         except Exception as exc:  # noqa: BLE001 - the answer fails, the app keeps serving
             history.append(gr.ChatMessage(content=f"**Error:** {user_message(exc)}", role="assistant"))
-            yield gr.skip(), history, conv_id, done, source_groups, gr.skip()
+            yield gr.skip(), history, conv_id, done, source_groups, gr.skip(), *KEEP_BUTTONS
+
+    def on_confirm(history: list, conv_id: str | None, done: list, source_groups: list, action,
+                   request: gr.Request):
+        """Carry out the proposed action (for the signed-in user) and show its result as the next answer."""
+        if action is None:
+            gr.Warning("there is no proposed action to confirm")
+            return history, done, source_groups, gr.skip(), *_buttons(None)
+        history = list(history) + [gr.ChatMessage(content=action.label, role="user")]
+        group = f"c{len(done) + 1}"
+        try:
+            answer = services.assistant().confirm(action, conversation_id=conv_id or "default", user=request.username)
+        except Exception as exc:  # noqa: BLE001 - the action fails, the app keeps serving
+            history.append(gr.ChatMessage(content=f"**Error:** {user_message(exc)}", role="assistant"))
+            return history, done, source_groups, gr.skip(), *_buttons(None)
+        history += [step_message(step) for step in answer.steps]
+        history.append(gr.ChatMessage(content=answer_markdown(answer, group), role="assistant"))
+        done, source_groups = _with_answer(answer, action.prompt, group, done, source_groups)
+        return history, done, source_groups, sources_html(source_groups, NO_SOURCES), *_buttons(None)
+
+    def on_decline(history: list, action):
+        if action is not None:
+            history = list(history) + [gr.ChatMessage(content=DECLINE_LABEL, role="user"),
+                                       gr.ChatMessage(content=DECLINED, role="assistant")]
+        return history, *_buttons(None)
 
     def new_conversation(conv_id: str | None):
         if conv_id:
             services.assistant().conversations.reset(conv_id)
-        return [], uuid.uuid4().hex, [], [], sources_html([], NO_SOURCES), gr.update(value=None, visible=False)
+        return ([], uuid.uuid4().hex, [], [], sources_html([], NO_SOURCES), gr.update(value=None, visible=False),
+                *_buttons(None))
 
     def on_export(conv_id: str | None, done: list):
         try:
@@ -210,12 +233,16 @@ def build_chat_tab(services: Services) -> None:
             gr.Warning(str(exc))
             return gr.skip()
 
-    chat_outputs = [message, chatbot, conversation_id, turns, groups, sources]
+    buttons = [pending, confirm_row, confirm]
+    chat_outputs = [message, chatbot, conversation_id, turns, groups, sources, *buttons]
     chat_inputs = [message, chatbot, conversation_id, turns, groups]
     send.click(respond, chat_inputs, chat_outputs, api_name=False)
     message.submit(respond, chat_inputs, chat_outputs, api_name="chat")  # also bench/load.py's entry (gradio_client)
-    new.click(new_conversation, conversation_id, [chatbot, conversation_id, turns, groups, sources, export_file],
-              api_name=False)
+    confirm.click(on_confirm, [chatbot, conversation_id, turns, groups, pending],
+                  [chatbot, turns, groups, sources, *buttons], api_name=False)
+    decline.click(on_decline, [chatbot, pending], [chatbot, *buttons], api_name=False)
+    new.click(new_conversation, conversation_id,
+              [chatbot, conversation_id, turns, groups, sources, export_file, *buttons], api_name=False)
     export.click(on_export, [conversation_id, turns], export_file, api_name=False)
     gr.Timer(POLL_SECONDS).tick(lambda done: chat_runs_markdown(services, done), turns, chat_runs, api_name=False,
                                 show_progress="hidden")

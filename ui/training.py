@@ -12,7 +12,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from tools.training import COMPARE_COLUMNS, DATASETS, MODELS, OPTIMIZERS, SCHEDULERS, TrainingConfig
+from tools.training import COMPARE_COLUMNS, DATASETS, MODELS, OPTIMIZERS, SCHEDULERS, RunSummary, TrainingConfig
 from ui.errors import warn
 from ui.services import Services
 
@@ -25,7 +25,7 @@ DEFAULTS = TrainingConfig()
 
 def runs_table(services: Services) -> pd.DataFrame:
     """Every run, newest first, with its status and results."""
-    rows = [{column: _cell(summary.get(column)) for column in RUN_COLUMNS}
+    rows = [{column: _cell(getattr(summary, column)) for column in RUN_COLUMNS}
             for summary in reversed(services.runs.list())]
     return pd.DataFrame(rows, columns=RUN_COLUMNS)
 
@@ -59,16 +59,16 @@ def comparison_figure(services: Services, run_ids: list[str]):
     return figure
 
 
-def run_status_markdown(summary: dict[str, Any]) -> str:
+def run_status_markdown(summary: RunSummary) -> str:
     """One paragraph on a run: status, progress, accuracy, error."""
-    text = (f"**Run `{summary['id']}`**: {summary['status']} · {summary['model']} on {summary['dataset']} · "
-            f"epoch {summary.get('epochs_completed') or 0}/{summary['epochs']}")
-    if summary.get("best_test_accuracy") is not None:
-        text += f" · best test accuracy {summary['best_test_accuracy']:.2%}"
-    if summary.get("train_seconds") is not None:
-        text += f" · trained in {summary['train_seconds']:.1f} s"
-    if summary.get("error"):
-        text += f"\n\n**Error:** {summary['error']}"
+    text = (f"**Run `{summary.id}`**: {summary.status} · {summary.model} on {summary.dataset} · "
+            f"epoch {summary.epochs_completed}/{summary.epochs}")
+    if summary.best_test_accuracy is not None:
+        text += f" · best test accuracy {summary.best_test_accuracy:.2%}"
+    if summary.train_seconds is not None:
+        text += f" · trained in {summary.train_seconds:.1f} s"
+    if summary.error:
+        text += f"\n\n**Error:** {summary.error}"
     return text
 
 
@@ -145,23 +145,23 @@ def build_training_tab(services: Services) -> None:
         except Exception as exc:  # noqa: BLE001
             warn(exc)
             return gr.skip()
-        gr.Info(f"run {run_id} is {summary['status']}")
+        gr.Info(f"run {run_id} is {summary.status}")
         return None
 
     def refresh(run_id: str | None, shown: Any):
         """Everything the timer updates; gr.skip() for all of it when nothing changed."""
         try:
             summaries = services.runs.list()
-            summary = next((s for s in summaries if s["id"] == run_id), None)
+            summary = next((s for s in summaries if s.id == run_id), None)
             metrics = services.runs.metrics(run_id) if summary else []
         except Exception as exc:  # noqa: BLE001 - a half-written record: try again next tick
             warn(exc)
             return (gr.skip(),) * 7
-        state = ([(s["id"], s["status"], s.get("epochs_completed")) for s in summaries], run_id, len(metrics),
-                 summary["status"] if summary else None)
+        state = ([(s.id, s.status, s.epochs_completed) for s in summaries], run_id, len(metrics),
+                 summary.status if summary else None)
         if state == shown:
             return (gr.skip(),) * 7
-        ids = [s["id"] for s in reversed(summaries)]
+        ids = [s.id for s in reversed(summaries)]
         return (
             state,
             runs_table(services),
@@ -177,12 +177,12 @@ def build_training_tab(services: Services) -> None:
             gr.Warning("choose one or more runs to compare")
             return gr.skip(), gr.skip()
         try:
-            rows = services.runs.compare(list(run_ids))
+            summaries = services.runs.compare(list(run_ids))
             plot = comparison_figure(services, list(run_ids))
         except Exception as exc:  # noqa: BLE001
             warn(exc)
             return gr.skip(), gr.skip()
-        return pd.DataFrame([{k: _cell(v) for k, v in row.items()} for row in rows]), plot
+        return pd.DataFrame([{c: _cell(getattr(s, c)) for c in COMPARE_COLUMNS} for s in summaries]), plot
 
     outputs = [seen, table, run_choice, compare_choice, status, loss_plot, accuracy_plot]
     start.click(on_start, form, [watched, seen], api_name="start_training").then(

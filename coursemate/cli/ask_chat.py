@@ -11,6 +11,9 @@ from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 
 CHAT_HELP = "commands: /new (new conversation), /export FILE (save this conversation as JSON), /quit"
+YES, NO = ("y", "yes"), ("n", "no", "not now")
+NOT_DONE = ('nothing was done: confirm it in "coursemate chat", or write it as a command, for example '
+            '"train resnet18 on digits for 2 epochs"')
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,6 +40,8 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(answer.answer)
         print(format_footer(answer))
+        if answer.pending is not None:
+            print(f"({NOT_DONE})")
     return 0
 
 
@@ -94,9 +99,34 @@ def run_chat(args: argparse.Namespace, settings: Settings) -> int:
             print(CHAT_HELP)
             continue
         try:
-            answers.append(_chat_turn(assistant, line, f"chat-{number}"))
+            answer = _chat_turn(assistant, line, f"chat-{number}")
+            answers.append(answer)
+            if answer.pending is not None:
+                confirmed = _confirmed(assistant, answer.pending, f"chat-{number}")
+                if confirmed is None:
+                    return 0
+                answers += confirmed
         except CoursemateError as exc:
             print(f"coursemate: error: {exc}", file=sys.stderr)
+
+
+def _confirmed(assistant, action, conversation_id: str):
+    """Ask yes/no for a proposed action; carry it out on yes. The answers it gave (none on no); None at end of input."""
+    while True:
+        try:
+            reply = input(f"{action.label}? [y/n] ").strip().lower()
+        except EOFError:
+            print()
+            return None
+        if reply in YES:
+            answer = assistant.confirm(action, conversation_id)
+            print(f"coursemate> {answer.answer}")
+            print(format_footer(answer))
+            return [answer]
+        if reply in NO:
+            print("coursemate> Not now, then: nothing was started or stopped.")
+            return []
+        print("please answer y (yes) or n (no)")
 
 
 def _chat_turn(assistant, question: str, conversation_id: str):

@@ -65,8 +65,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     spelling.set_defaults(handler=run_spelling)
 
     routing = commands.add_parser("routing", help="the offline chat router: intent accuracy, argument exact match, "
-                                                  "latency over eval/datasets/chat_requests.jsonl")
+                                                  "side effects, latency over eval/datasets/chat_requests.jsonl; "
+                                                  "tool calls over whole course question sets")
     routing.add_argument("--split", default="test", help="dev (tune on it), test (report it) or all (default test)")
+    routing.add_argument("--questions", action="append", type=Path, metavar="FILE",
+                         help="a course question set (.jsonl with a 'question' per row) whose every question must "
+                              "stay a question; repeatable (default: eval/datasets/course_questions.jsonl)")
     routing.add_argument("--json", action="store_true", help="print the summary and every request as JSON")
     routing.set_defaults(handler=run_routing)
 
@@ -171,24 +175,41 @@ def run_spelling(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_routing(args: argparse.Namespace, settings: Settings) -> int:
-    """Route the chat requests of one split; print the metrics (and the misrouted requests); save the report."""
+    """Route the chat requests of one split and every question of the course question sets; print the metrics
+    (and the misrouted requests); save the report."""
+    from agents.router import IntentRouter
     from eval.reports import save_json
-    from eval.routing import evaluate_routing, load_requests
+    from eval.routing import COURSE_QUESTIONS, course_question_tool_calls, evaluate_routing, load_requests
     from retrieval import NotesIndex
 
     load_requests(args.split)  # a bad split fails before the index loads
-    summary, rows = evaluate_routing(NotesIndex.load_or_build(settings, progress=not args.json), args.split)
-    report = {"created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "summary": summary, "requests": rows}
+    question_sets = args.questions or [COURSE_QUESTIONS]
+    for path in question_sets:
+        if not path.is_file():
+            raise CoursemateError(f"no course question set {path}")
+    index = NotesIndex.load_or_build(settings, progress=not args.json)
+    router = IntentRouter(index)
+    summary, rows = evaluate_routing(index, args.split, router=router)
+    sets = course_question_tool_calls(index, question_sets, router=router)
+    summary["question_set_tool_calls"] = sets["tool_calls"]
+    report = {"created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "summary": summary, "requests": rows,
+              "question_sets": sets}
     path = save_json(report, settings.reports_dir, f"routing-{args.split}-{time.strftime('%Y%m%d-%H%M%S')}")
     if args.json:
         print(json.dumps(report, indent=2))
     else:
         for name, value in summary.items():
             print(f"{name:28} {value}")
+        for name, counts in sets["sets"].items():
+            print(f"  {name}: {counts['tool_calls']} tool call(s) over {counts['questions']} questions")
         for row in rows:
             if not (row["intent_ok"] and (row["arguments_ok"] or row["gold_intent"] == "question")):
                 print(f"miss {row['id']}: {row['text']!r} -> {row['intent']} {row['arguments']} "
                       f"(gold {row['gold_intent']} {row['gold_arguments']})")
+            if row["side_effect"]:
+                print(f"side effect {row['id']}: {row['text']!r} would {row['intent']} at once")
+        for routed in sets["routed"]:
+            print(f"course question to a tool: {routed['question']!r} -> {routed['intent']}")
     print(f"report: {path}", file=sys.stderr)
     return 0
 

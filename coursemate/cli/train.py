@@ -65,7 +65,7 @@ def train_command(args: argparse.Namespace, settings: Settings) -> int:
     manager = RunManager(settings)
     run_id = manager.start(config)
     if args.detach:
-        print(json.dumps(manager.status(run_id)) if args.json else run_id)
+        print(json.dumps(manager.status(run_id).to_dict()) if args.json else run_id)
         return 0
     print(f"training run {run_id} started ({config.model} on {config.dataset}, {config.epochs} epochs); "
           f"files in {manager.run_dir(run_id)}", file=sys.stderr)
@@ -74,15 +74,15 @@ def train_command(args: argparse.Namespace, settings: Settings) -> int:
     except KeyboardInterrupt:
         manager.cancel(run_id)
         raise
-    print(json.dumps(summary, indent=2) if args.json else describe_run(summary))
-    if summary["status"] == "failed":
-        raise CoursemateError(f"training run {run_id} failed: {summary['error']}")
-    return 0 if summary["status"] == "completed" else 1
+    print(json.dumps(summary.to_dict(), indent=2) if args.json else describe_run(summary))
+    if summary.status == "failed":
+        raise CoursemateError(f"training run {run_id} failed: {summary.error}")
+    return 0 if summary.status == "completed" else 1
 
 
 def runs_command(args: argparse.Namespace, settings: Settings) -> int:
     """``runs list|show ID|cancel ID|compare ID ID ...``."""
-    from tools.training.manager import RunManager
+    from tools.training.manager import COMPARE_COLUMNS, RunManager
     from tools.training.report import describe_run, runs_table
 
     wanted = {"list": (0, 0), "show": (1, 1), "cancel": (1, 1), "compare": (1, None)}[args.action]
@@ -91,16 +91,18 @@ def runs_command(args: argparse.Namespace, settings: Settings) -> int:
         raise CoursemateError(f"runs {args.action} takes {count}; got {len(args.ids)}")
     manager = RunManager(settings)
     if args.action == "list":
-        result = manager.list()
-        text = runs_table(result)
+        summaries = manager.list()
+        result, text = [s.to_dict() for s in summaries], runs_table(summaries)
     elif args.action == "show":
-        result = dict(manager.status(args.ids[0]), metrics=manager.metrics(args.ids[0]))
-        text = describe_run(result) + f"\nfiles: {manager.run_dir(args.ids[0])}"
+        summary = manager.status(args.ids[0])
+        result = dict(summary.to_dict(), metrics=manager.metrics(args.ids[0]))
+        text = describe_run(summary) + f"\nfiles: {manager.run_dir(args.ids[0])}"
     elif args.action == "cancel":
-        result = manager.cancel(args.ids[0])
-        text = describe_run(result)
+        summary = manager.cancel(args.ids[0])
+        result, text = summary.to_dict(), describe_run(summary)
     else:
-        result = manager.compare(args.ids)
-        text = runs_table(result)
+        summaries = manager.compare(args.ids)
+        result = [{c: getattr(s, c) for c in COMPARE_COLUMNS} for s in summaries]
+        text = runs_table(summaries)
     print(json.dumps(result, indent=2) if args.json else text)
     return 0

@@ -11,8 +11,9 @@ Importing this package does not import torch (only the worker process and ``tool
 
 from tools.training.config import DATASETS, MODELS, OPTIMIZERS, SCHEDULERS, TrainingConfig, TrainingConfigError
 from tools.training.manager import COMPARE_COLUMNS, RunManager
+from tools.training.store import RunSummary
 
 __all__ = [
-    "COMPARE_COLUMNS", "DATASETS", "MODELS", "OPTIMIZERS", "SCHEDULERS", "RunManager", "TrainingConfig",
+    "COMPARE_COLUMNS", "DATASETS", "MODELS", "OPTIMIZERS", "SCHEDULERS", "RunManager", "RunSummary", "TrainingConfig",
     "TrainingConfigError",
 ]

@@ -1,7 +1,8 @@
 """smolagents tools over a :class:`RunManager`: ``training_tools(manager)``.
 
-Each tool returns a short human-readable string; a bad request comes back as text starting with "Error:",
-so the agent can read it and try again instead of crashing.
+Each tool calls the run manager (the domain functions the chat's intents call too) and returns a short
+human-readable string for the model; a bad request comes back as text starting with "Error:", so the agent can
+read it and try again instead of crashing.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from smolagents import Tool
 
 from coursemate.errors import CoursemateError
 from tools.training.config import DATASETS, MODELS, OPTIMIZERS, SCHEDULERS, TrainingConfig
-from tools.training.manager import RunManager
+from tools.training.manager import COMPARE_COLUMNS, RunManager
 from tools.training.report import describe_run, runs_table
 
 
@@ -57,16 +58,11 @@ class StartTrainingRunTool(_RunTool):
         given = {"dataset": dataset, "model": model, "epochs": epochs, "batch_size": batch_size, "lr": lr,
                  "optimizer": optimizer, "scheduler": scheduler, "augment": augment, "seed": seed}
         try:
-            run_id, config = self.start(**given)
+            config = TrainingConfig.from_dict({k: v for k, v in given.items() if v is not None}).validated()
+            run_id = self.manager.start(config)
         except CoursemateError as exc:
             return _error(exc)
         return started_text(run_id, config)
-
-    def start(self, **given) -> tuple[str, TrainingConfig]:
-        """Validate the settings given (None: the default) and start the run: ``(run_id, config)``, or
-        CoursemateError naming what is invalid (the chat's offline router calls this too)."""
-        config = TrainingConfig.from_dict({k: v for k, v in given.items() if v is not None}).validated()
-        return self.manager.start(config), config
 
 
 def started_text(run_id: str, config: TrainingConfig) -> str:
@@ -129,10 +125,10 @@ class CompareTrainingRunsTool(_RunTool):
 
     def forward(self, run_ids: str) -> str:
         try:
-            rows = self.manager.compare(run_ids.replace(",", " ").split())
+            summaries = self.manager.compare(run_ids.replace(",", " ").split())
         except CoursemateError as exc:
             return _error(exc)
-        return json.dumps(rows, indent=1)
+        return json.dumps([{c: getattr(s, c) for c in COMPARE_COLUMNS} for s in summaries], indent=1)
 
 
 def training_tools(manager: RunManager) -> list[Tool]:

@@ -28,7 +28,7 @@ from typing import Any
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 from tools.training.config import IMAGEFOLDER_PREFIX, TrainingConfig, check_data_path
-from tools.training.store import ACTIVE_STATUSES, RunFolder, now, write_json
+from tools.training.store import RunFolder, RunSummary, now, write_json
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SPAWN_GRACE_SECONDS = 30.0  # a queued run without a worker after this long was never started
@@ -71,7 +71,7 @@ class RunManager:
         config = self._confine(config).validated()
         if config.data_root is None:
             config = dataclasses.replace(config, data_root=str(self.settings.data_roots[0]))
-        active = [s["id"] for s in self.list() if s["status"] in ACTIVE_STATUSES]
+        active = [s.id for s in self.list() if s.active]
         limit = self.settings.max_concurrent_runs
         if len(active) >= limit:
             raise CoursemateError(
@@ -120,7 +120,7 @@ class RunManager:
 
     # -- reading --------------------------------------------------------------------------------------
 
-    def status(self, run_id: str) -> dict[str, Any]:
+    def status(self, run_id: str) -> RunSummary:
         """The run's summary (id, status, params, accuracies, seconds, error ...)."""
         return self._refresh(self._folder(run_id))
 
@@ -128,7 +128,7 @@ class RunManager:
         """The per-epoch metrics written so far (live while the run trains)."""
         return self._folder(run_id).read_metrics()
 
-    def list(self) -> list[dict[str, Any]]:
+    def list(self) -> list[RunSummary]:
         """Summaries of every run, oldest first (a run whose records are damaged is listed as "damaged")."""
         summaries = []
         for path in sorted(self.runs_dir.iterdir()):
@@ -137,13 +137,13 @@ class RunManager:
                     summaries.append(self._refresh(RunFolder(path)))
                 except CoursemateError as exc:
                     summaries.append(_damaged(path.name, str(exc)))
-        return sorted(summaries, key=lambda s: (s.get("created_at") or "", s["id"]))
+        return sorted(summaries, key=lambda s: (s.created_at or "", s.id))
 
-    def compare(self, run_ids: list[str]) -> list[dict[str, Any]]:
-        """One row per run with the columns of ``COMPARE_COLUMNS``, in the order asked."""
+    def compare(self, run_ids: list[str]) -> list[RunSummary]:
+        """The summaries of the runs, in the order asked (``COMPARE_COLUMNS``: the fields that compare them)."""
         if not run_ids:
             raise CoursemateError("give at least one run id to compare")
-        return [{column: summary.get(column) for column in COMPARE_COLUMNS} for summary in map(self.status, run_ids)]
+        return [self.status(run_id) for run_id in run_ids]
 
     def run_dir(self, run_id: str) -> Path:
         """The run's folder (config.json, metrics.jsonl, train.log, loss.png, accuracy.png, model.pt, summary.json)."""
@@ -152,7 +152,7 @@ class RunManager:
     # -- waiting and stopping -------------------------------------------------------------------------
 
     def wait(self, run_id: str, timeout: float | None = None,
-             on_epoch: Callable[[dict[str, Any]], None] | None = None, poll_seconds: float = 0.2) -> dict[str, Any]:
+             on_epoch: Callable[[dict[str, Any]], None] | None = None, poll_seconds: float = 0.2) -> RunSummary:
         """Wait until the run ends (or ``timeout`` seconds pass) and return its summary; ``on_epoch`` is
         called with each new metrics row as it appears."""
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -164,21 +164,21 @@ class RunManager:
                 if on_epoch:
                     on_epoch(row)
             seen = len(rows)
-            if summary["status"] not in ACTIVE_STATUSES or (deadline is not None and time.monotonic() >= deadline):
+            if not summary.active or (deadline is not None and time.monotonic() >= deadline):
                 return summary
             time.sleep(poll_seconds)
 
-    def cancel(self, run_id: str) -> dict[str, Any]:
+    def cancel(self, run_id: str) -> RunSummary:
         """Stop the run within seconds and mark it cancelled (a finished run is left as it is).
 
         Only the run's owner (or the machine's owner, user None) may cancel it; anyone else gets CoursemateError.
         """
         folder = self._folder(run_id)
         summary = self._refresh(folder)
-        owner = summary.get("owner") or LOCAL_OWNER
+        owner = summary.owner or LOCAL_OWNER
         if self.user is not None and owner != self.user:
             raise CoursemateError(f"run {run_id} belongs to {owner}; only they can cancel it")
-        if summary["status"] not in ACTIVE_STATUSES:
+        if not summary.active:
             return summary
         folder.cancel_request.touch()
         pid = folder.worker_pid()
@@ -192,9 +192,9 @@ class RunManager:
             stop = time.monotonic() + grace
             while self._worker_alive(folder, pid) and time.monotonic() < stop:
                 time.sleep(0.1)
-        summary = folder.read_summary()
-        if summary["status"] in ACTIVE_STATUSES:
-            summary = folder.update_summary(status="cancelled", finished_at=now())
+        summary = folder.run_summary()
+        if summary.active:
+            return RunSummary.from_dict(folder.update_summary(status="cancelled", finished_at=now()))
         return summary
 
     # -- internals ------------------------------------------------------------------------------------
@@ -207,10 +207,10 @@ class RunManager:
                                   + (f"recent runs: {', '.join(known)}" if known else "there are no runs yet"))
         return folder
 
-    def _refresh(self, folder: RunFolder) -> dict[str, Any]:
+    def _refresh(self, folder: RunFolder) -> RunSummary:
         """The summary, after marking the run failed if its worker is gone while it still looks active."""
-        summary = folder.read_summary()
-        if summary["status"] not in ACTIVE_STATUSES:
+        summary = folder.run_summary()
+        if not summary.active:
             return summary
         pid = folder.worker_pid()
         if pid is None:  # only the manager has written to the folder yet
@@ -220,14 +220,14 @@ class RunManager:
         elif self._worker_alive(folder, pid):
             return summary
         else:
-            summary = folder.read_summary()  # the worker may have finished its records just now
-            if summary["status"] not in ACTIVE_STATUSES:
+            summary = folder.run_summary()  # the worker may have finished its records just now
+            if not summary.active:
                 return summary
-            error = f"the worker process {pid} died while the run was {summary['status']} ({self._death(folder, pid)})"
+            error = f"the worker process {pid} died while the run was {summary.status} ({self._death(folder, pid)})"
             tail = _tail(folder.worker_output)
             if tail:
                 error += f": {tail}"
-        return folder.update_summary(status="failed", error=error, finished_at=now())
+        return RunSummary.from_dict(folder.update_summary(status="failed", error=error, finished_at=now()))
 
     def _death(self, folder: RunFolder, pid: int) -> str:
         """Why a worker this manager started ended (its signal or exit code); else "app restart or crash"."""
@@ -245,11 +245,9 @@ class RunManager:
         return _process_alive(pid, folder.run_id)
 
 
-def _damaged(run_id: str, error: str) -> dict[str, Any]:
+def _damaged(run_id: str, error: str) -> RunSummary:
     """The listing row of a run whose records cannot be read."""
-    return {"id": run_id, "status": "damaged", "model": "?", "dataset": "?", "epochs": 0, "epochs_completed": 0,
-            "params": None, "best_test_accuracy": None, "final_test_accuracy": None, "wall_seconds": None,
-            "train_seconds": None, "error": error, "created_at": None, "owner": None}
+    return RunSummary(run_id, "damaged", "?", "?", 0, error=error)
 
 
 def _process_alive(pid: int, run_id: str) -> bool:

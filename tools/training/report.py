@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-TABLE_COLUMNS = (  # (header, summary key)
+from tools.training.store import RunSummary
+
+TABLE_COLUMNS = (  # (header, RunSummary field)
     ("id", "id"), ("status", "status"), ("model", "model"), ("dataset", "dataset"), ("params", "params"),
     ("epochs", "epochs"), ("best acc", "best_test_accuracy"), ("final acc", "final_test_accuracy"),
     ("seconds", "wall_seconds"),
@@ -16,19 +18,19 @@ def percent(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.2f}%"
 
 
-def describe_run(summary: dict[str, Any]) -> str:
+def describe_run(summary: RunSummary) -> str:
     """One or two sentences: status, progress, accuracy, parameters, time, error."""
-    text = (f"run {summary['id']} ({summary['model']} on {summary['dataset']}): {summary['status']}, "
-            f"epoch {summary.get('epochs_completed') or 0}/{summary['epochs']}")
-    if summary.get("best_test_accuracy") is not None:
-        text += (f", best test accuracy {percent(summary['best_test_accuracy'])} (epoch {summary.get('best_epoch')}),"
-                 f" final {percent(summary.get('final_test_accuracy'))}")
-    if summary.get("params"):
-        text += f", {summary['params']:,} parameters"
-    if summary.get("wall_seconds") is not None:
-        text += f", {summary['wall_seconds']:.1f} s"
-    if summary.get("error"):
-        text += f". Error: {summary['error']}"
+    text = (f"run {summary.id} ({summary.model} on {summary.dataset}): {summary.status}, "
+            f"epoch {summary.epochs_completed}/{summary.epochs}")
+    if summary.best_test_accuracy is not None:
+        text += (f", best test accuracy {percent(summary.best_test_accuracy)} (epoch {summary.best_epoch}),"
+                 f" final {percent(summary.final_test_accuracy)}")
+    if summary.params:
+        text += f", {summary.params:,} parameters"
+    if summary.wall_seconds is not None:
+        text += f", {summary.wall_seconds:.1f} s"
+    if summary.error:
+        text += f". Error: {summary.error}"
     return text + "."
 
 
@@ -39,7 +41,7 @@ def describe_epoch(row: dict[str, Any], epochs: int) -> str:
             f"lr {row['lr']:.5f}  {row['seconds']:.2f}s")
 
 
-def runs_table(summaries: list[dict[str, Any]]) -> str:
+def runs_table(summaries: list[RunSummary]) -> str:
     """A plain-text table of runs, one per line."""
     if not summaries:
         return "no training runs"
@@ -50,12 +52,12 @@ def runs_table(summaries: list[dict[str, Any]]) -> str:
     return "\n".join("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip() for row in cells)
 
 
-def _cell(key: str, summary: dict[str, Any]) -> str:
-    value = summary.get(key)
+def _cell(key: str, summary: RunSummary) -> str:
+    value = getattr(summary, key)
     if key.endswith("accuracy"):
         return percent(value)
     if key == "epochs":
-        return f"{summary.get('epochs_completed') or 0}/{value}"
+        return f"{summary.epochs_completed}/{value}"
     if key == "wall_seconds":
         return "-" if value is None else f"{value:.1f}"
     if key == "params":

@@ -6,6 +6,7 @@ the worker writes the summary while it lives; the manager writes it again only o
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -36,6 +37,52 @@ def read_json(path: Path) -> Any:
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise CoursemateError(f"run record {path} is damaged or unreadable ({type(exc).__name__}); "
                               "it was left as it is") from None
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """A run's summary (``summary.json``): what it trains, where it stands, its results; None until known."""
+
+    id: str
+    status: str
+    model: str
+    dataset: str
+    epochs: int
+    epochs_completed: int = 0
+    params: int | None = None
+    best_test_accuracy: float | None = None
+    best_epoch: int | None = None
+    final_test_accuracy: float | None = None
+    final_train_accuracy: float | None = None
+    final_test_loss: float | None = None
+    train_seconds: float | None = None
+    wall_seconds: float | None = None
+    error: str | None = None
+    owner: str | None = None
+    device: str | None = None
+    classes: int | None = None
+    train_size: int | None = None
+    test_size: int | None = None
+    pid: int | None = None
+    created_at: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    run_dir: str | None = None
+
+    @property
+    def active(self) -> bool:
+        """Queued or running."""
+        return self.status in ACTIVE_STATUSES
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunSummary:
+        """The summary of a record (keys it does not know are left out; a missing count is 0)."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        return cls(**{**values, "epochs_completed": values.get("epochs_completed") or 0})
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
@@ -89,10 +136,15 @@ class RunFolder:
         return self.path / "accuracy.png"
 
     def read_summary(self) -> dict[str, Any]:
+        """The summary record as written (the worker adds to it as it trains)."""
         summary = read_json(self.summary)
         if not isinstance(summary, dict) or not {"id", "status", "model", "dataset", "epochs"} <= set(summary):
             raise CoursemateError(f"run record {self.summary} is damaged (not a run summary); it was left as it is")
         return summary
+
+    def run_summary(self) -> RunSummary:
+        """The summary record as a :class:`RunSummary`."""
+        return RunSummary.from_dict(self.read_summary())
 
     def write_summary(self, summary: dict[str, Any]) -> None:
         write_json(self.summary, summary)
