@@ -32,11 +32,12 @@ from coursemate.config import QUIZ_KINDS
 from coursemate.errors import CoursemateError
 from coursemate.io import atomic_write_with
 from coursemate.prompts import load_prompts
+from retrieval.notetext import points_back
 from retrieval.spelling import english_word_counts
 from retrieval.types import Chunk
 from tools.citations import Citation, Passage, format_passage
-from tools.extractive import candidates_of, mmr_within_budget, points_back
-from tools.summarize import ask_model, source_chunks
+from tools.extractive import candidates_of, mmr_within_budget
+from tools.summarize import NotesWords, ask_model, is_function_word, notes_words, reads_well, source_chunks
 
 if TYPE_CHECKING:
     from smolagents.models import Model
@@ -87,15 +88,29 @@ _FORMS_OF_BE = frozenset("am is are was were be been being".split())
 _ADJECTIVE_ENDINGS = ("al", "ive", "ous", "able", "ible", "ic", "ary")
 _CAPTION = re.compile(r"^(?:fig(?:ure)?\.?|image|source|table|photo|credit)s?\b|\bfig(?:ure)?\.? ?\d", re.IGNORECASE)
 _DEFINITION = re.compile(
-    r"^(?:(?:the|an?)\s+)?(?P<term>[A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){0,3}?)\s+"
-    r"(?P<verb>is|are|refers to|means|helps to|help to|helps|is used to|are used to|allows|allow)\s+(?P<rest>.+?)\.?$"
+    r"^(?P<term>(?:(?:the|an?)\s+)?[A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){0,2}?"
+    r"(?:\s+of\s+(?:the\s+)?[A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){0,2}?)?)\s+"
+    r"(?P<verb>is|are|refers to|means|stands for|helps to|help to|helps|is used to|are used to|allows|allow)"
+    r"\s+(?P<rest>.+?)\.?$", re.IGNORECASE
 )
+# a reason given for the clause before it; the clause becomes a "Why ...?" question
+_CAUSE = re.compile(r",?\s\b(?:because|since|so that|in order to|to avoid|to prevent|due to)\b")
+_AUXILIARIES = frozenset("is are was were can could will would should must may might does do has have".split())
+_PLURAL_PRONOUNS = frozenset("we you they".split())
+MAX_SUBJECT_WORDS = 6
+SHORT_MAX_WORDS = 60  # a short-answer question may come from a longer sentence than a cloze
+_LEADING_PHRASE = re.compile(r"^(?:In|For|With|At|During|On|Unlike|Like|After|Before|Typically|Generally|Usually)"
+                             r"\b[^,]{0,60},\s+")
+# a pointer at text around the sentence ("the above methods", "the following"): it does not stand alone in a quiz
+_DEICTIC = re.compile(r"\b(?:above|below|following|aforementioned|previous(?:ly)?|earlier|latter|former)\b",
+                      re.IGNORECASE)
 # "X is a ...", not "X is fast"
-_DEFINES = re.compile(r"(?:a|an|the|one of|(?:\w+ly )?used|responsible|designed|defined)\s")
+_DEFINES = re.compile(r"(?:a|an|the|one of|to|for|responsible|designed|defined)\s")
 _QUESTION_OF = {"is": "What is {term}?", "are": "What are {term}?", "refers to": "What does {term} refer to?",
                 "means": "What does {term} mean?", "helps to": "What does {term} help to do?",
                 "help to": "What do {term} help to do?", "helps": "What does {term} help with?",
                 "is used to": "What is {term} used to do?", "are used to": "What are {term} used to do?",
+                "stands for": "What does {term} stand for?",
                 "allows": "What does {term} allow?", "allow": "What do {term} allow?"}
 
 
@@ -300,11 +315,16 @@ def _round_robin(lists: list[list[QuizItem]]):
 
 
 def key_sentences(index: NotesIndex, chunks: list[Chunk], query: np.ndarray | None = None) -> list[tuple[str, int]]:
-    """The sentences of ``chunks`` as ``(text, chunk position)``, most central and least redundant first
-    (centrality to the centroid, pulled towards ``query``, then maximal marginal relevance)."""
+    """The standalone prose sentences of ``chunks`` that read well alone (:func:`tools.summarize.reads_well`, no
+    pointer at other text: "the above methods") as ``(text, chunk position)``, most central and least redundant
+    first (centrality to the centroid, pulled towards ``query``, then maximal marginal relevance)."""
     candidates, vectors = candidates_of(chunks, index.chunk_sentences)
-    if not candidates:
+    notes = notes_words(index)
+    keep = [i for i, c in enumerate(candidates)
+            if c.kind == "prose" and not c.issue and reads_well(c.text, notes) and not _DEICTIC.search(c.text)]
+    if not keep:
         return []
+    candidates, vectors = [candidates[i] for i in keep], vectors[keep]
     reference = vectors.mean(axis=0) + (query if query is not None else 0)
     relevance = vectors @ (reference / (np.linalg.norm(reference) or 1.0))
     lengths = [len(c.text.split()) for c in candidates]
@@ -312,13 +332,13 @@ def key_sentences(index: NotesIndex, chunks: list[Chunk], query: np.ndarray | No
     return [(candidates[i].text, candidates[i].source) for i in order]
 
 
-def is_question_material(sentence: str) -> bool:
+def is_question_material(sentence: str, max_words: int = MAX_WORDS) -> bool:
     """A sentence a student can answer out of context: a full sentence of a sensible length that opens with a
     capital (a lowercase opening is a line of the export, not a sentence), not a caption, a list of results, a
     question or a sentence that points back ("This ...", "However ...")."""
     words = sentence.split()
     digits = sum(any(ch.isdigit() for ch in w) for w in words)
-    return (MIN_WORDS <= len(words) <= MAX_WORDS and sentence[:1].isupper() and sentence.endswith(".")
+    return (MIN_WORDS <= len(words) <= max_words and sentence[:1].isupper() and sentence.endswith(".")
             and not points_back(sentence) and not _CAPTION.search(sentence) and not _BROKEN.search(sentence)
             and "http" not in sentence
             and sentence.count(":") <= 1 and digits <= 0.1 * len(words) and "?" not in sentence
@@ -329,12 +349,14 @@ def _items_of(index: NotesIndex, chunks: list[Chunk], kind: str, query: np.ndarr
     """Every question of ``kind`` that the key sentences of ``chunks`` give, best first."""
     terms = course_terms(index)
     lookup = {t: i for i, t in enumerate(terms.terms)}
+    notes = notes_words(index)
     items = []
     for sentence, source in key_sentences(index, chunks, query):
-        if not is_question_material(sentence) or opens_with_heading(sentence, lookup):
+        if not is_question_material(sentence, SHORT_MAX_WORDS if kind == "short" else MAX_WORDS) \
+                or opens_with_heading(sentence, lookup):
             continue
         chunk = chunks[source]
-        item = (_short_item(sentence, chunk, lookup) if kind == "short"
+        item = (_short_item(sentence, chunk, lookup, notes) if kind == "short"
                 else _cloze_item(sentence, chunk, terms, lookup, kind))
         if item is not None:
             items.append(item)
@@ -399,7 +421,7 @@ def _cloze_item(sentence: str, chunk: Chunk, terms: CourseTerms, lookup: dict[st
     for term in sorted({s[2] for s in spans}, key=lambda i: (terms.specificity(i), terms.terms[i]), reverse=True):
         start, end, _ = next(s for s in spans if s[2] == term)
         answer = sentence[start:end]
-        if answer not in chunk.text:  # the key must be a span of the cited chunk, as written there
+        if not in_text(answer, chunk.text):  # the key must be a span of the cited chunk
             continue
         question = re.sub(rf"(?<![\w'-]){re.escape(answer)}(?![\w'-])", BLANK, sentence, flags=re.IGNORECASE)
         if BLANK not in question:
@@ -472,19 +494,127 @@ def _shuffled(choices: list[str], seed: str) -> list[str]:
     return [choices[i] for i in rng.permutation(len(choices))]
 
 
-def _short_item(sentence: str, chunk: Chunk, lookup: dict[str, int]) -> QuizItem | None:
-    """"What is X?" from a definitional sentence "X is ..." whose X is a course term; the rest is the key."""
+def _short_item(sentence: str, chunk: Chunk, lookup: dict[str, int], notes: NotesWords) -> QuizItem | None:
+    """A short-answer question from a definition ("X is a ...": "What is X?") or a cause ("X is used because Y":
+    "Why is X used?"); the rest of the sentence, a span of the chunk, is the key."""
+    statement = _LEADING_PHRASE.sub("", sentence)  # "In deep learning, dropout is ..." -> "dropout is ..."
+    return (_definition_item(statement, chunk, lookup, notes) or _cause_item(statement, chunk, lookup, notes)
+            or _action_item(statement, chunk, lookup, notes))
+
+
+def _action_item(sentence: str, chunk: Chunk, lookup: dict[str, int], notes: NotesWords) -> QuizItem | None:
+    """"What does X reduce?" from "X reduces Y ..." ("What do Xs ...?" from "Xs reduce Y ..."): a course term or
+    noun phrase doing what the notes say it does; the object and the rest of the sentence are the key."""
+    words = sentence.rstrip(".").split()
+    for k in range(1, min(len(words) - 3, MAX_SUBJECT_WORDS + 1)):
+        verb, subject = words[k].lower(), " ".join(words[:k])
+        singular = verb.endswith("s") and notes.is_verb(_base(verb))
+        plural = subject.endswith("s") and not verb.endswith("s") and notes.is_verb(verb)
+        if (singular or plural) and _is_subject(subject, lookup, notes):
+            answer = " ".join(words[k + 1:])
+            if not _is_object(answer) or not in_text(answer, chunk.text):
+                return None
+            does, base = ("does", _base(verb)) if singular else ("do", verb)
+            question = f"What {does} {_mid_sentence(subject)} {base}?"
+            return QuizItem(question, answer, "short", Citation.of(1, chunk))
+        if not re.fullmatch(r"[A-Za-z][\w-]*", words[k]):
+            return None
+    return None
+
+
+def _is_object(answer: str) -> bool:
+    """Whether ``answer`` reads as what a verb acts on: four words or more, opening with an article or a content
+    word, not with a preposition or a participle ("by comparing ...", "multiplied by ...")."""
+    first = answer.split()[0].lower() if answer.split() else ""
+    return len(answer.split()) >= 4 and not first.endswith("ed") and (
+        first in ("the", "a", "an") or not is_function_word(first))
+
+
+def _definition_item(sentence: str, chunk: Chunk, lookup: dict[str, int], notes: NotesWords) -> QuizItem | None:
+    """"What is X?" from "X is a ...", "What does X help to do?" from "X helps to ...", and the like."""
     match = _DEFINITION.match(sentence)
     if not match:
         return None
-    term, answer, verb = match.group("term"), match.group("rest").strip(), match.group("verb")
-    if (term.lower() not in lookup or len(answer.split()) < 4 or answer not in chunk.text
+    term, answer, verb = match.group("term"), match.group("rest").strip(), match.group("verb").lower()
+    question = _QUESTION_OF[verb]
+    if verb in ("is", "are") and re.match(r"used (?:to|for) ", answer):  # "X is used to ...": what for
+        question, answer = f"What {verb} {{term}} used for?", answer.removeprefix("used ")
+    if (not _is_subject(term, lookup, notes) or len(answer.split()) < 4 or not in_text(answer, chunk.text)
             or (verb in ("is", "are") and not _DEFINES.match(answer))):
         return None
-    if term[1:] == term[1:].lower() and term.lower() in chunk.text:  # "Dropout is ..." asks "What is dropout?"
-        term = term.lower()
-    question = _QUESTION_OF[verb].format(term=term)
+    question = question.format(term=_mid_sentence(term))
     return QuizItem(question, answer, "short", Citation.of(1, chunk))
+
+
+def _cause_item(sentence: str, chunk: Chunk, lookup: dict[str, int], notes: NotesWords) -> QuizItem | None:
+    """"Why does X ...?" from "X ... because / so that / in order to / to avoid Y": the reason is the key."""
+    match = _CAUSE.search(sentence)
+    if not match:
+        return None
+    clause, answer = sentence[:match.start()].rstrip(" ,"), sentence[match.start():].strip().rstrip(".")
+    question = _why_question(clause, lookup, notes)
+    if question is None or len(answer.split()) < 4 or not in_text(answer, chunk.text):
+        return None
+    return QuizItem(question, answer, "short", Citation.of(1, chunk))
+
+
+def _why_question(clause: str, lookup: dict[str, int], notes: NotesWords) -> str | None:
+    """"Why ...?" of a statement "Subject verb rest": the auxiliary moved before the subject ("Why is X ...?"),
+    else "do"/"does" added ("Why do we use X?", "Why does X reduce Y?"); None when the clause has no such shape."""
+    words = clause.split()
+    for k, word in enumerate(words[:MAX_SUBJECT_WORDS + 1]):
+        lower = word.lower()
+        subject = " ".join(words[:k])
+        if k and lower in _AUXILIARIES and _is_subject(subject, lookup, notes, pronouns=True):
+            rest = " ".join(words[k + 1:])
+            return f"Why {lower} {_mid_sentence(subject)}{' ' + rest if rest else ''}?" if rest else None
+        if k and lower.endswith("s") and _is_subject(subject, lookup, notes) and notes.is_verb(_base(lower)):
+            return f"Why does {_mid_sentence(subject)} {_base(lower)} {' '.join(words[k + 1:])}".rstrip() + "?"
+        if k == 1 and subject.lower() in _PLURAL_PRONOUNS and notes.is_verb(lower):
+            return f"Why do {subject.lower()} {' '.join(words[1:])}?"
+    return None
+
+
+def _base(verb: str) -> str:
+    """The base form of a third-person verb ("reduces" -> "reduce", "carries" -> "carry", "helps" -> "help")."""
+    if verb.endswith("ies"):
+        return verb[:-3] + "y"
+    if verb.endswith(("sses", "shes", "ches", "xes", "zes")):
+        return verb[:-2]
+    return verb[:-1]
+
+
+def _is_subject(phrase: str, lookup: dict[str, int], notes: NotesWords, pronouns: bool = False) -> bool:
+    """Whether ``phrase`` can be asked about: a course term, or a noun phrase of the notes (optionally after an
+    article), not a pointer ("this", "it") and not generic words only; ``pronouns``: "we"/"you" too."""
+    words = [w for w in re.findall(r"[A-Za-z][\w'-]*", phrase.lower())]
+    if not words or len(words) > MAX_SUBJECT_WORDS or points_back(phrase + " "):
+        return False
+    if pronouns and len(words) == 1 and words[0] in _PLURAL_PRONOUNS:
+        return True
+    core = tuple(words[1:] if words[0] in ("the", "a", "an") else words)
+    if not core or all(w in _GENERIC for w in core) or any(
+            w != "of" and (is_function_word(w) or w in _PLURAL_PRONOUNS) for w in core):
+        return False
+    return " ".join(core) in lookup or notes.is_noun_phrase(core)
+
+
+def _mid_sentence(phrase: str) -> str:
+    """``phrase`` as written inside a sentence: its first word lowercased unless it is a name ("ResNet", "BERT")."""
+    first, _, rest = phrase.partition(" ")
+    if first.lower() in ("the", "a", "an") or (first[1:] == first[1:].lower() and not first.isupper()):
+        first = first.lower()
+    return f"{first} {rest}".strip()
+
+
+def in_text(span: str, text: str) -> bool:
+    """Whether ``span`` (a piece of a cleaned, truecased sentence) is in ``text`` (a chunk as exported): letters
+    and digits compared case-insensitively, spaces and emphasis ignored."""
+    return _letters(span) in _letters(text)
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
 def question_without_answer(item: QuizItem) -> str:
