@@ -16,10 +16,12 @@ from coursemate.cli import main
 from coursemate.errors import CoursemateError
 from tools.quiz import (
     BLANK,
+    MAX_ITEMS,
     _is_truncation,
     _related,
     course_terms,
     generate_quiz,
+    in_text,
     is_misfit_blank,
     model_quiz,
     opens_with_heading,
@@ -57,7 +59,7 @@ def mcq_200(course_index):
 def test_200_offline_cloze_questions_meet_the_quality_figures(course_index, cloze_200):
     items = cloze_200
     assert len(items) == QUALITY_N
-    assert all(item.answer in item.citation.text for item in items)  # 100 %: every key is a span of its chunk
+    assert all(in_text(item.answer, item.citation.text) for item in items)  # 100 %: every key is a span of its chunk
     assert len({item.question for item in items}) == len(items)  # no duplicates
     covered = {str(course_index.documents[i.citation.doc_id].metadata.get("session")) for i in items}
     assert len(covered & sessions_of(course_index)) >= 0.8 * len(sessions_of(course_index))
@@ -70,7 +72,7 @@ def test_200_offline_cloze_questions_meet_the_quality_figures(course_index, cloz
 def test_multiple_choice_distractors_are_siblings_not_the_answer(course_index, mcq_200):
     items = mcq_200
     assert len(items) >= 150  # 162 on the shipped notes: the terms with three true siblings bound the count
-    assert all(item.answer in item.citation.text for item in items)
+    assert all(in_text(item.answer, item.citation.text) for item in items)
     assert len({item.question for item in items}) == len(items)
     for item in items:
         assert len(item.distractors) == 3 and len(set(item.distractors)) == 3
@@ -127,13 +129,22 @@ def test_the_rules_against_glued_headings_weak_blanks_and_near_synonyms():
         assert not _related(*siblings), siblings
 
 
-def test_short_answers_come_from_definitions(course_index):
-    items = generate_quiz(course_index, n=20, kind="short")
-    assert len(items) >= 10
+def test_short_answers_come_from_definitions_causes_and_actions(course_index):
+    items = generate_quiz(course_index, n=MAX_ITEMS, kind="short")
+    assert len(items) >= 60  # 63 on the shipped notes (the issue asks for 100: not reached yet)
     assert len({i.question for i in items}) == len(items)
     for item in items:
-        assert item.question.startswith("What ") and item.question.endswith("?")
-        assert item.answer in item.citation.text and len(item.answer.split()) >= 4
+        assert item.question.startswith(("What ", "Why ")) and item.question.endswith("?")
+        assert in_text(item.answer, item.citation.text) and len(item.answer.split()) >= 4
+        assert not re.search(r"\b(?:this|it|there|if)\b", item.question.split("?")[0].lower().split(" ", 2)[-1])
+
+
+def test_questions_come_from_standalone_prose_only(course_index):
+    """No pointer at text around the sentence ("for all the above methods"), no lost symbol ("If is small")."""
+    for kind in ("cloze", "short"):
+        for item in generate_quiz(course_index, session=7, n=40, kind=kind):
+            text = item.question.lower()
+            assert "above" not in text and "below" not in text and not re.search(r"\bif (?:is|are)\b", text)
 
 
 def test_one_source_at_a_time(course_index):
@@ -247,7 +258,8 @@ class ScriptedQuizWriter(Model):
 
 def test_model_questions_are_kept_only_when_their_chunk_supports_the_answer(course_index):
     chunks = source_groups(course_index, doc_id="post-what-is-relu")[0]
-    sentence = next(s for s in course_index.chunk_sentences(chunks[0])[0] if "ReLU" in s and len(s.split()) > 8)
+    sentence = next(s.text for s in course_index.chunk_sentences(chunks[0])[0]
+                    if "ReLU" in s.text and len(s.text.split()) > 8)
     supported = {"question": sentence.replace("ReLU", BLANK, 1), "answer": "ReLU", "distractors": []}
     invented = {"question": f"{BLANK} was invented by sailors in 1850 to navigate the oceans.", "answer": "ReLU",
                 "distractors": []}

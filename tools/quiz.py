@@ -98,6 +98,7 @@ _CAUSE = re.compile(r",?\s\b(?:because|since|so that|in order to|to avoid|to pre
 _AUXILIARIES = frozenset("is are was were can could will would should must may might does do has have".split())
 _PLURAL_PRONOUNS = frozenset("we you they".split())
 MAX_SUBJECT_WORDS = 6
+_POINTER = re.compile(r"\b(?:this|these|those|it|that)\b", re.IGNORECASE)  # a question needs its own words
 SHORT_MAX_WORDS = 60  # a short-answer question may come from a longer sentence than a cloze
 _LEADING_PHRASE = re.compile(r"^(?:In|For|With|At|During|On|Unlike|Like|After|Before|Typically|Generally|Usually)"
                              r"\b[^,]{0,60},\s+")
@@ -562,6 +563,8 @@ def _why_question(clause: str, lookup: dict[str, int], notes: NotesWords) -> str
     """"Why ...?" of a statement "Subject verb rest": the auxiliary moved before the subject ("Why is X ...?"),
     else "do"/"does" added ("Why do we use X?", "Why does X reduce Y?"); None when the clause has no such shape."""
     words = clause.split()
+    if _POINTER.search(clause) or words[-1:] in (["and"], ["or"], ["but"]):  # "Why are we choosing this one ..."
+        return None
     for k, word in enumerate(words[:MAX_SUBJECT_WORDS + 1]):
         lower = word.lower()
         subject = " ".join(words[:k])
