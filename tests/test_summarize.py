@@ -18,10 +18,10 @@ from tools.summarize import (
     has_glued_heading,
     is_aside,
     is_imperative,
-    notes_words,
     summarize,
 )
 from tools.text_agent_tools import SummarizeTool
+from tools.wordclass import notes_words
 
 SESSION_DOC = "session-05-batch-normalization-regularization"
 _BULLET = re.compile(r"- (?P<heading>[^:]+): (?P<body>.+)")

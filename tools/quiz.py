@@ -37,7 +37,8 @@ from retrieval.spelling import english_word_counts
 from retrieval.types import Chunk
 from tools.citations import Citation, Passage, format_passage
 from tools.extractive import candidates_of, mmr_within_budget
-from tools.summarize import NotesWords, ask_model, is_function_word, notes_words, reads_well, source_chunks
+from tools.summarize import ask_model, reads_well, source_chunks
+from tools.wordclass import NotesWords, is_function_word, notes_words
 
 if TYPE_CHECKING:
     from smolagents.models import Model

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import math
 import re
-import threading
-import weakref
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -30,6 +28,7 @@ from retrieval.types import Chunk
 from tools.citations import Citation, Passage, format_passage, local_section
 from tools.extractive import REDUNDANT, Candidate, candidates_of
 from tools.verify import SentenceSupport, verify_citations
+from tools.wordclass import SUBJECT_SLOTS, WORDS, NotesWords, is_function_word, notes_words
 
 if TYPE_CHECKING:
     from smolagents.models import Model
@@ -52,20 +51,12 @@ ON_TOPIC_RELATIVE = 0.75  # a topic summary's sentence is at least this close to
 HEADING_WORDS = 3  # a heading has at most this many words
 HEADING_BONUS = 1.5  # a phrase of the section's own heading makes a better bullet heading
 ACRONYM_LETTERS, ACRONYM_COUNT = 4, 2_000_000  # a lowercase word this short and this rare in English is an acronym
-FUNCTION_WORD_COUNT = 250_000_000  # an English word this common never opens or closes a heading ("very", "used")
-NOUN_SHARE = 0.15  # a heading is a noun phrase: this share of its uses follow a determiner or precede a verb ...
-MODIFIER_SHARE = 0.6  # ... and at most this share run straight into another content word ("pre-trained weights")
-VERB_SHARE = 0.3  # a word the notes use this often right after "to", a modal or a pronoun is a verb ("use")
 READABLE_KINDS = ("prose", "list", "lead")  # what a model is given to summarize ...
 READABLE_ISSUES = ("", "back-reference", "lead-in")  # ... with these issues at most
-_WORDS = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*(?:[-'’][A-Za-z0-9]+)*|[^\sA-Za-z0-9]")
 _CODE_MARKS = re.compile(r"[\\#=_{}<>|]|\(\)|\.\.\.|\w\.\w+\(")  # code, paths and cut text left by the export
 _CLEAN_END = re.compile(r"[A-Za-z0-9)\]\"'”’%]{2}[.!]$")  # not "... e." (an abbreviation cut by the splitter)
 _PERSONAL = re.compile(r"\b(?:we|we'll|we're|you|you'll|you're|your|our|us|i|i'm|my|let's)\b", re.IGNORECASE)
 _CONTINUES = re.compile(r"^[A-Za-z]+,\s")  # "So, ...", "Well, ...", "Finally, ...": the middle of a thread
-_DETERMINERS = frozenset("a an the this these those each every our your its their his her my some any no".split())
-_SUBJECT_SLOTS = frozenset("is are was were can will would should could may might must has have does".split())
-_VERB_SLOTS = frozenset("to we you they i can will would should must could may might don't didn't".split())
 
 
 @dataclass
@@ -140,60 +131,11 @@ def source_chunks(
     return [Chunk("text", "text", "given text", "", "", text, 0, len(text))]
 
 
-# ----------------------------------------------------------------------------------------------- how the notes talk
-class NotesWords:
-    """The notes as one stream of lowercase tokens (punctuation kept): how the notes use a word or a phrase."""
-
-    def __init__(self, texts: list[str]) -> None:
-        self.tokens = [t.lower() for text in texts for t in _WORDS.findall(text)]
-        self.at: dict[str, list[int]] = {}
-        for i, token in enumerate(self.tokens):
-            self.at.setdefault(token, []).append(i)
-
-    def uses(self, words: tuple[str, ...]) -> list[int]:
-        """Where the phrase ``words`` (lowercase) starts in the notes."""
-        return [i for i in self.at.get(words[0], []) if tuple(self.tokens[i:i + len(words)]) == words]
-
-    def is_noun_phrase(self, words: tuple[str, ...]) -> bool:
-        """Whether the notes use ``words`` as a noun phrase: often after a determiner or before a verb ("the query",
-        "embeddings are"), and not mostly straight before another content word (an adjective: "pre-trained")."""
-        starts = self.uses(words)
-        if not starts:
-            return False
-        after = [self.tokens[i + len(words)] if i + len(words) < len(self.tokens) else "." for i in starts]
-        noun = sum(self.tokens[i - 1] in _DETERMINERS or a in _SUBJECT_SLOTS for i, a in zip(starts, after))
-        modifier = sum(a[0].isalpha() and not is_function_word(a) for a in after)
-        return noun >= NOUN_SHARE * len(starts) and modifier <= MODIFIER_SHARE * len(starts)
-
-    def is_verb(self, word: str) -> bool:
-        """Whether the notes use ``word`` as a verb: often right after "to", a modal or a pronoun ("we use")."""
-        starts = self.at.get(word.lower(), [])
-        slots = sum(i > 0 and self.tokens[i - 1] in _VERB_SLOTS for i in starts)
-        return slots >= 2 and slots >= VERB_SHARE * len(starts)
-
-
-_NOTES_WORDS: weakref.WeakKeyDictionary[Any, NotesWords] = weakref.WeakKeyDictionary()
-_NOTES_WORDS_LOCK = threading.Lock()
-
-
-def notes_words(index: NotesIndex) -> NotesWords:
-    """The :class:`NotesWords` of ``index``'s documents (built once per index, in well under a second)."""
-    with _NOTES_WORDS_LOCK:
-        if index not in _NOTES_WORDS:
-            _NOTES_WORDS[index] = NotesWords([d.text for d in index.documents.values()])
-        return _NOTES_WORDS[index]
-
-
-def is_function_word(word: str) -> bool:
-    """A word too common in English to carry a topic ("the", "very", "used")."""
-    return english_count(word) >= FUNCTION_WORD_COUNT
-
-
 def is_imperative(sentence: str, notes: NotesWords) -> bool:
     """An instruction rather than a statement: it opens with a word the notes use as a verb, and no verb follows
     that word as it would follow a subject ("Use Adam as an optimizer.", not "Dropout is ...")."""
-    words = [w.lower() for w in _WORDS.findall(sentence) if w[0].isalnum()]
-    return len(words) > 1 and words[1] not in _SUBJECT_SLOTS and notes.is_verb(words[0])
+    words = [w.lower() for w in WORDS.findall(sentence) if w[0].isalnum()]
+    return len(words) > 1 and words[1] not in SUBJECT_SLOTS and notes.is_verb(words[0])
 
 
 def reads_well(sentence: str, notes: NotesWords) -> bool:
@@ -342,7 +284,7 @@ def _phrase_counts(sentences: list[str]) -> Counter:
     found: Counter = Counter()
     for sentence in sentences:
         for run in re.split(r"[^A-Za-z0-9\s'-]|\s-\s", sentence):
-            words = [w.lower() for w in _WORDS.findall(run) if w[0].isalpha()]
+            words = [w.lower() for w in WORDS.findall(run) if w[0].isalpha()]
             for n in range(1, HEADING_WORDS + 1):
                 for k in range(len(words) - n + 1):
                     gram = tuple(words[k:k + n])

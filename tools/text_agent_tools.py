@@ -8,7 +8,7 @@ from smolagents import Tool
 
 from coursemate.errors import CoursemateError
 from retrieval.spelling import SpellingCorrector
-from tools.summarize import Summary, format_summary, summarize
+from tools.summarize import DEFAULT_WORDS, Summary, format_summary, summarize
 
 if TYPE_CHECKING:
     from smolagents.models import Model
@@ -53,7 +53,8 @@ class SummarizeTool(Tool):
         "doc_id": {"type": "string", "description": "id of a document to summarize", "nullable": True},
         "session": {"type": "integer", "description": "course session number to summarize", "nullable": True},
         "topic": {"type": "string", "description": "a topic to find in the notes and summarize", "nullable": True},
-        "words": {"type": "integer", "description": "target length in words (default 150)", "nullable": True},
+        "words": {"type": "integer", "description": f"target length in words (default {DEFAULT_WORDS})",
+                  "nullable": True},
     }
     output_type = "string"
 
@@ -65,8 +66,8 @@ class SummarizeTool(Tool):
     def forward(self, doc_id: str | None = None, session: int | None = None, topic: str | None = None,
                 words: int | None = None) -> str:
         try:
-            summary = summarize(self.index, doc_id=doc_id, session=session, topic=topic, words=words or 150,
-                                model=self.model)
+            summary = summarize(self.index, doc_id=doc_id, session=session, topic=topic,
+                                words=DEFAULT_WORDS if words is None else words, model=self.model)
         except CoursemateError as exc:
             return f"Error: {exc}"
         return self.render(summary)

@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument("--session", type=int, metavar="N", help="a course session number")
     source.add_argument("--topic", help="a topic, searched in the notes")
     source.add_argument("--text", help="a text to summarize")
-    summarize.add_argument("--words", type=int, help="target length in words (default 200)")
+    summarize.add_argument("--words", type=int, help="target length in words (default 200, between 10 and 2000)")
     summarize.add_argument("--json", action="store_true", help="print text, citations and method as JSON")
     summarize.set_defaults(handler=summarize_command)
 
@@ -51,7 +51,7 @@ def summarize_command(args: argparse.Namespace, settings: Settings) -> int:
     from tools.summarize import DEFAULT_WORDS, format_summary, summarize
 
     summary = summarize(_open_index(settings), doc_id=args.doc_id, session=args.session, topic=args.topic,
-                        text=args.text, words=args.words or DEFAULT_WORDS)
+                        text=args.text, words=DEFAULT_WORDS if args.words is None else args.words)
     print(json.dumps(summary.to_dict()) if args.json else format_summary(summary))
     return 0
 
