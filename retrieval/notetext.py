@@ -30,7 +30,7 @@ from retrieval.spelling import english_word_counts
 KINDS = ("prose", "lead", "list", "table", "code", "heading", "figure")
 MIN_STANDALONE_WORDS = 6
 MAX_STANDALONE_WORDS = 60
-RUN_ON_WORDS = 25  # a sentence this long without a comma, colon or parenthesis is a run of transcript lines
+RUN_ON_WORDS = 40  # a sentence this long without a comma, colon or parenthesis is a run of transcript lines
 LOWERCASED_SHARE = 0.03  # a document whose words past a sentence start are this rarely capitalized is lowercased
 CASED_MAJORITY = 0.6  # a cased form replaces the lowercase one when the cased documents write it so this often
 COMMON_CASED_MAJORITY = 0.8  # ... and this often (at least 3 times) for a common English word ("Adam", "Google")
@@ -42,8 +42,9 @@ at to by for as is are was were be been has have had its their our your it we th
 how what""".split())
 KNOWN_USES = 3  # a word the corpus uses this often is a word of its own, even when English does not know it
 BACK_REFERENCES = ("it ", "it's ", "this ", "these ", "they ", "that ", "such ", "those ", "its ", "their ",
-                   "here ", "however", "therefore", "thus", "hence", "so ", "also", "instead", "similarly",
-                   "then ", "now ", "and ", "but ", "or ", "because ", "which ", "where ", "above", "below")
+                   "here ", "however", "therefore", "thus", "hence", "so ", "so,", "also", "instead", "similarly",
+                   "then ", "now ", "now,", "well,", "finally", "next,", "again", "and ", "but ", "or ", "because ",
+                   "which ", "where ", "above", "below")
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _EMPHASIS = re.compile(r"(\*\*|__|`)")
@@ -55,7 +56,10 @@ _FIGURE = re.compile(
     r"|code|example)s?|(?:figure|image|diagram|picture|chart|graph|table|animation|video|gif) (?:below|above)"
     r"|look at (?:this|these|the (?:image|figure|diagram|picture))|take a look|see (?:the )?(?:figure|image|"
     r"diagram|below|above)|this (?:image|figure|diagram|picture|animation|video|chart)|below is|above is|here is"
-    r"|is given (?:below|by)|given below|like this|as below|shown here|\bfig\b\.?|source\s*$|click|watch)\b",
+    r"|is given (?:below|by)|given below|like this|as below|shown here|\bfig\b\.?|source\s*$|click|watch"
+    r"|below|above|(?:on|to) the (?:right|left)|right side|left side|mentioned (?:earlier|before|previously)"
+    r"|as mentioned|as discussed|as we (?:saw|discussed|have seen)|we saw|earlier|previous (?:section|image|figure"
+    r"|example|step|code|lecture|session)|in this (?:post|blog|article|video|session|lecture)|this blog)\b",
     re.IGNORECASE,
 )
 _FORMULA = re.compile(r"\$|\\\(|\\\[|\\frac|\\sum|\^\{|_\{")
@@ -68,13 +72,19 @@ _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATE = re.compile(rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)? {_MONTH},? \d{{4}}|{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}})"
                    r"\)?\s*[-–—:]?\s*", re.IGNORECASE)
 _GLUED_PUNCTUATION = re.compile(r"(?<=[a-z]{2})([:;,])(?=[A-Za-z]{2})")  # "convolutions:spatial"
-_LABEL = re.compile(r"^(?:[\w'’()/-]+ ){0,3}[\w'’()/-]+: (.)")  # a short label before a colon
+_LABEL = re.compile(r"^(?:[\w'’()/-]+ ){0,5}[\w'’()/-]+: (.)")  # a short label before a colon
 _RUN_ON_LIST = re.compile(r": [a-z][^.;:]{80,}")  # a colon followed by a long lowercase run: a list glued into a line
 _GAP = re.compile(r"\w {2,}\w| [.,](?:\s|$)")  # "was  parameters", "ratio : 1 .": a dropped symbol or number
 _LINK = re.compile(r"https?:|www\.|\w\.(?:com|org|io|net)\b|\w/\w+/\w")
 _REPEATED = re.compile(r"\b([A-Za-z]{3,}(?: \w+){0,3}) \1\b", re.IGNORECASE)  # "max pooling max pooling"
 _ENDS_CLAUSE = re.compile(r"(?:[.!]|[.!][)\"”’']|[A-Za-z0-9%)\]])$")
 _CLAUSE_PUNCTUATION = re.compile(r"[,;:()]")
+_FOOTNOTE = re.compile(r"(?<=[\w.)])\[\d+\]")  # "softargmax[1]": the page's own footnote, not a citation
+_CUT_SHORT = re.compile(r"\b(?:e|i|e\.g|i\.e|etc|vs|fig|eq|no|approx)\.$", re.IGNORECASE)  # split at "e.g."
+_DEIXIS = re.compile(  # "To solve these issues", "he": it needs the sentence before it
+    r"\b(?:these|those|this|such|that|the same|the above|the previous) (?:issues?|problems?|concepts?|methods?"
+    r"|approach(?:es)?|ideas?|cases?|steps?|results?|techniques?|examples?|papers?|ways?|things?|points?|changes?)\b"
+    r"|\b(?:he|she|his|her|him)\b", re.IGNORECASE)
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*")
 _ALPHA = re.compile(r"[A-Za-z]+")
 _WORDLIKE = re.compile(r"[A-Za-z0-9]")
@@ -175,6 +185,9 @@ class CaseModel:
                 return "I"
             if word.islower():
                 return self.forms.get(word, word)
+            form = self.forms.get(word.lower(), "")
+            if word[1:].islower() and any(ch.isupper() for ch in form[1:]):
+                return form  # "Gpt" opening a lowercased line: "GPT"
             return word
 
         text = _TOKEN.sub(case, sentence)
@@ -205,7 +218,7 @@ class CaseModel:
             start += len(piece)
         # a link's text meets its neighbours at a function word ("than", "and", "is"); in a capitalized word, which
         # may be a name ("Tubingen"), only at one of three letters or more
-        shortest = 3 if word[:1].isupper() else 2
+        shortest = 3 if word[:1].isupper() and word[1:].islower() else 2
         if not any(p.lower() in FUNCTION_WORDS and len(p) >= shortest for p in parts):
             return [word]
         return parts
@@ -246,15 +259,26 @@ def strip_glued_heading(sentence: str) -> str:
     """``sentence`` without a heading glued to its start: a leading phrase said again right after it ("Clip clip
     stands for ..."), and a date line after a heading ("Patchgaussian - 6 june 2019 prior work ...")."""
     words = sentence.split()
-    for k in (4, 3, 2, 1):
-        if len(words) > 2 * k and _plain(words[:k]) == _plain(words[k:2 * k]):
-            words = words[k:]
-            break
-    text = " ".join(words)
+    cut = next((start for k in (4, 3, 2, 1) for start in _repeats_at(words, k)), 0)
+    text = " ".join(words[cut:])
     date = _DATE.search(text)
     if date and word_count(text[:date.start()]) <= 6 and word_count(text[date.end():]) >= MIN_STANDALONE_WORDS:
         text = text[date.end():]
     return text
+
+
+def _repeats_at(words: list[str], k: int) -> list[int]:
+    """Where the sentence's first ``k`` words are said again right after them, past nothing but function words or
+    marks ("Self attention the self-attention ..." -> [3]); [] when they are not."""
+    head = _plain(words[:k])
+    if len(words) <= 2 * k or len(head) < 3 or words[0].lower() in FUNCTION_WORDS:
+        return []
+    for start in range(k, min(k + 3, len(words))):
+        if start > k and not all(w.lower() in FUNCTION_WORDS or not _plain([w]) for w in words[k:start]):
+            break
+        if any(_plain(words[start:start + m]) == head for m in range(1, k + 2)):
+            return [start]
+    return []
 
 
 def _plain(words: list[str]) -> str:
@@ -264,8 +288,10 @@ def _plain(words: list[str]) -> str:
 def line_kind(line: str, next_line: str = "") -> str:
     """The block kind of one line of a chunk (before it is split into sentences)."""
     s = line.strip()
-    if s.startswith(("#", "```")):
-        return "heading" if s.startswith("#") else "code"
+    if s.startswith(("\\#", "# ", "//")) and not s.startswith("# ") or s.startswith("```"):
+        return "code"  # a code comment ("\\# build the model") or a fence
+    if s.startswith("#"):
+        return "heading"
     if s.startswith("|") or s.count("|") >= 2:
         return "table"
     if _CODE_LINE.search(s) and not s.endswith((".", "?", "!")) or s.startswith(("import ", "from ")) and " import " \
@@ -302,6 +328,8 @@ def sentence_issue(raw: str, text: str, kind: str) -> tuple[str, str]:
     if kind == "list":
         return "list", "" if MIN_STANDALONE_WORDS <= words <= MAX_STANDALONE_WORDS and _ENDS_CLAUSE.search(
             text) and " - " not in text else "list item"
+    if _CUT_SHORT.search(text):
+        return "prose", "cut short"
     if text.endswith("?"):
         return "prose", "question"
     if text.endswith("!"):
@@ -321,16 +349,20 @@ def sentence_issue(raw: str, text: str, kind: str) -> tuple[str, str]:
         return "prose", "run-on"
     if text[:1].islower():
         return "prose", "lowercase start"
-    if points_back(text):
+    if points_back(text) or _DEIXIS.search(text):
         return "prose", "back-reference"
     return "prose", ""
 
 
 def tidy(piece: str, case: CaseModel | None) -> str:
-    """The clean text of one sentence: list marks, emphasis and glued headings removed, words unglued, truecased."""
-    text = _EMPHASIS.sub("", _LIST_ITEM.sub("", piece.strip()))
+    """The clean text of one sentence: list marks, emphasis, glued headings and a label before a whole sentence
+    ("Sparsity: ReLU often ...") removed, words unglued, truecased."""
+    text = _FOOTNOTE.sub("", _EMPHASIS.sub("", _LIST_ITEM.sub("", piece.strip())))
     text = " ".join(_GLUED_PUNCTUATION.sub(r"\1 ", text).split()).strip("* ")
     text = strip_glued_heading(text)
+    label = _LABEL.match(text)
+    if label and label.group(1).isupper() and word_count(text[label.start(1):]) >= MIN_STANDALONE_WORDS:
+        text = text[label.start(1):]
     if case is not None:
         text = case.truecase(case.unglue(text))
     return text

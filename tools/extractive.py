@@ -36,6 +36,7 @@ FOCUS_WEIGHT = 0.0  # bonus of a sentence that names the question's focus term (
 TERM_WEIGHT = 0.5  # weight of query-term overlap beside the embedding cosine (dev split)
 TYPE_WEIGHT = 0.15  # bonus of a sentence that has what the question's type asks for (dev split)
 SUPPORT_RELATIVE = 0.6  # a supporting sentence is at least this close to the lead's relevance (dev split)
+SUPPORT_MIN_OVERLAP = 0.1  # ... and holds at least this share of the question's terms (IDF-weighted): no padding
 PAD_RELATIVE = 0.5  # ... or this close while the answer is shorter than ANSWER_MIN_WORDS
 OTHER_PASSAGE_RELATIVE = 0.75  # ... and this close when it comes from another passage than the lead's
 REDUNDANT = 0.85  # a sentence this similar to a chosen one says the same thing
@@ -162,8 +163,8 @@ def extractive_answer(index: NotesIndex, question: str, passages: list[Passage],
     sides = [set(index.tokenizer(side)) for side in asked.sides] if asked.sides else []
     fit = np.array([type_fit(asked, t, sides, index.tokenizer) for t in texts], dtype=np.float32)
     rank_prior = np.array([1.0 / (1 + c.source) for c in candidates], dtype=np.float32)  # passages in search order
-    relevance = (vectors @ query + TERM_WEIGHT * term_overlap(index, question, texts) + TYPE_WEIGHT * fit
-                 + PASSAGE_WEIGHT * rank_prior)
+    overlap = term_overlap(index, question, texts)
+    relevance = vectors @ query + TERM_WEIGHT * overlap + TYPE_WEIGHT * fit + PASSAGE_WEIGHT * rank_prior
     focus = asked.focus_term(lambda w: _corpus_idf(index, w))
     if focus:
         stems = set(index.tokenizer(focus))
@@ -186,7 +187,7 @@ def extractive_answer(index: NotesIndex, question: str, passages: list[Passage],
             floor = OTHER_PASSAGE_RELATIVE
         else:
             floor = PAD_RELATIVE if words < ANSWER_MIN_WORDS else SUPPORT_RELATIVE
-        if i in chosen or relevance[i] < floor * relevance[lead]:
+        if i in chosen or relevance[i] < floor * relevance[lead] or overlap[i] < SUPPORT_MIN_OVERLAP:
             continue
         added = _with_antecedent([i], candidates)
         if any(j not in usable and j not in chosen for j in added) and points_back(texts[i]):

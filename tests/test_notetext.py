@@ -1,0 +1,71 @@
+"""Clean, typed sentences of the notes (retrieval/notetext.py): truecasing learned from the corpus, glued headings
+and words split, block kinds and the standalone flag."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.notetext import CaseModel, comes_from, is_lowercased, line_kind, sentence_issue, tidy
+from retrieval.sentences import note_sentences
+
+CASED = ("We train ResNet on ImageNet with SGD, and BN after every convolution. The ViT paper used AdamW. "
+         "Google released BERT in 2018. " * 3)
+LOWERCASED = ("we train the network with sgd and momentum. it uses bn after every layer and the loss goes down. "
+              "i think resnet on imagenet is a good start. " * 10)
+
+
+@pytest.fixture(scope="module")
+def case() -> CaseModel:
+    return CaseModel.learn([CASED, LOWERCASED])
+
+
+def test_a_lowercased_export_is_recognized():
+    assert is_lowercased(LOWERCASED) and not is_lowercased(CASED)
+
+
+def test_truecasing_uses_the_cased_forms_of_the_corpus(case):
+    assert tidy("i think resnet on imagenet with sgd and bn is a good start.", case) == \
+        "I think ResNet on ImageNet with SGD and BN is a good start."
+    assert tidy("e.g. the vit paper used adamw.", case).startswith("E.g. the ViT paper used AdamW")
+
+
+def test_a_heading_glued_to_its_sentence_is_cut_off(case):
+    assert tidy("Ricap ricap 22 nov 2018 ricap crops four training images and patches them together.", case) == \
+        "Ricap crops four training images and patches them together."
+    assert tidy("clip clip stands for contrastive language-image pre-training.", case) == \
+        "Clip stands for contrastive language-image pre-training."
+
+
+def test_words_glued_where_links_were_stripped_are_split(case):
+    assert tidy("GoogLeNet used 12x fewer parameters thanResNetused in 2012.", case) == \
+        "GoogLeNet used 12x fewer parameters than ResNet used in 2012."
+    assert tidy("All layers collapse into onewith linear activations.", case) == \
+        "All layers collapse into one with linear activations."
+    assert tidy("Duplicate this file to your collaboratory and read it.", case) == \
+        "Duplicate this file to your collaboratory and read it."  # an unknown word without a function word stays
+
+
+@pytest.mark.parametrize("text, kind, issue", [
+    ("Batch normalization normalizes the activations of each mini-batch before the next layer.", "prose", ""),
+    ("The convolution operation for input size 5x5 with filter of 3x3 is shown below:", "figure", "figure"),
+    ("Then, the computational cost with width multiplier becomes:", "figure", "lead-in without its list"),
+    ("If is small, the previous gradients are soon discarded by the optimizer.", "figure", "missing symbol"),
+    ("from smolagents import CodeAgent, HfApiModel, DuckDuckGoSearchTool", "code", "code"),
+    ("Results: parameters: 13.8k best train accuracy: 99.15 best test accuracy: 99.5", "table", "table"),
+    ("It keeps the cell state from exploding over long sequences of inputs.", "prose", "back-reference"),
+    ("Why do we need an activation function at all in a deep network?", "prose", "question"),
+    ("Receptive fields convolution mathematics max pooling max pooling in variances layer count kernels here.",
+     "prose", "repeated words"),
+])
+def test_each_sentence_gets_its_block_kind_and_what_keeps_it_from_standing_alone(text, kind, issue):
+    assert sentence_issue(text, text, line_kind(text)) == (kind, issue)
+
+
+def test_a_lead_in_stays_with_its_list_and_search_still_sees_every_sentence(case):
+    text = ("An LSTM cell has three gates that control its state:\n- The forget gate resets some cells to zero.\n"
+            "- The input gate decides what new information is written.\n"
+            "| forget gate | resets some cells to zero |\n```\noutputs, state = lstm(inputs, state)\n```")
+    sentences = note_sentences(text, case)
+    assert [s.kind for s in sentences] == ["lead", "list", "list", "table", "code"]
+    assert [s.standalone for s in sentences] == [False, True, True, False, False]
+    assert all(comes_from(s.text, text) for s in sentences)
