@@ -18,11 +18,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 import re
 import threading
 import weakref
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +39,17 @@ from retrieval.types import Chunk
 from tools.citations import Citation, Passage, format_passage
 from tools.extractive import candidates_of, mmr_within_budget
 from tools.summarize import ask_model, reads_well, source_chunks
-from tools.wordclass import NotesWords, is_function_word, notes_words
+from tools.wordclass import (
+    NUMBER_WORDS,
+    NotesWords,
+    Quantity,
+    is_function_word,
+    notes_words,
+    quantities,
+    quantities_of_notes,
+    stem as _stem,
+    term_classes,
+)
 
 if TYPE_CHECKING:
     from smolagents.models import Model
@@ -52,7 +63,7 @@ KEYPHRASES_PER_DOCUMENT = 80
 MIN_TERM_CHUNKS = 2  # a course term is used by at least this many chunks ...
 MAX_TERM_SHARE = 0.08  # ... and by at most this share of them ("model", "layer" are everywhere)
 MIN_WORDS, MAX_WORDS = 8, 40  # a key sentence's length
-SIBLING_MIN = 0.4  # a distractor is at least this close to the answer (same kind of thing) ...
+SIBLING_MIN = 0.3  # a distractor of the key's kind is at least this close to the answer (plausible) ...
 SYNONYM_MIN = 0.8  # ... and less close than this (a synonym would be a second right answer)
 DISTRACTORS = 3
 EVERYDAY_COUNT = 5_000_000  # a word this frequent in English is an everyday word, not a course term
@@ -153,6 +164,9 @@ class CourseTerms:
     chunk_counts: list[int]
     vectors: np.ndarray
     total_chunks: int
+    classes: list[frozenset[str]] = field(default_factory=list, compare=False)
+    cased: list[str] = field(default_factory=list, compare=False)
+    quantities: dict[tuple[str, str], list[Quantity]] = field(default_factory=dict, compare=False)
 
     def specificity(self, i: int) -> float:
         """Rarer terms and longer ones make better blanks (IDF, plus a bonus per extra word)."""
@@ -177,8 +191,19 @@ def course_terms(index: NotesIndex) -> CourseTerms:
                 terms = _build_terms(index)
                 if cache is not None:
                     atomic_write_with(cache, lambda tmp: _write_terms(terms, tmp))
-            _TERMS[index] = terms
+            _TERMS[index] = _typed(terms, index)
         return _TERMS[index]
+
+
+def _typed(terms: CourseTerms, index: NotesIndex) -> CourseTerms:
+    """``terms`` with what kind of thing each is (:func:`tools.wordclass.term_classes`), its form as the notes
+    write it ("ResNet") and the notes' quantities by shape and unit (computed in well under a second)."""
+    notes = notes_words(index)
+    classes = term_classes(notes, terms.terms)
+    forms = index.case_model.forms
+    cased = [" ".join(forms.get(w, w) for w in t.split()) for t in terms.terms]
+    numbers = quantities_of_notes([d.text for d in index.documents.values()], notes)
+    return replace(terms, classes=[frozenset(classes[t]) for t in terms.terms], cased=cased, quantities=numbers)
 
 
 def _write_terms(terms: CourseTerms, path: Path) -> None:
@@ -359,7 +384,7 @@ def _items_of(index: NotesIndex, chunks: list[Chunk], kind: str, query: np.ndarr
             continue
         chunk = chunks[source]
         item = (_short_item(sentence, chunk, lookup, notes) if kind == "short"
-                else _cloze_item(sentence, chunk, terms, lookup, kind))
+                else _cloze_item(sentence, chunk, terms, lookup, kind, notes))
         if item is not None:
             items.append(item)
     return items
@@ -412,9 +437,11 @@ def _inside_word(text: str, start: int, end: int) -> bool:
         end < len(text) and (text[end].isalnum() or text[end] in "-'"))
 
 
-def _cloze_item(sentence: str, chunk: Chunk, terms: CourseTerms, lookup: dict[str, int], kind: str) -> QuizItem | None:
-    """The sentence with its most specific course term blanked (every occurrence); mcq adds distractors, from the
-    most specific term that has three."""
+def _cloze_item(sentence: str, chunk: Chunk, terms: CourseTerms, lookup: dict[str, int], kind: str,
+                notes: NotesWords) -> QuizItem | None:
+    """The sentence with its most specific course term blanked (every occurrence); mcq adds distractors of the
+    key's kind, from the most specific term that has three, else from a number of the sentence (a number for a
+    number, of the same shape and unit)."""
     found = _term_spans(sentence, lookup)
     spans = [s for s in found if not any(o != s and o[0] < s[1] and s[0] < o[1] for o in found)
              and sentence[s[0] - 1:s[0]] != "(" and sentence[s[1]:s[1] + 2] not in (":", ")", " (")
@@ -432,26 +459,90 @@ def _cloze_item(sentence: str, chunk: Chunk, terms: CourseTerms, lookup: dict[st
             return QuizItem(question, answer, "cloze", citation)
         distractors = sibling_terms(terms, term, question)
         if len(distractors) == DISTRACTORS:
-            return QuizItem(question, answer, "mcq", citation, distractors,
-                            _shuffled([answer, *distractors], question))
-    return None
+            return _mcq(question, answer, _as_written(distractors, question), citation)
+    return _number_item(sentence, chunk, terms, notes) if kind == "mcq" else None
+
+
+def _mcq(question: str, answer: str, distractors: list[str], citation: Citation) -> QuizItem:
+    return QuizItem(question, answer, "mcq", citation, distractors, _shuffled([answer, *distractors], question))
+
+
+def _as_written(distractors: list[str], question: str) -> list[str]:
+    """Distractors as the blank shows them: capitalized when the blank opens the sentence."""
+    if question.startswith(BLANK):
+        return [d[:1].upper() + d[1:] for d in distractors]
+    return distractors
 
 
 def sibling_terms(terms: CourseTerms, term: int, question: str = "", k: int = DISTRACTORS) -> list[str]:
-    """Up to ``k`` course terms of the same kind as ``terms.terms[term]``: its closest embedding neighbours that
-    are not synonyms (too close), abbreviations, parts of it or of each other, and not words of ``question``."""
+    """Up to ``k`` course terms of the kind of ``terms.terms[term]`` (a class the notes put both in, see
+    :func:`tools.wordclass.term_classes`), closest embedding neighbours first, as the notes write them; never
+    synonyms (too close), abbreviations, parts of it or of each other, nor words of ``question``; singular for a
+    singular key, plural for a plural one."""
+    kinds = terms.classes[term]
     similarity = terms.vectors @ terms.vectors[term]
     chosen: list[int] = []
     for j in np.argsort(-similarity):
         if len(chosen) == k or similarity[j] < SIBLING_MIN:
             break
         candidate = terms.terms[j]
-        if (similarity[j] >= SYNONYM_MIN or candidate.lower() in question.lower()
+        if (not kinds & terms.classes[j] or _is_plural(candidate) != _is_plural(terms.terms[term])
+                or similarity[j] >= SYNONYM_MIN or candidate.lower() in question.lower()
                 or any(_related(candidate, terms.terms[o]) or float(terms.vectors[o] @ terms.vectors[j]) >= SYNONYM_MIN
                        for o in (term, *chosen))):
             continue
         chosen.append(int(j))
-    return [terms.terms[j] for j in chosen]
+    return [terms.cased[j] for j in chosen]
+
+
+def _is_plural(term: str) -> bool:
+    return term.endswith("s") and not term.endswith("ss")
+
+
+def _number_item(sentence: str, chunk: Chunk, terms: CourseTerms, notes: NotesWords) -> QuizItem | None:
+    """A multiple choice question on the first number of the sentence that stands on its own ("AlexNet contains
+    _____ convolutional layers."), its distractors numbers of the same shape and unit."""
+    for start, end, quantity in quantities(sentence, notes):
+        answer = sentence[start:end]
+        if in_text(answer, chunk.text):
+            question = sentence[:start] + BLANK + sentence[end:]
+            distractors = number_distractors(quantity, terms.quantities.get(quantity.kind, []))
+            if len(distractors) < DISTRACTORS:
+                return None
+            return _mcq(question, answer, _as_written(distractors, question), Citation.of(1, chunk))
+    return None
+
+
+def number_distractors(key: Quantity, known: list[Quantity], k: int = DISTRACTORS) -> list[str]:
+    """``k`` numbers of the key's shape and unit: the notes' own ones (``known``) nearest in size first, then
+    numbers made from the key (doubled, halved, its neighbours) in its format."""
+    others = sorted((q for q in known if q.value != key.value), key=lambda q: abs(math.log1p(q.value)
+                                                                                 - math.log1p(key.value)))
+    chosen: dict[float, str] = {}
+    for value, text in [*((q.value, q.text) for q in others), *_made_numbers(key)]:
+        if len(chosen) < k and value != key.value and value > 0 and value not in chosen:
+            chosen[value] = text
+    return list(chosen.values())
+
+
+def _made_numbers(key: Quantity) -> list[tuple[float, str]]:
+    """Numbers near ``key``, written in its format ("3x3": "5x5", "1x1", ...; "five": "four", "six")."""
+    v = key.value
+    if key.shape == "word":
+        near = sorted(range(2, len(NUMBER_WORDS) + 2), key=lambda w: abs(w - v))
+        return [(float(w), NUMBER_WORDS[w - 2]) for w in near]
+    steps = {"year": (v + 1, v - 1, v + 2, v - 2), "decimal": (v * 10, v / 10, v * 2, v / 2),
+             "percent": (v + 10, v - 10, v * 2, v / 2)}.get(key.shape, (v * 2, v / 2, v + 2, v - 2, v * 4))
+    return [(w, _written_like(key, w)) for w in steps if w > 0 and (key.shape == "decimal" or w == int(w))]
+
+
+def _written_like(key: Quantity, value: float) -> str:
+    """``value`` in the format of ``key`` ("3x3" -> "5x5", "50%" -> "60%", "0.01" -> "0.001")."""
+    number = f"{value:g}" if key.shape == "decimal" else str(int(value))
+    if key.shape.startswith("dims"):  # the sides equal to the first change with it: "224x224x3" -> "448x448x3"
+        sides = key.text.lower().split("x")
+        return "x".join(number if side == sides[0] else side for side in sides)
+    return number + "%" if key.shape == "percent" else number
 
 
 def _related(a: str, b: str) -> bool:
@@ -480,14 +571,6 @@ def _related(a: str, b: str) -> bool:
 def _stems(term: str) -> frozenset[str]:
     """The Snowball stems of a term's words (hyphenated parts apart), as the BM25 tokenizer stems them."""
     return frozenset(_stem(word) for word in re.findall(r"[a-z]+", term.lower()))
-
-
-@functools.cache
-def _stem(word: str) -> str:
-    """The Snowball stem of one word."""
-    import Stemmer
-
-    return Stemmer.Stemmer("english").stemWord(word)
 
 
 def _shuffled(choices: list[str], seed: str) -> list[str]:

@@ -4,9 +4,11 @@ term, so it works on any instructor's notes."""
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import weakref
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from retrieval.notetext import english_count
@@ -70,3 +72,220 @@ def notes_words(index: NotesIndex) -> NotesWords:
 def is_function_word(word: str) -> bool:
     """A word too common in English to carry a topic ("the", "very", "used")."""
     return english_count(word) >= FUNCTION_WORD_COUNT
+
+
+# ----------------------------------------------------------------------------------------------- what kind of thing
+_COPULAS = frozenset("is are was were".split())
+_ARTICLES = frozenset("a an the".split())
+_KIND_WORDS = frozenset("type kind form class family variant variation".split())  # "a type of <class>"
+_LIST_CUES = (("such", "as"), ("including",), ("like",), ("e.g.",))
+_JOINS = frozenset(("and", "or", ","))
+MAX_CLASS_WORDS = 4  # the noun phrase after "is a" that names a term's class
+
+
+@functools.cache
+def stem(word: str) -> str:
+    """The Snowball stem of one word, as the BM25 tokenizer stems it."""
+    return _english_stemmer().stemWord(word)
+
+
+@functools.cache
+def _english_stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def term_classes(notes: NotesWords, terms: list[str]) -> dict[str, set[str]]:
+    """What kind of thing each term (lowercase) is, as the notes put it, as stemmed class nouns: its own head noun
+    ("batch normalization": normalization), the class the notes name ("Adam is an optimizer", "a type of neural
+    network", "optimizers such as Adam, SGD and RMSprop"), and "&a|b" for two terms the notes join by "and"/"or"
+    ("sigmoid and tanh"). A named class counts only when some term has it as its head or the notes list members
+    of it, so vague words ("a technique", "an approach") type nothing. A term the notes do not use as a noun phrase
+    ("increase model", "generative adversarial") has no class."""
+    phrases = {t: tuple(WORDS.findall(t)) for t in terms}
+    starts: dict[str, list[tuple[str, ...]]] = {}
+    for words in sorted(phrases.values(), key=len, reverse=True):
+        starts.setdefault(words[0], []).append(words)
+    heads = {stem(w[-1]) for w in phrases.values() if len(w) > 1 and notes.is_noun_phrase(w[-1:])}
+    named: dict[str, set[str]] = {t: set() for t in terms}
+    classes: dict[str, set[str]] = {t: ({stem(w[-1])} & heads) if len(w) > 1 else set() for t, w in phrases.items()}
+    for term, words in phrases.items():
+        for i in notes.uses(words):
+            end = _after_parenthesis(notes.tokens, i + len(words))
+            named[term].add(_class_named(notes, end))
+            partner = _term_at(notes.tokens, end + 1, starts) if notes.tokens[end:end + 1] in (["and"], ["or"]) \
+                else None
+            if partner and partner != words and _is_plural(partner[-1]) == _is_plural(words[-1]):
+                pair = "&" + "|".join(sorted((" ".join(words), " ".join(partner))))
+                classes[term].add(pair)
+                classes[" ".join(partner)].add(pair)
+    for category, members in _listed(notes, starts):
+        heads.add(category)
+        for words in members:
+            classes[" ".join(words)].add(category)
+    for term, words in phrases.items():
+        classes[term] = classes[term] | (named[term] & heads) if _names_a_thing(notes, words) else set()
+    return classes
+
+
+def _names_a_thing(notes: NotesWords, words: tuple[str, ...]) -> bool:
+    """Whether a term is a noun phrase: its last word a noun (or the plural of one), its first word no verb."""
+    last = words[-1]
+    noun = notes.is_noun_phrase((last,)) or (_is_plural(last) and notes.is_noun_phrase((last[:-1],)))
+    return noun and (len(words) == 1 or not notes.is_verb(words[0]))
+
+
+def _is_plural(word: str) -> bool:
+    return word.endswith("s") and not word.endswith("ss")
+
+
+def _after_parenthesis(tokens: list[str], j: int) -> int:
+    """The position after a parenthesis that opens at ``j`` ("ReLU (rectified linear unit) is ..."), else ``j``."""
+    if tokens[j:j + 1] == ["("]:
+        close = next((k for k in range(j + 1, min(len(tokens), j + 12)) if tokens[k] == ")"), None)
+        return close + 1 if close is not None else j
+    return j
+
+
+def _class_named(notes: NotesWords, j: int) -> str:
+    """The stemmed head noun of "is a [type of] <noun phrase>" at ``j``, or ""."""
+    tokens = notes.tokens
+    if tokens[j:j + 1] and tokens[j] in _COPULAS:
+        j += 1
+        if tokens[j:j + 3] == ["one", "of", "the"]:
+            j += 3
+        elif tokens[j:j + 1] and tokens[j] in _ARTICLES:
+            j += 1
+        else:
+            return ""
+        if tokens[j:j + 2] and tokens[j] in _KIND_WORDS and tokens[j + 1:j + 2] == ["of"]:
+            j += 2
+        while j < len(tokens) and (tokens[j].endswith("ly") or is_function_word(tokens[j])) and tokens[j].isalpha():
+            j += 1  # "a widely used activation function"
+        run = []
+        while j < len(tokens) and len(run) < MAX_CLASS_WORDS and tokens[j][0].isalpha() and not is_function_word(
+                tokens[j]):
+            run.append(tokens[j])
+            j += 1
+        if run and notes.is_noun_phrase((run[-1],)):
+            return stem(run[-1])
+    return ""
+
+
+def _term_at(tokens: list[str], j: int, starts: dict[str, list[tuple[str, ...]]]) -> tuple[str, ...] | None:
+    """The longest term that starts at ``tokens[j]``, or None."""
+    for words in starts.get(tokens[j] if j < len(tokens) else "", []):
+        if tuple(tokens[j:j + len(words)]) == words:
+            return words
+    return None
+
+
+def _listed(notes: NotesWords, starts: dict[str, list[tuple[str, ...]]]):
+    """``(class, member terms)`` for every list of the notes that names its class: "optimizers such as Adam, SGD
+    and RMSprop", "activation functions like sigmoid or tanh", "losses including ..."."""
+    tokens = notes.tokens
+    for cue in _LIST_CUES:
+        for i in notes.uses(cue):
+            category = tokens[i - 1] if i else ""
+            if not category.isalpha() or is_function_word(category) or not notes.is_noun_phrase((category,)):
+                continue
+            members, j = [], i + len(cue)
+            while (words := _term_at(tokens, j, starts)) is not None:
+                members.append(words)
+                j += len(words)
+                while j < len(tokens) and tokens[j] in _JOINS:
+                    j += 1
+            if len(members) >= 2:
+                yield stem(category), members
+
+
+# ----------------------------------------------------------------------------------------------- numbers
+NUMBER_WORDS = ("two three four five six seven eight nine ten eleven twelve".split())
+_NUMBER = re.compile(r"(?<![\w.,$/*+-])(?:\d+(?:\.\d+)?(?:x\d+)*%?|" + "|".join(NUMBER_WORDS) + r")(?![\w/*+-]|[.,]\d)",
+                     re.IGNORECASE)
+MAX_UNIT_WORDS = 3  # the noun phrase after a number that names its unit ("16 layers", "five convolutional layers")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number as the notes write it (``text``), its shape (integer, decimal, percent, year, dims2, word) and its
+    unit: the stemmed head of the noun phrase after it ("16 convolution layers": layer), "" when none."""
+
+    text: str
+    shape: str
+    unit: str
+
+    @property
+    def value(self) -> float:
+        """The number's size (the first side of "3x3", the place in the list of a number word)."""
+        if self.shape == "word":
+            return float(NUMBER_WORDS.index(self.text.lower()) + 2)
+        return float(re.match(r"\d+(?:\.\d+)?", self.text).group())  # type: ignore[union-attr]
+
+    @property
+    def kind(self) -> tuple[str, str]:
+        return self.shape, self.unit
+
+
+def quantities(text: str, notes: NotesWords) -> list[tuple[int, int, Quantity]]:
+    """``(start, end, quantity)`` of the numbers of ``text`` that stand on their own: not part of a name ("GPT-4",
+    "ResNet-50", "VGG16") and not a list number; a number word only before a unit ("five layers")."""
+    found = []
+    for m in _NUMBER.finditer(text):
+        quantity = Quantity(m.group(), _shape(m.group()), _unit(text[m.end():], notes))
+        if (quantity.shape == "word" and not quantity.unit) or quantity.value == 0 or _names(text[:m.start()], notes):
+            continue
+        if re.match(r"\s*[.)]\s", text[m.end():m.end() + 3]) and not text[:m.start()].strip():
+            continue  # "1. " or "2) " opening a line
+        found.append((m.start(), m.end(), quantity))
+    return found
+
+
+def _names(before: str, notes: NotesWords) -> bool:
+    """Whether a number after ``before`` is part of a name or a label: it follows a capitalized word inside the
+    sentence ("GPT 3.5", "Best Match 25") or a word that is neither a function word nor a verb ("session 3", "top
+    40"); "in 2015", "have 32", "contains five" are quantities."""
+    words = before.split()
+    if not words:
+        return False
+    last = words[-1].lower().strip("(\"'“‘")
+    if len(words) > 1 and words[-1][:1].isupper():
+        return True
+    return last.isalpha() and not (is_function_word(last) or notes.is_verb(last) or notes.is_verb(last[:-1]))
+
+
+def _shape(number: str) -> str:
+    if number.isalpha():
+        return "word"
+    if "x" in number.lower():
+        return f"dims{number.lower().count('x') + 1}"
+    if number.endswith("%"):
+        return "percent"
+    if "." in number:
+        return "decimal"
+    return "year" if len(number) == 4 and 1900 <= int(number) <= 2099 else "integer"
+
+
+def _unit(after: str, notes: NotesWords) -> str:
+    """The stemmed head of the noun phrase that opens ``after`` ("convolutional layers and ...": layer)."""
+    run = []
+    for word in re.findall(r"[^\s]+", after)[:MAX_UNIT_WORDS]:
+        clean = word.lower().rstrip(".,;:)")
+        if not re.fullmatch(r"[a-z][a-z-]*", clean) or is_function_word(clean):
+            break
+        run.append(clean)
+        if clean != word.lower():
+            break
+    while run and not notes.is_noun_phrase((run[-1],)):
+        run.pop()
+    return stem(run[-1]) if run else ""
+
+
+def quantities_of_notes(texts: list[str], notes: NotesWords) -> dict[tuple[str, str], list[Quantity]]:
+    """Every distinct quantity of the notes, by shape and unit."""
+    by_kind: dict[tuple[str, str], dict[str, Quantity]] = {}
+    for text in texts:
+        for _, _, quantity in quantities(text, notes):
+            by_kind.setdefault(quantity.kind, {}).setdefault(quantity.text.lower(), quantity)
+    return {kind: list(found.values()) for kind, found in by_kind.items()}
