@@ -62,7 +62,7 @@ _FIGURE = re.compile(
     r"|example|step|code|lecture|session)|in this (?:post|blog|article|video|session|lecture)|this blog)\b",
     re.IGNORECASE,
 )
-_FORMULA = re.compile(r"\$|\\\(|\\\[|\\frac|\\sum|\^\{|_\{")
+_FORMULA = re.compile(r"\$|\\\(|\\\[|\\[a-z]{3,}\b|\^\{|_\{")  # LaTeX: "$x$", "\(x\)", "\alpha", "^{2}"
 _DROPPED_SYMBOL = re.compile(  # "If is small", "was  parameters": a symbol or formula of the export is missing
     r"\b(?:if|of|the|a|an|by|for|to|where)\s+"
     r"(?:is|are|was|were|becomes|equals|=|,|\.)(?=\s|$)",
@@ -267,6 +267,14 @@ def strip_glued_heading(sentence: str) -> str:
     return text
 
 
+def _restates(label: str, rest: str) -> bool:
+    """Whether the sentence after a label says what the label names ("Sparsity: ReLU often results in sparsity"),
+    so the label can go; "Leaky ReLU: Allows a small gradient" keeps it (the label is the subject)."""
+    named = {w for w in re.findall(r"[a-z0-9]{3,}", label.lower()) if w not in FUNCTION_WORDS}
+    said = set(re.findall(r"[a-z0-9]{3,}", rest.lower()))
+    return word_count(rest) >= MIN_STANDALONE_WORDS and bool(named & said)
+
+
 def _repeats_at(words: list[str], k: int) -> list[int]:
     """Where the sentence's first ``k`` words are said again right after them, past nothing but function words or
     marks ("Self attention the self-attention ..." -> [3]); [] when they are not."""
@@ -361,7 +369,7 @@ def tidy(piece: str, case: CaseModel | None) -> str:
     text = " ".join(_GLUED_PUNCTUATION.sub(r"\1 ", text).split()).strip("* ")
     text = strip_glued_heading(text)
     label = _LABEL.match(text)
-    if label and label.group(1).isupper() and word_count(text[label.start(1):]) >= MIN_STANDALONE_WORDS:
+    if label and label.group(1).isupper() and _restates(text[:label.start(1)], text[label.start(1):]):
         text = text[label.start(1):]
     if case is not None:
         text = case.truecase(case.unglue(text))

@@ -176,7 +176,9 @@ def extractive_answer(index: NotesIndex, question: str, passages: list[Passage],
         listed = _list_answer(candidates, relevance, usable)
         if listed:
             return _render(listed, candidates, passages, as_list=True)
-    lead = max(usable, key=lambda i: relevance[i])
+    fits = [i for i in usable  # a lead with what it points back to fits the answer's length
+            if sum(word_count(texts[j]) for j in _with_antecedent([i], candidates)) <= ANSWER_MAX_WORDS]
+    lead = max(fits or usable, key=lambda i: relevance[i])
     chosen = _with_antecedent([lead], candidates)
     words = sum(word_count(texts[i]) for i in chosen)
     supporters = 0

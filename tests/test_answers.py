@@ -1,0 +1,102 @@
+"""Question-aware extractive answers (tools/extractive.py, tools/questions.py): what the question asks leads, the
+answer reads like a tutor's, a term the notes never name is refused, a follow-up names its topic; and the answer
+benchmark's readability checks and grader dump (eval/answers.py)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from agents import CourseAssistant
+from coursemate.cli import main
+from eval.answers import answer_sentences, readability_failures
+from retrieval.notetext import comes_from, word_count
+from tools.citations import strip_markers
+from tools.questions import analyze
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("How many gates does a GRU have?", "number"),
+    ("Why do we need non-linear activation functions?", "why"),
+    ("What is the difference between SGD and Adam?", "comparison"),
+    ("What are the types of separable convolutions?", "list"),
+    ("What does BERT stand for?", "definition"),
+    ("How does RICAP build a new training image?", "how"),
+    ("Is batch normalization used in ResNet?", "yesno"),
+])
+def test_the_question_type_comes_from_its_wording(question, kind):
+    assert analyze(question).kind == kind
+
+
+def test_a_name_is_what_a_question_is_about():
+    asked = analyze("What is DDIM sampling in diffusion models?")
+    assert "ddim" in asked.names and asked.missing(lambda word: word != "ddim") == "ddim"
+    assert analyze("Which analogy with forgers of money explains a GAN?").missing(lambda word: word == "gan") is None
+
+
+@pytest.fixture(scope="module")
+def extractive(course_settings, course_index):
+    return CourseAssistant(course_settings.replace(llm="extractive"), index=course_index)
+
+
+@pytest.mark.parametrize("question", [
+    "How many gates does a GRU have?",
+    "What does the width multiplier do in MobileNet?",
+    "Why do we need non-linear activation functions instead of linear ones?",
+    "What is the BM25 ranking function?",
+    "How does RICAP build a new training image?",
+    "What is a saddle point?",
+])
+def test_an_answer_reads_like_a_tutor_and_quotes_what_it_cites(extractive, question):
+    answer = extractive.ask(question)
+    assert answer.mode == "extractive", answer.answer
+    assert readability_failures(answer.answer) == set(), answer.answer
+    sentences = answer_sentences(answer.answer)
+    assert 1 <= len(sentences) <= 4 and word_count(strip_markers(answer.answer)) <= 90, answer.answer
+    cited = {c.n: c.text for c in answer.citations}
+    for sentence, n in _quoted(answer.answer):
+        assert comes_from(sentence, cited[n]), f"[{n}] does not hold {sentence!r}"
+
+
+def test_the_lead_sentence_answers_what_was_asked(extractive):
+    assert "two gates" in answer_sentences(extractive.ask("How many gates does a GRU have?").answer)[0]
+    lead = answer_sentences(extractive.ask("What is a saddle point?").answer)[0]
+    assert lead.lower().startswith("saddle point is a point"), lead
+
+
+@pytest.mark.parametrize("question", [
+    "What is DDIM sampling in diffusion models?",
+    "How does gradient checkpointing save memory?",
+    "What is rotary position embedding (RoPE)?",
+])
+def test_a_term_the_notes_never_name_is_not_answered_with_its_neighbours(extractive, question):
+    assert extractive.ask(question).mode == "not_in_notes"
+
+
+def test_a_paraphrase_in_plain_english_is_still_answered(extractive):
+    answer = extractive.ask("Which analogy with forgers of money and cops explains the two networks of a GAN?")
+    assert answer.mode == "extractive" and "counterfeiters" in answer.answer.lower()
+
+
+def test_a_follow_up_names_the_topic_it_points_back_to(extractive):
+    extractive.ask("What is leaky ReLU?", conversation_id="slope")
+    answer = extractive.ask("what value is usually used for that small slope?", conversation_id="slope")
+    assert answer.trace.resolved_question == "what value is usually used for the small slope of leaky ReLU?"
+    assert any("relu" in c.text.lower() for c in answer.citations)
+
+
+def test_eval_answers_dumps_records_for_a_blind_grader(course_settings, course_index, tmp_path, capsys):
+    dump = tmp_path / "answers.jsonl"
+    assert main(["--home", str(course_settings.home), "eval", "answers", "--mode", "extractive", "--split", "dev",
+                 "--limit", "3", "--dump", str(dump)]) == 0
+    out = capsys.readouterr().out
+    assert "ends_colon" in out and "glued_heading" in out
+    records = [json.loads(line) for line in dump.read_text().splitlines()]
+    assert records and set(records[0]) == {"id", "question", "reference_evidence", "answer", "cited_passages"}
+
+
+def _quoted(text: str) -> list[tuple[str, int]]:
+    import re
+
+    return [(s.strip(), int(n)) for s, n in re.findall(r"(?:^|\n- )?(.+?) \[(\d+)\][.!?:](?: |$|\n)", text)]
