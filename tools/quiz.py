@@ -33,7 +33,7 @@ from coursemate.config import QUIZ_KINDS
 from coursemate.errors import CoursemateError
 from coursemate.io import atomic_write_with
 from coursemate.prompts import load_prompts
-from retrieval.notetext import points_back
+from retrieval.notetext import english_count, points_back
 from retrieval.spelling import english_word_counts
 from retrieval.types import Chunk
 from tools.citations import Citation, Passage, format_passage
@@ -44,6 +44,7 @@ from tools.wordclass import (
     NotesWords,
     Quantity,
     is_function_word,
+    names_a_thing,
     notes_words,
     quantities,
     quantities_of_notes,
@@ -101,7 +102,7 @@ _ADJECTIVE_ENDINGS = ("al", "ive", "ous", "able", "ible", "ic", "ary")
 _CAPTION = re.compile(r"^(?:fig(?:ure)?\.?|image|source|table|photo|credit)s?\b|\bfig(?:ure)?\.? ?\d", re.IGNORECASE)
 _DEFINITION = re.compile(
     r"^(?P<term>(?:(?:the|an?)\s+)?[A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){0,2}?"
-    r"(?:\s+of\s+(?:the\s+)?[A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){0,2}?)?)\s+"
+    r"(?:\s+of\s+(?:the\s+)?[A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){0,2}?)?)(?:\s+\([^)]{1,60}\))?\s+"
     r"(?P<verb>is|are|refers to|means|stands for|helps to|help to|helps|is used to|are used to|allows|allow)"
     r"\s+(?P<rest>.+?)\.?$", re.IGNORECASE
 )
@@ -111,14 +112,21 @@ _AUXILIARIES = frozenset("is are was were can could will would should must may m
 _PLURAL_PRONOUNS = frozenset("we you they".split())
 MAX_SUBJECT_WORDS = 6
 _POINTER = re.compile(r"\b(?:this|these|those|it|that)\b", re.IGNORECASE)  # a question needs its own words
-SHORT_MAX_WORDS = 60  # a short-answer question may come from a longer sentence than a cloze
+TOPIC_CHUNKS = 24  # a topic quiz draws on this many chunks the search finds (a summary reads fewer)
+SHORT_WORDS = 60, 5  # a short-answer question may come from a longer or shorter sentence than a cloze
 _LEADING_PHRASE = re.compile(r"^(?:In|For|With|At|During|On|Unlike|Like|After|Before|Typically|Generally|Usually)"
                              r"\b[^,]{0,60},\s+")
 # a pointer at text around the sentence ("the above methods", "the following"): it does not stand alone in a quiz
 _DEICTIC = re.compile(r"\b(?:above|below|following|aforementioned|previous(?:ly)?|earlier|latter|former)\b",
                       re.IGNORECASE)
 # "X is a ...", not "X is fast"
-_DEFINES = re.compile(r"(?:a|an|the|one of|to|for|responsible|designed|defined)\s")
+_DEFINES = re.compile(r"(?:a|an|the|one of|to|for|responsible|designed|defined|how|when|where|whether)\s")
+# "X is determined by Y": what X is determined by; the agent, source or material is the key
+_PASSIVE = re.compile(r"(?P<participle>[a-z]+ed|[a-z]+en|known|made|built) (?P<prep>by|from|of|as|with|on) ")
+_PREPOSITIONS = frozenset("to in on of at for from with into onto about over through".split())
+_SUBORDINATORS = frozenset("since if when as while because although though unless once whereas".split())
+_MODALS = frozenset("can could may might will would should must".split())
+SUBJECT_RARITY = 5_000_000  # a question's subject names a course term or a word rarer than this in English
 _QUESTION_OF = {"is": "What is {term}?", "are": "What are {term}?", "refers to": "What does {term} refer to?",
                 "means": "What does {term} mean?", "helps to": "What does {term} help to do?",
                 "help to": "What do {term} help to do?", "helps": "What does {term} help with?",
@@ -322,12 +330,14 @@ def generate_quiz(
 
 def source_groups(index: NotesIndex, *, doc_id: str | None = None, session: int | None = None,
                   topic: str | None = None) -> list[list[Chunk]]:
-    """The source's chunks, one group per document (a topic: one group, in relevance order)."""
+    """The source's chunks, one group per document (a topic: one group, its ``TOPIC_CHUNKS`` best chunks in
+    relevance order)."""
     chosen = [name for name, value in (("doc_id", doc_id), ("session", session), ("topic", topic)) if value is not None]
     if len(chosen) > 1:
         raise CoursemateError(f"give at most one source (doc_id, session or topic); got {', '.join(chosen)}")
     if topic is not None:
-        return [source_chunks(index, topic=topic)]
+        source_chunks(index, topic=topic)  # the error for an empty topic
+        return [[hit.chunk for hit in index.search(topic, k=TOPIC_CHUNKS)]]
     chunks = source_chunks(index, doc_id=doc_id, session=session) if chosen else list(index.chunks)
     groups: dict[str, list[Chunk]] = {}
     for chunk in chunks:
@@ -359,13 +369,13 @@ def key_sentences(index: NotesIndex, chunks: list[Chunk], query: np.ndarray | No
     return [(candidates[i].text, candidates[i].source) for i in order]
 
 
-def is_question_material(sentence: str, max_words: int = MAX_WORDS) -> bool:
+def is_question_material(sentence: str, max_words: int = MAX_WORDS, min_words: int = MIN_WORDS) -> bool:
     """A sentence a student can answer out of context: a full sentence of a sensible length that opens with a
     capital (a lowercase opening is a line of the export, not a sentence), not a caption, a list of results, a
     question or a sentence that points back ("This ...", "However ...")."""
     words = sentence.split()
     digits = sum(any(ch.isdigit() for ch in w) for w in words)
-    return (MIN_WORDS <= len(words) <= max_words and sentence[:1].isupper() and sentence.endswith(".")
+    return (min_words <= len(words) <= max_words and sentence[:1].isupper() and sentence.endswith(".")
             and not points_back(sentence) and not _CAPTION.search(sentence) and not _BROKEN.search(sentence)
             and "http" not in sentence
             and sentence.count(":") <= 1 and digits <= 0.1 * len(words) and "?" not in sentence
@@ -379,7 +389,7 @@ def _items_of(index: NotesIndex, chunks: list[Chunk], kind: str, query: np.ndarr
     notes = notes_words(index)
     items = []
     for sentence, source in key_sentences(index, chunks, query):
-        if not is_question_material(sentence, SHORT_MAX_WORDS if kind == "short" else MAX_WORDS) \
+        if not is_question_material(sentence, *(SHORT_WORDS if kind == "short" else (MAX_WORDS, MIN_WORDS))) \
                 or opens_with_heading(sentence, lookup):
             continue
         chunk = chunks[source]
@@ -588,23 +598,41 @@ def _short_item(sentence: str, chunk: Chunk, lookup: dict[str, int], notes: Note
 
 
 def _action_item(sentence: str, chunk: Chunk, lookup: dict[str, int], notes: NotesWords) -> QuizItem | None:
-    """"What does X reduce?" from "X reduces Y ..." ("What do Xs ...?" from "Xs reduce Y ..."): a course term or
-    noun phrase doing what the notes say it does; the object and the rest of the sentence are the key."""
+    """"What does X reduce?" from "X reduces Y ..." ("What do Xs ...?" from "Xs reduce Y ...", "What can X
+    ...?" from "X can ..."): a course term or noun phrase doing what the notes say it does; the object and the rest
+    of the sentence are the key. A preposition after the verb goes with it ("What do larger receptive fields lead
+    to?"); "X learns by Y" asks how ("How does X learn?", the key keeps its "by")."""
     words = sentence.rstrip(".").split()
     for k in range(1, min(len(words) - 3, MAX_SUBJECT_WORDS + 1)):
-        verb, subject = words[k].lower(), " ".join(words[:k])
-        singular = verb.endswith("s") and notes.is_verb(_base(verb))
-        plural = subject.endswith("s") and not verb.endswith("s") and notes.is_verb(verb)
-        if (singular or plural) and _is_subject(subject, lookup, notes):
-            answer = " ".join(words[k + 1:])
-            if not _is_object(answer) or not in_text(answer, chunk.text):
-                return None
-            does, base = ("does", _base(verb)) if singular else ("do", verb)
-            question = f"What {does} {_mid_sentence(subject)} {base}?"
-            return QuizItem(question, answer, "short", Citation.of(1, chunk))
+        subject, modal = " ".join(words[:k]), words[k].lower() if words[k].lower() in _MODALS else ""
+        verb = words[k + 1].lower() if modal else words[k].lower()
+        singular = not modal and verb.endswith("s") and notes.is_verb(_base(verb))
+        plural = not modal and subject.endswith("s") and not verb.endswith("s") and notes.is_verb(verb)
+        if (singular or plural or (modal and notes.is_verb(verb))) and verb not in _AUXILIARIES | {"be"} \
+                and _is_subject(subject, lookup, notes):
+            does, base = (modal, verb) if modal else ("does", _base(verb)) if singular else ("do", verb)
+            rest = words[k + 2 if modal else k + 1:]
+            return _action_question(does, _mid_sentence(subject), base, rest, chunk, notes)
         if not re.fullmatch(r"[A-Za-z][\w-]*", words[k]):
             return None
     return None
+
+
+def _action_question(does: str, subject: str, verb: str, rest: list[str], chunk: Chunk,
+                     notes: NotesWords) -> QuizItem | None:
+    """"What <does> <subject> <verb> [preposition]?" or "How <does> <subject> <verb>?" with the rest as its key."""
+    first = rest[0].lower() if rest else ""
+    if first == "by":
+        question, answer = f"How {does} {subject} {verb}?", " ".join(rest)
+    elif first == "to" and len(rest) > 1 and notes.is_verb(rest[1]):  # "X tries to create ...": what X tries to do
+        question, answer = f"What {does} {subject} {verb} to do?", " ".join(rest[1:])
+    elif first in _PREPOSITIONS and len(rest) > 1 and rest[1].lower() not in _PREPOSITIONS:
+        question, answer = f"What {does} {subject} {verb} {first}?", " ".join(rest[1:])
+    else:
+        question, answer = f"What {does} {subject} {verb}?", " ".join(rest)
+    if not _is_object(answer.removeprefix("by ")) or not in_text(answer, chunk.text):
+        return None
+    return QuizItem(question, answer, "short", Citation.of(1, chunk))
 
 
 def _is_object(answer: str) -> bool:
@@ -622,10 +650,13 @@ def _definition_item(sentence: str, chunk: Chunk, lookup: dict[str, int], notes:
         return None
     term, answer, verb = match.group("term"), match.group("rest").strip(), match.group("verb").lower()
     question = _QUESTION_OF[verb]
+    passive = _PASSIVE.match(answer) if verb in ("is", "are") else None
     if verb in ("is", "are") and re.match(r"used (?:to|for) ", answer):  # "X is used to ...": what for
         question, answer = f"What {verb} {{term}} used for?", answer.removeprefix("used ")
+    elif passive and passive.group("participle") != "used":  # "X is determined by Y": what by
+        question, answer = f"What {verb} {{term}} {passive.group()}".rstrip() + "?", answer[passive.end():]
     if (not _is_subject(term, lookup, notes) or len(answer.split()) < 4 or not in_text(answer, chunk.text)
-            or (verb in ("is", "are") and not _DEFINES.match(answer))):
+            or (verb in ("is", "are") and not passive and not _DEFINES.match(answer))):
         return None
     question = question.format(term=_mid_sentence(term))
     return QuizItem(question, answer, "short", Citation.of(1, chunk))
@@ -673,25 +704,42 @@ def _base(verb: str) -> str:
 
 def _is_subject(phrase: str, lookup: dict[str, int], notes: NotesWords, pronouns: bool = False) -> bool:
     """Whether ``phrase`` can be asked about: a course term, or a noun phrase of the notes (optionally after an
-    article), not a pointer ("this", "it") and not generic words only; ``pronouns``: "we"/"you" too."""
+    article), not a pointer ("this", "it"), a clause ("since ...") or generic words only, and specific
+    (:func:`_is_specific`); ``pronouns``: "we"/"you" too."""
     words = [w for w in re.findall(r"[A-Za-z][\w'-]*", phrase.lower())]
     if not words or len(words) > MAX_SUBJECT_WORDS or points_back(phrase + " "):
         return False
     if pronouns and len(words) == 1 and words[0] in _PLURAL_PRONOUNS:
         return True
     core = tuple(words[1:] if words[0] in ("the", "a", "an") else words)
-    if not core or all(w in _GENERIC for w in core) or any(
+    if not core or core[0] in _SUBORDINATORS or all(w in _GENERIC for w in core) or any(
             w != "of" and (is_function_word(w) or w in _PLURAL_PRONOUNS) for w in core):
         return False
-    return " ".join(core) in lookup or notes.is_noun_phrase(core)
+    named = " ".join(core) in lookup or notes.is_noun_phrase(core) or (names_a_thing(notes, core) and bool(
+        notes.uses(core)))
+    return named and _is_specific(core, lookup, notes)
+
+
+def _is_specific(words: tuple[str, ...], lookup: dict[str, int], notes: NotesWords) -> bool:
+    """Whether a subject says what it is about: it holds a course term, or a word of the notes (used twice at
+    least, not a typo) that is rare in English ("dropout", not "the final step")."""
+    phrases = (" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1))
+    return any(p in lookup for p in phrases) or any(
+        english_count(w) < SUBJECT_RARITY and len(notes.at.get(w, [])) >= 2 for w in words)
 
 
 def _mid_sentence(phrase: str) -> str:
-    """``phrase`` as written inside a sentence: its first word lowercased unless it is a name ("ResNet", "BERT")."""
-    first, _, rest = phrase.partition(" ")
-    if first.lower() in ("the", "a", "an") or (first[1:] == first[1:].lower() and not first.isupper()):
-        first = first.lower()
-    return f"{first} {rest}".strip()
+    """``phrase`` as written inside a sentence: its first word lowercased unless it is a name ("ResNet", "BERT"),
+    and then its other capitalized words too ("Max Pooling layers": "max pooling layers")."""
+    words = phrase.split()
+    if words[0].lower() in ("the", "a", "an") or _is_capitalized(words[0]):
+        words = [w.lower() if i == 0 or _is_capitalized(w) else w for i, w in enumerate(words)]
+    return " ".join(words)
+
+
+def _is_capitalized(word: str) -> bool:
+    """A capital first letter only ("Pooling"), not a name written with more ("ResNet", "BERT", "Multi-Agent" is)."""
+    return word[:1].isupper() and word[1:] == word[1:].lower()
 
 
 def in_text(span: str, text: str) -> bool:

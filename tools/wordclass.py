@@ -125,11 +125,11 @@ def term_classes(notes: NotesWords, terms: list[str]) -> dict[str, set[str]]:
         for words in members:
             classes[" ".join(words)].add(category)
     for term, words in phrases.items():
-        classes[term] = classes[term] | (named[term] & heads) if _names_a_thing(notes, words) else set()
+        classes[term] = classes[term] | (named[term] & heads) if names_a_thing(notes, words) else set()
     return classes
 
 
-def _names_a_thing(notes: NotesWords, words: tuple[str, ...]) -> bool:
+def names_a_thing(notes: NotesWords, words: tuple[str, ...]) -> bool:
     """Whether a term is a noun phrase: its last word a noun (or the plural of one), its first word no verb."""
     last = words[-1]
     noun = notes.is_noun_phrase((last,)) or (_is_plural(last) and notes.is_noun_phrase((last[:-1],)))
