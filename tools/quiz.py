@@ -626,13 +626,20 @@ def _action_question(does: str, subject: str, verb: str, rest: list[str], chunk:
         question, answer = f"How {does} {subject} {verb}?", " ".join(rest)
     elif first == "to" and len(rest) > 1 and notes.is_verb(rest[1]):  # "X tries to create ...": what X tries to do
         question, answer = f"What {does} {subject} {verb} to do?", " ".join(rest[1:])
-    elif first in _PREPOSITIONS and len(rest) > 1 and rest[1].lower() not in _PREPOSITIONS:
+    elif first in _PREPOSITIONS and len(rest) > 1 and (first != "to" or _opens_noun_phrase(rest[1])):
         question, answer = f"What {does} {subject} {verb} {first}?", " ".join(rest[1:])
     else:
         question, answer = f"What {does} {subject} {verb}?", " ".join(rest)
     if not _is_object(answer.removeprefix("by ")) or not in_text(answer, chunk.text):
         return None
     return QuizItem(question, answer, "short", Citation.of(1, chunk))
+
+
+def _opens_noun_phrase(word: str) -> bool:
+    """Whether ``word`` after "to" opens a noun phrase (an article, a plural), so "to" goes with the verb before it
+    ("lead to neurons that ..."), not an infinitive the notes misspelled ("attempt to descent")."""
+    word = word.lower()
+    return word in ("the", "a", "an") or (word.endswith("s") and not word.endswith("ss") and word.isalpha())
 
 
 def _is_object(answer: str) -> bool:

@@ -244,15 +244,15 @@ def quantities(text: str, notes: NotesWords) -> list[tuple[int, int, Quantity]]:
 
 def _names(before: str, notes: NotesWords) -> bool:
     """Whether a number after ``before`` is part of a name or a label: it follows a capitalized word inside the
-    sentence ("GPT 3.5", "Best Match 25") or a word that is neither a function word nor a verb ("session 3", "top
-    40"); "in 2015", "have 32", "contains five" are quantities."""
+    sentence ("GPT 3.5", "Best Match 25") or a noun ("session 3", "block 1"); "in 2015", "have 32", "contains
+    five" are quantities."""
     words = before.split()
     if not words:
         return False
     last = words[-1].lower().strip("(\"'“‘")
     if len(words) > 1 and words[-1][:1].isupper():
         return True
-    return last.isalpha() and not (is_function_word(last) or notes.is_verb(last) or notes.is_verb(last[:-1]))
+    return last.isalpha() and not is_function_word(last) and notes.is_noun_phrase((last,))
 
 
 def _shape(number: str) -> str:
