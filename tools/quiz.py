@@ -516,21 +516,22 @@ def _number_item(sentence: str, chunk: Chunk, terms: CourseTerms, notes: NotesWo
         answer = sentence[start:end]
         if in_text(answer, chunk.text):
             question = sentence[:start] + BLANK + sentence[end:]
-            distractors = number_distractors(quantity, terms.quantities.get(quantity.kind, []))
+            distractors = number_distractors(quantity, terms.quantities.get(quantity.kind, []), question)
             if len(distractors) < DISTRACTORS:
                 return None
             return _mcq(question, answer, _as_written(distractors, question), Citation.of(1, chunk))
     return None
 
 
-def number_distractors(key: Quantity, known: list[Quantity], k: int = DISTRACTORS) -> list[str]:
+def number_distractors(key: Quantity, known: list[Quantity], question: str = "", k: int = DISTRACTORS) -> list[str]:
     """``k`` numbers of the key's shape and unit: the notes' own ones (``known``) nearest in size first, then
-    numbers made from the key (doubled, halved, its neighbours) in its format."""
+    numbers made from the key (doubled, halved, its neighbours) in its format; none that ``question`` shows."""
     others = sorted((q for q in known if q.value != key.value), key=lambda q: abs(math.log1p(q.value)
                                                                                  - math.log1p(key.value)))
     chosen: dict[float, str] = {}
     for value, text in [*((q.value, q.text) for q in others), *_made_numbers(key)]:
-        if len(chosen) < k and value != key.value and value > 0 and value not in chosen:
+        if len(chosen) < k and value != key.value and value > 0 and value not in chosen \
+                and text.lower() not in question.lower():
             chosen[value] = text
     return list(chosen.values())
 
