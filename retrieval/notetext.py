@@ -44,7 +44,10 @@ KNOWN_USES = 3  # a word the corpus uses this often is a word of its own, even w
 BACK_REFERENCES = ("it ", "it's ", "this ", "these ", "they ", "that ", "such ", "those ", "its ", "their ",
                    "here ", "however", "therefore", "thus", "hence", "so ", "so,", "also", "instead", "similarly",
                    "then ", "now ", "now,", "well,", "finally", "next,", "again", "and ", "but ", "or ", "because ",
-                   "which ", "where ", "above", "below")
+                   "which ", "where ", "above", "below", "in contrast", "by contrast", "on the other hand",
+                   "as a result", "in addition", "additionally", "moreover", "furthermore", "for example",
+                   "for instance", "likewise", "in this case", "in that case", "to do this", "to do so",
+                   "in other words", "otherwise", "again", "one such", "another ")
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _EMPHASIS = re.compile(r"(\*\*|__|`)")
@@ -84,7 +87,7 @@ _CUT_SHORT = re.compile(r"\b(?:e|i|e\.g|i\.e|etc|vs|fig|eq|no|approx)\.$", re.IG
 _DEIXIS = re.compile(  # "To solve these issues", "he": it needs the sentence before it
     r"\b(?:these|those|this|such|that|the same|the above|the previous) (?:issues?|problems?|concepts?|methods?"
     r"|approach(?:es)?|ideas?|cases?|steps?|results?|techniques?|examples?|papers?|ways?|things?|points?|changes?)\b"
-    r"|\b(?:he|she|his|her|him)\b", re.IGNORECASE)
+    r"|\b(?:he|she|his|her|him)\b|\b(?:this|that|these|those|it)\s*[,.;:!?]", re.IGNORECASE)
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*")
 _ALPHA = re.compile(r"[A-Za-z]+")
 _WORDLIKE = re.compile(r"[A-Za-z0-9]")

@@ -36,6 +36,7 @@ FOCUS_WEIGHT = 0.0  # bonus of a sentence that names the question's focus term (
 TERM_WEIGHT = 0.5  # weight of query-term overlap beside the embedding cosine (dev split)
 TYPE_WEIGHT = 0.15  # bonus of a sentence that has what the question's type asks for (dev split)
 SUPPORT_RELATIVE = 0.6  # a supporting sentence is at least this close to the lead's relevance (dev split)
+LEAD_MIN_OVERLAP = 0.25  # the lead holds at least this share of the question's terms when any sentence does
 SUPPORT_MIN_OVERLAP = 0.1  # ... and holds at least this share of the question's terms (IDF-weighted): no padding
 PAD_RELATIVE = 0.5  # ... or this close while the answer is shorter than ANSWER_MIN_WORDS
 OTHER_PASSAGE_RELATIVE = 0.75  # ... and this close when it comes from another passage than the lead's
@@ -163,7 +164,8 @@ def extractive_answer(index: NotesIndex, question: str, passages: list[Passage],
     sides = [set(index.tokenizer(side)) for side in asked.sides] if asked.sides else []
     fit = np.array([type_fit(asked, t, sides, index.tokenizer) for t in texts], dtype=np.float32)
     rank_prior = np.array([1.0 / (1 + c.source) for c in candidates], dtype=np.float32)  # passages in search order
-    overlap = term_overlap(index, question, texts)
+    overlap = term_overlap(index, " ".join(asked.focus) or question, texts)  # content terms, not "why", "does"
+    fit *= overlap > 0  # a number or a cause answers the question only in a sentence about it
     relevance = vectors @ query + TERM_WEIGHT * overlap + TYPE_WEIGHT * fit + PASSAGE_WEIGHT * rank_prior
     focus = asked.focus_term(lambda w: _corpus_idf(index, w))
     if focus:
@@ -177,8 +179,9 @@ def extractive_answer(index: NotesIndex, question: str, passages: list[Passage],
         if listed:
             return _render(listed, candidates, passages, as_list=True)
     fits = [i for i in usable  # a lead with what it points back to fits the answer's length
-            if sum(word_count(texts[j]) for j in _with_antecedent([i], candidates)) <= ANSWER_MAX_WORDS]
-    lead = max(fits or usable, key=lambda i: relevance[i])
+            if sum(word_count(texts[j]) for j in _with_antecedent([i], candidates)) <= ANSWER_MAX_WORDS] or usable
+    about = [i for i in fits if overlap[i] >= LEAD_MIN_OVERLAP]  # and names what the question asks about
+    lead = max(about or fits, key=lambda i: relevance[i])
     chosen = _with_antecedent([lead], candidates)
     words = sum(word_count(texts[i]) for i in chosen)
     supporters = 0
