@@ -47,7 +47,8 @@ BACK_REFERENCES = ("it ", "it's ", "this ", "these ", "they ", "that ", "such ",
                    "which ", "where ", "above", "below", "in contrast", "by contrast", "on the other hand",
                    "as a result", "in addition", "additionally", "moreover", "furthermore", "for example",
                    "for instance", "likewise", "in this case", "in that case", "to do this", "to do so",
-                   "in other words", "otherwise", "again", "one such", "another ")
+                   "in other words", "otherwise", "again", "one such", "another ", "similar is", "the same is",
+                   "same is", "same goes", "the same goes")
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _EMPHASIS = re.compile(r"(\*\*|__|`)")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from retrieval.notetext import NoteSentence, points_back, word_count
+from retrieval.notetext import NoteSentence, word_count
 from retrieval.types import Chunk
 from tools.citations import Citation, Passage
 from tools.questions import Question, analyze
@@ -37,7 +37,7 @@ TERM_WEIGHT = 0.5  # weight of query-term overlap beside the embedding cosine (d
 TYPE_WEIGHT = 0.15  # bonus of a sentence that has what the question's type asks for (dev split)
 SUPPORT_RELATIVE = 0.6  # a supporting sentence is at least this close to the lead's relevance (dev split)
 LEAD_MIN_OVERLAP = 0.25  # the lead holds at least this share of the question's terms when any sentence does
-SUPPORT_MIN_OVERLAP = 0.1  # ... and holds at least this share of the question's terms (IDF-weighted): no padding
+SUPPORT_MIN_OVERLAP = 0.2  # ... and holds at least this share of the question's terms (IDF-weighted): no padding
 PAD_RELATIVE = 0.5  # ... or this close while the answer is shorter than ANSWER_MIN_WORDS
 OTHER_PASSAGE_RELATIVE = 0.75  # ... and this close when it comes from another passage than the lead's
 REDUNDANT = 0.85  # a sentence this similar to a chosen one says the same thing
@@ -194,14 +194,12 @@ def extractive_answer(index: NotesIndex, question: str, passages: list[Passage],
             floor = PAD_RELATIVE if words < ANSWER_MIN_WORDS else SUPPORT_RELATIVE
         if i in chosen or relevance[i] < floor * relevance[lead] or overlap[i] < SUPPORT_MIN_OVERLAP:
             continue
-        added = _with_antecedent([i], candidates)
-        if any(j not in usable and j not in chosen for j in added) and points_back(texts[i]):
+        if candidates[i].issue:  # a supporting sentence stands alone: no "Similarly, ...", "Thus ..."
             continue
-        added = [j for j in added if j not in chosen]
-        extra = sum(word_count(texts[j]) for j in added)
-        if words + extra > ANSWER_MAX_WORDS or _repeats(added, chosen, vectors, texts, index.tokenizer):
+        extra = word_count(texts[i])
+        if words + extra > ANSWER_MAX_WORDS or _repeats([i], chosen, vectors, texts, index.tokenizer):
             continue
-        chosen += added
+        chosen.append(i)
         words += extra
         supporters += 1
     head = _with_antecedent([lead], candidates)  # the lead (and what it points back to) first
@@ -230,15 +228,19 @@ def _corpus_idf(index: NotesIndex, word: str) -> float:
 
 
 def _with_antecedent(chosen: list[int], candidates: list[Candidate]) -> list[int]:
-    """``chosen`` with the sentence before each one that points back ("It ...", "This ..."), antecedent first."""
+    """``chosen`` with the sentences before each one that points back ("It ...", "This ..."), back to one that
+    stands alone, antecedents first."""
     position = {(c.source, c.position): i for i, c in enumerate(candidates)}
     out: list[int] = []
     for i in chosen:
-        c = candidates[i]
-        previous = position.get((c.source, c.position - 1))
-        if points_back(c.text) and previous is not None and previous not in out and candidates[previous].usable:
-            out.append(previous)
-        out.append(i)
+        chain = [i]
+        while candidates[chain[0]].issue == "back-reference":
+            c = candidates[chain[0]]
+            previous = position.get((c.source, c.position - 1))
+            if previous is None or previous in out or not candidates[previous].usable:
+                break
+            chain.insert(0, previous)
+        out += [j for j in chain if j not in out]
     return out
 
 
