@@ -85,6 +85,7 @@ _ENDS_CLAUSE = re.compile(r"(?:[.!]|[.!][)\"”’']|[A-Za-z0-9%)\]])$")
 _CLAUSE_PUNCTUATION = re.compile(r"[,;:()]")
 _FOOTNOTE = re.compile(r"(?<=[\w.)])\[\d+\]")  # "softargmax[1]": the page's own footnote, not a citation
 _CUT_SHORT = re.compile(r"\b(?:e|i|e\.g|i\.e|etc|vs|fig|eq|no|approx)\.$", re.IGNORECASE)  # split at "e.g."
+_FIRST_PERSON = re.compile(r"\b(?:I|I'm|I’m|I've|I’ve|I'll|I’ll|I'd|[Mm]y|me)\b")
 _DEIXIS = re.compile(  # "To solve these issues", "he": it needs the sentence before it
     r"\b(?:these|those|this|such|that|the same|the above|the previous) (?:issues?|problems?|concepts?|methods?"
     r"|approach(?:es)?|ideas?|cases?|steps?|results?|techniques?|examples?|papers?|ways?|things?|points?|changes?)\b"
@@ -361,6 +362,8 @@ def sentence_issue(raw: str, text: str, kind: str) -> tuple[str, str]:
         return "prose", "run-on"
     if text[:1].islower():
         return "prose", "lowercase start"
+    if _FIRST_PERSON.search(text):
+        return "prose", "first person"  # "I could replicate the results": the author's story, not the subject
     if points_back(text) or _DEIXIS.search(text):
         return "prose", "back-reference"
     return "prose", ""
