@@ -89,7 +89,6 @@ class NotesIndex:
         self._vocabulary: Counter[str] | None = None
         self._corrector = None
         self._positions = {c.chunk_id: i for i, c in enumerate(chunks)}
-        self._document_frequency: Counter[str] | None = None
         self._sorted_vocabulary: list[str] | None = None
 
     # ----------------------------------------------------------------- building and loading
@@ -377,12 +376,15 @@ class NotesIndex:
             window = window.rsplit(" ", 1)[0] + " ..."
         return ("... " if best else "") + window
 
+    @functools.cached_property
+    def document_frequency(self) -> Counter[str]:
+        """In how many chunks each BM25 term occurs."""
+        return Counter(t for c in self.chunks for t in set(self.tokenizer(c.text)))
+
     def idf(self, terms: list[str]) -> np.ndarray:
         """BM25's inverse document frequency over the chunks of each (tokenized) term; unseen terms score highest."""
-        if self._document_frequency is None:
-            self._document_frequency = Counter(t for c in self.chunks for t in set(self.tokenizer(c.text)))
         n = len(self.chunks)
-        df = np.array([self._document_frequency.get(t, 0) for t in terms], dtype=np.float32)
+        df = np.array([self.document_frequency.get(t, 0) for t in terms], dtype=np.float32)
         return np.log((n - df + 0.5) / (df + 0.5) + 1.0)
 
     def uses(self, word: str) -> bool:
@@ -390,9 +392,7 @@ class NotesIndex:
         its first :data:`SAME_WORD_PREFIX` share of letters (at least 5), or all of its BM25 terms occur."""
         lower = word.lower()
         terms = self.tokenizer(lower)
-        if self._document_frequency is None:
-            self.idf(terms or ["\0"])
-        if terms and all(self._document_frequency.get(t, 0) for t in terms):
+        if terms and all(self.document_frequency.get(t, 0) for t in terms):
             return True
         if self._sorted_vocabulary is None:  # with hyphenated words written whole ("under-fitting": "underfitting")
             joined = {m.replace("-", "") for d in self.documents.values() for m in _HYPHENATED.findall(d.text.lower())}

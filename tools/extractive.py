@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from retrieval.notetext import NoteSentence, word_count
+from retrieval.notetext import word_count
 from retrieval.types import Chunk
 from tools.citations import Citation, Passage
 from tools.questions import Question, analyze
@@ -77,7 +77,6 @@ def candidates_of(chunks: list[Chunk], sentences_of) -> tuple[list[Candidate], n
     for source, chunk in enumerate(chunks):
         records, vectors = sentences_of(chunk)
         for position, (record, vector) in enumerate(zip(records, vectors)):
-            record = record if isinstance(record, NoteSentence) else NoteSentence(record, "prose")
             if record.text not in seen:  # overlapping chunks repeat sentences
                 seen.add(record.text)
                 candidates.append(Candidate(source, position, record.text, record.kind, record.issue))

@@ -21,7 +21,7 @@ _NUMBER = re.compile(
     r"^\W*(?:how (?:many|much|long|big|large|deep|wide|fast|often|far|old|small)|what(?:'s| is| was)? (?:the )?"
     r"(?:percentage|percent|number|size|count|value|accuracy|error rate|rate|year|ratio|dimension|depth|amount"
     r"|budget|total)|in (?:what|which) year|when (?:was|did|were))\b|\bhow many\b|\bnumber of\b|\bwhat (?:value|"
-    r"accuracy|size|dropout|learning rate|batch size|percentage)\b", re.IGNORECASE)
+    r"accuracy|size|percentage)\b", re.IGNORECASE)
 _WHY = re.compile(r"^\W*(?:why|what (?:is|was) the (?:reason|purpose|point|motivation)|what for|for what reason)\b"
                   r"|\b(?:why|reason|purpose)\b", re.IGNORECASE)
 _HOW = re.compile(r"^\W*(?:how (?:do|does|did|is|are|was|were|can|should|to|would)|what happens|in what way)\b",
@@ -89,23 +89,19 @@ def analyze(question: str) -> Question:
 
 
 def _kind(text: str) -> str:
-    if _NUMBER.search(text):
-        return "number"
-    if _COMPARISON.search(text):
-        return "comparison"
-    if _WHY.search(text):
-        return "why"
-    if _LIST.search(text):
-        return "list"
-    if re.search(r"\b\w+ or \w+\b", text) and _YESNO.search(text) or re.match(r"^\W*which\b.*\bor\b", text, re.I):
-        return "choice"
-    if _HOW.search(text):
-        return "how"
-    if _DEFINITION.search(text):
-        return "definition"
-    if _YESNO.search(text):
-        return "yesno"
-    return "other"
+    """The first of :data:`_KIND_RULES` that ``text`` matches ("other" when none does)."""
+    return next((kind for kind, matches in _KIND_RULES if matches(text)), "other")
+
+
+def _is_choice(text: str) -> bool:
+    """ "Is it X or Y?", "Which ... X or Y?" """
+    yes_no = re.search(r"\b\w+ or \w+\b", text) and _YESNO.search(text)
+    return bool(yes_no or re.match(r"^\W*which\b.*\bor\b", text, re.I))
+
+
+_KIND_RULES = (("number", _NUMBER.search), ("comparison", _COMPARISON.search), ("why", _WHY.search),
+               ("list", _LIST.search), ("choice", _is_choice), ("how", _HOW.search),
+               ("definition", _DEFINITION.search), ("yesno", _YESNO.search))
 
 
 def _specific(focus: tuple[str, ...], names: set[str]) -> tuple[str, ...]:
