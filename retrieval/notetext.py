@@ -79,6 +79,7 @@ _GLUED_PUNCTUATION = re.compile(r"(?<=[a-z]{2})([:;,])(?=[A-Za-z]{2})")  # "conv
 _LABEL = re.compile(r"^(?:[\w'’()/-]+ ){0,5}[\w'’()/-]+: (.)")  # a short label before a colon
 _RUN_ON_LIST = re.compile(r": [a-z][^.;:]{80,}")  # a colon followed by a long lowercase run: a list glued into a line
 _GAP = re.compile(r"\w {2,}\w| [.,](?:\s|$)")  # "was  parameters", "ratio : 1 .": a dropped symbol or number
+_GARBLED = re.compile(r"\b\d+[a-z]{3,}\b")  # "the range 0 to 13hen each pixel": characters lost in the export
 _LINK = re.compile(r"https?:|www\.|\w\.(?:com|org|io|net)\b|\w/\w+/\w")
 _REPEATED = re.compile(r"\b([A-Za-z]{3,}(?: \w+){0,3}) \1\b", re.IGNORECASE)  # "max pooling max pooling"
 _ENDS_CLAUSE = re.compile(r"(?:[.!]|[.!][)\"”’']|[A-Za-z0-9%)\]])$")
@@ -328,7 +329,7 @@ def sentence_issue(raw: str, text: str, kind: str) -> tuple[str, str]:
         return "table", "table"
     if _CODE_LINE.search(text) and not re.search(r"[a-z]{3,} [a-z]{3,} [a-z]{3,}", text):
         return "code", "code"
-    if _FORMULA.search(raw) or _DROPPED_SYMBOL.search(text) or _GAP.search(raw):
+    if _FORMULA.search(raw) or _DROPPED_SYMBOL.search(text) or _GAP.search(raw) or _GARBLED.search(text):
         return "figure", "missing symbol"
     if _FIGURE.search(text):
         return "figure", "figure"
