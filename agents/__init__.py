@@ -1,6 +1,6 @@
 """The agents: a manager agent delegating to a notes agent and a training agent, grounded in the notes.
 
->>> from agents import CourseAssistant
+>>> from coursemate.agents import CourseAssistant
 >>> CourseAssistant().ask("What do LSTM gates do?").answer
 
 The names are imported on first use, so ``coursemate --help`` does not load smolagents.
@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import importlib
 
-_EXPORTS = {"Answer": "agents.assistant", "CourseAssistant": "agents.assistant", "Citation": "tools.citations"}
+_EXPORTS = {
+    "Answer": "coursemate.agents.assistant",
+    "CourseAssistant": "coursemate.agents.assistant",
+    "Citation": "coursemate.tools.citations",
+}
 __all__ = list(_EXPORTS)
 
 
 def __getattr__(name: str):
     if name in _EXPORTS:
         return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'agents' has no attribute {name!r}")
+    raise AttributeError(f"module 'coursemate.agents' has no attribute {name!r}")

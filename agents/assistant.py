@@ -38,15 +38,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents.conversation import ConversationStore, Turn, resolve_follow_up
-from agents.events import AnswerEvent, Event, PendingAction, StepEvent, TokenEvent, ToolResult, ToolResultEvent
-from agents.grounding import coverage, grounded_prompt, passages_answer, system_prompt
-from agents.intents import QUESTION
-from agents.trace import Trace
-from coursemate.config import Settings
-from coursemate.errors import CoursemateError
-from tools.acronyms import abbreviated
-from tools.citations import (
+from coursemate.agents.conversation import ConversationStore, Turn, resolve_follow_up
+from coursemate.agents.events import (
+    AnswerEvent,
+    Event,
+    PendingAction,
+    StepEvent,
+    TokenEvent,
+    ToolResult,
+    ToolResultEvent,
+)
+from coursemate.agents.grounding import coverage, grounded_prompt, passages_answer, system_prompt
+from coursemate.agents.intents import QUESTION
+from coursemate.agents.trace import Trace
+from coursemate.tools.acronyms import abbreviated
+from coursemate.tools.citations import (
     NOT_IN_NOTES,
     Citation,
     PassageLog,
@@ -54,9 +60,12 @@ from tools.citations import (
     renumber_markers,
     says_not_in_notes,
 )
-from tools.extractive import extractive_answer
-from tools.questions import analyze
-from tools.verify import SentenceSupport, verify_citations
+from coursemate.tools.extractive import extractive_answer
+from coursemate.tools.questions import analyze
+from coursemate.tools.verify import SentenceSupport, verify_citations
+
+from coursemate.config import Settings
+from coursemate.errors import CoursemateError
 
 GROUNDED_KINDS = ("embedded",)  # models too small to drive an agent loop reliably
 ROUTER_MODEL = "offline router (no language model)"
@@ -144,7 +153,7 @@ class CourseAssistant:
     def index(self):
         with self._lock:
             if self._index is None:
-                from retrieval import NotesIndex
+                from coursemate.retrieval import NotesIndex
 
                 self._index = NotesIndex.load_or_build(self.settings, progress=False)
             return self._index
@@ -155,7 +164,7 @@ class CourseAssistant:
         index = self.index
         with self._lock:
             if self._router is None:
-                from agents.router import IntentRouter
+                from coursemate.agents.router import IntentRouter
 
                 self._router = IntentRouter(index)
             return self._router
@@ -182,7 +191,7 @@ class CourseAssistant:
                      and time.monotonic() - self._llm_resolved_at > LLM_RETRY_SECONDS)
             if self._llm is None or stale:
                 self._llm_resolved_at = time.monotonic()
-                from agents.llm import LLMInfo, resolve_llm
+                from coursemate.agents.llm import LLMInfo, resolve_llm
 
                 try:
                     self._llm = resolve_llm(self.settings)
@@ -218,7 +227,7 @@ class CourseAssistant:
 
         ``user``: who asks (the UI's signed-in user; None = the machine's owner); the training runs the agents
         start belong to them, and they can cancel only their own."""
-        from retrieval.index import check_query
+        from coursemate.retrieval.index import check_query
 
         check_query(question)
         started = time.perf_counter()
@@ -283,7 +292,7 @@ class CourseAssistant:
 
     def confirm(self, action: PendingAction, conversation_id: str = "default", user: str | None = None) -> Answer:
         """Carry out an action an answer proposed (``answer.pending``), for ``user`` (see :meth:`stream`)."""
-        from agents.intents import load_intents
+        from coursemate.agents.intents import load_intents
 
         if action.intent not in load_intents():
             raise CoursemateError(f"cannot confirm an action of unknown intent {action.intent!r}")
@@ -354,7 +363,7 @@ class _Run:
 
     def call(self, name: str, arguments: dict[str, Any]) -> Iterator[Event]:
         """Carry out a routed request: its intent's call (a trace step), then its result."""
-        from agents.intents import Clarify, load_intents
+        from coursemate.agents.intents import Clarify, load_intents
 
         intent = load_intents()[name]
         t = time.perf_counter()
@@ -375,7 +384,7 @@ class _Run:
 
     def propose(self, name: str, arguments: dict[str, Any]) -> Iterator[Event]:
         """An action that waits for a confirmation: what it would do, as a question (or why it cannot be done)."""
-        from agents.intents import Clarify, load_intents
+        from coursemate.agents.intents import Clarify, load_intents
 
         intent = load_intents()[name]
         t = time.perf_counter()
@@ -405,7 +414,7 @@ class _Run:
         return _Result(text, [], kind, tool=ToolResult(kind, tool, arguments, text, markdown, data))
 
     def _context(self):
-        from agents.intents import Context
+        from coursemate.agents.intents import Context
 
         return Context(self.assistant.index, self._run_manager())
 
@@ -477,9 +486,8 @@ class _Run:
     def agent(self, model, info, question: str, history: str, hits, is_covered: bool,
               wanted: str) -> Iterator[Event]:
         """The manager agent answers, delegating to the notes and training agents."""
+        from coursemate.agents.manager import StepRecorder, build_team, manager_task
         from smolagents.memory import FinalAnswerStep
-
-        from agents.manager import StepRecorder, build_team, manager_task
 
         deadline = time.time() + self.settings.llm_timeout
         recorder = StepRecorder(self.trace, self.log, deadline)
@@ -521,14 +529,14 @@ class _Run:
     def _run_manager(self):
         """The assistant's training runs, acting for this answer's user; dataset paths confined to the data roots."""
         if self.assistant._run_manager is None:
-            from tools.training import RunManager
+            from coursemate.tools.training import RunManager
 
             self.assistant._run_manager = RunManager(self.settings, confined=True)
         return self.assistant._run_manager.as_user(self.user)
 
 
 def _custom_info(model):
-    from agents.llm import LLMInfo
+    from coursemate.agents.llm import LLMInfo
 
     name = getattr(model, "model_id", None) or type(model).__name__
     return LLMInfo("custom", name, None, True, f"{name} (given to CourseAssistant)")

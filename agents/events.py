@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from agents.assistant import Answer
+    from coursemate.agents.assistant import Answer
 
 
 @dataclass(frozen=True)

@@ -11,17 +11,17 @@ import re
 import time
 from typing import Any
 
+from coursemate.agents.grounding import format_passages
+from coursemate.agents.trace import Trace
+from coursemate.tools.citations import NOT_IN_NOTES, Passage, PassageLog
+from coursemate.tools.notes import ReadDocumentTool, SearchNotesTool, SummarizeNotesTool
 from smolagents import ToolCallingAgent
 from smolagents.memory import ActionStep
 from smolagents.monitoring import LogLevel
 from smolagents.utils import AgentMaxStepsError
 
-from agents.grounding import format_passages
-from agents.trace import Trace
 from coursemate.config import Settings
 from coursemate.prompts import load_prompts
-from tools.citations import NOT_IN_NOTES, Passage, PassageLog
-from tools.notes import ReadDocumentTool, SearchNotesTool, SummarizeNotesTool
 
 NOTES_TOOLS = ("search_notes", "read_document", "summarize_notes")
 _PASSAGE_NUMBER = re.compile(r"^\[(\d+)\] ", re.M)
@@ -66,9 +66,9 @@ class StepRecorder:
 def build_team(model, index, log: PassageLog, settings: Settings, recorder: StepRecorder, corrector=None,
                run_manager=None) -> ToolCallingAgent:
     """The manager agent with its two managed agents, all driven by ``model``."""
-    from tools.text_agent_tools import SpellTool
-    from tools.training import RunManager
-    from tools.training.agent_tools import training_tools
+    from coursemate.tools.text_agent_tools import SpellTool
+    from coursemate.tools.training import RunManager
+    from coursemate.tools.training.agent_tools import training_tools
 
     prompts = load_prompts(settings.prompts_path)
     common: dict[str, Any] = dict(model=model, max_steps=settings.agent_max_steps, verbosity_level=LogLevel.OFF,

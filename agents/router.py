@@ -28,8 +28,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from agents.intents import QUESTION, Documents, Intent, load_intents
-from agents.intents._parse import QUOTED, RUN_ID
+from coursemate.agents.intents import QUESTION, Documents, Intent, load_intents
+from coursemate.agents.intents._parse import QUOTED, RUN_ID
 
 CUE_BONUS = 0.25  # added to an intent's similarity when one of its cues matches (dev split)
 MIN_SCORE = 0.5  # a tool intent scoring less is a question for the notes (dev split)

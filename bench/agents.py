@@ -31,8 +31,8 @@ QUESTIONS = [
 ]
 
 def bench_answers(settings: Settings) -> None:
-    from agents import CourseAssistant
-    from agents.events import AnswerEvent, TokenEvent
+    from coursemate.agents import CourseAssistant
+    from coursemate.agents.events import AnswerEvent, TokenEvent
 
     assistant = CourseAssistant(settings)
     _ = assistant.index, assistant.corrector  # load the index and the speller before timing

@@ -18,16 +18,13 @@ import argparse
 import os
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from coursemate.retrieval.embeddings import BF16_FLAGS, VNNI_FLAGS, cpu_flags, embedder_for
 
 from coursemate.config import EMBEDDING_BACKENDS, Settings
 from coursemate.errors import CoursemateError
 from coursemate.io import atomic_write_json
-from retrieval.embeddings import BF16_FLAGS, VNNI_FLAGS, cpu_flags, embedder_for
 
 QUERIES = 60
 NDCG_TOLERANCE = 0.005
@@ -39,7 +36,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def measure_speed(embedder, texts: list[str], questions: list[str], batch_size: int) -> dict:
     """Query latency (wall and CPU ms, one question at a time) and index-build throughput of one embedder."""
-    from retrieval.embeddings import embed
+    from coursemate.retrieval.embeddings import embed
 
     embed(embedder, questions[:3])  # warm up
     embed(embedder, texts[:8], batch_size)
@@ -63,7 +60,7 @@ def measure_speed(embedder, texts: list[str], questions: list[str], batch_size: 
 
 def measure_quality(settings: Settings, datasets: list) -> dict:
     """Hybrid nDCG@10 of ``settings.embedding_backend`` on each dataset (its own evaluation index)."""
-    from eval.runner import evaluate, open_index
+    from coursemate.eval.runner import evaluate, open_index
 
     return {f"ndcg@10 {d.name}": evaluate(open_index(settings, d, progress=False), d, "hybrid").metrics["ndcg@10"]
             for d in datasets}
@@ -87,9 +84,9 @@ def markdown_table(rows: list[dict], dataset_names: list[str]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from eval.datasets import load_dataset
-    from retrieval.chunking import chunk_documents, indexed_text
-    from retrieval.ingest import load_corpus
+    from coursemate.eval.datasets import load_dataset
+    from coursemate.retrieval.chunking import chunk_documents, indexed_text
+    from coursemate.retrieval.ingest import load_corpus
 
     backends = args.backends.split(",")
     unknown = [b for b in backends if b not in EMBEDDING_BACKENDS]

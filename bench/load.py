@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
 
 QUESTIONS_FILE = REPO_ROOT / "eval" / "datasets" / "course_questions.jsonl"
 TRAINING = ("digits", "mlp", 2, 64, "sgd", 0.05, "onecycle", 0, False)  # the Training tab's form, in its order

@@ -39,15 +39,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from coursemate.eval.langchain_baseline import build_ensemble, shared_embeddings
+from coursemate.retrieval.chunking import chunk_documents, indexed_text
+from coursemate.retrieval.types import Chunk, Document
 
 from coursemate.config import SEARCH_MODES, Settings
 from coursemate.errors import CoursemateError
 from coursemate.io import atomic_write_bytes, atomic_write_json
-from eval.langchain_baseline import build_ensemble, shared_embeddings
-from retrieval.chunking import chunk_documents, indexed_text
-from retrieval.types import Chunk, Document
 
 CACHE_DIR = Path.home() / ".cache" / "coursemate-bench"
 GOAL_P50_MS = 15.0
@@ -134,7 +132,7 @@ class Corpus:
 
 def real_corpus(settings: Settings) -> Corpus:
     """The shipped notes, chunked as the index chunks them."""
-    from retrieval.ingest import load_corpus
+    from coursemate.retrieval.ingest import load_corpus
 
     documents, _ = load_corpus(settings.corpus_paths, topics=settings.topic_sections)
     if not documents:
@@ -184,7 +182,7 @@ def grow_corpus(real: Corpus, size: int, seed: int) -> Corpus:
 # ----------------------------------------------------------------------------- embeddings (cached)
 def cached_embeddings(embedder, texts: list[str], settings: Settings, label: str) -> np.ndarray:
     """The real model's normalized embeddings of ``texts``, computed once and kept under CACHE_DIR."""
-    from retrieval.embeddings import embed
+    from coursemate.retrieval.embeddings import embed
 
     digest = hashlib.sha256("\x00".join([settings.embedding_model, *texts]).encode()).hexdigest()[:24]
     path = CACHE_DIR / f"{label}-{len(texts)}-{digest}.npy"
@@ -218,7 +216,7 @@ def corpus_vectors(corpus: Corpus, piece_vectors: np.ndarray, embedder, settings
 
 def sentence_index(corpus: Corpus, piece_vectors: np.ndarray):
     """The index's sentence ranking over the corpus: every chunk's pieces with their real embeddings."""
-    from retrieval.sentences import SentenceIndex
+    from coursemate.retrieval.sentences import SentenceIndex
 
     chunk_of = [c for c, ids in enumerate(corpus.chunk_pieces) for _ in ids]
     rows = [i for ids in corpus.chunk_pieces for i in ids]
@@ -227,7 +225,7 @@ def sentence_index(corpus: Corpus, piece_vectors: np.ndarray):
 
 def embedding_throughput(embedder, corpus: Corpus, settings: Settings, sample: int, seed: int) -> float:
     """Chunks per second the real model embeds, on ``sample`` real chunk texts."""
-    from retrieval.embeddings import embed
+    from coursemate.retrieval.embeddings import embed
 
     texts = random.Random(seed).sample(corpus.texts, min(sample, len(corpus.chunks)))
     embed(embedder, texts[:2], settings.embedding_batch_size)
@@ -239,7 +237,7 @@ def embedding_throughput(embedder, corpus: Corpus, settings: Settings, sample: i
 # ----------------------------------------------------------------------------- the two systems
 def correction_latency(real: Corpus, settings: Settings, queries: list[str]) -> float:
     """p50 milliseconds of the spelling correction a search runs first (course vocabulary + English)."""
-    from retrieval.spelling import SpellingCorrector, vocabulary_from_texts
+    from coursemate.retrieval.spelling import SpellingCorrector, vocabulary_from_texts
 
     corrector = SpellingCorrector(vocabulary_from_texts(d.text for d in real.documents))
     times = []
@@ -252,10 +250,10 @@ def correction_latency(real: Corpus, settings: Settings, queries: list[str]) -> 
 
 def build_ours(settings: Settings, corpus: Corpus, vectors: np.ndarray, sentences):
     """A NotesIndex over ``corpus`` from precomputed vectors; returns it with sparse and dense build seconds."""
-    from retrieval.dense import DenseIndex, choose_kind
-    from retrieval.index import NotesIndex
-    from retrieval.sparse import BACKENDS, choose_backend
-    from retrieval.tokenize import Tokenizer
+    from coursemate.retrieval.dense import DenseIndex, choose_kind
+    from coursemate.retrieval.index import NotesIndex
+    from coursemate.retrieval.sparse import BACKENDS, choose_backend
+    from coursemate.retrieval.tokenize import Tokenizer
 
     started = time.perf_counter()
     backend = choose_backend(settings.sparse_backend, len(corpus.chunks), settings.bm25s_min_chunks)
@@ -417,8 +415,7 @@ def run(args: argparse.Namespace) -> int:
         raise CoursemateError(f"--embed-sample must be at least 1; got {args.embed_sample}")
     import faiss
     import torch
-
-    from retrieval.embeddings import embed, load_embedder
+    from coursemate.retrieval.embeddings import embed, load_embedder
 
     if args.threads is not None:
         torch.set_num_threads(args.threads)

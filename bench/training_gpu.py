@@ -15,11 +15,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from coursemate.tools.training import RunManager, TrainingConfig
 
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
-from tools.training import RunManager, TrainingConfig
 
 
 def cuda_available() -> bool:
@@ -33,7 +32,7 @@ def pick_dataset(requested: str | None, data_root: str) -> str:
     if requested:
         return requested
     try:
-        from tools.training.data import load_dataset
+        from coursemate.tools.training.data import load_dataset
 
         load_dataset("mnist", Path(data_root))
         return "mnist"

@@ -16,8 +16,10 @@ from typing import Any, get_type_hints
 
 from coursemate.errors import CoursemateError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS_DIR = REPO_ROOT / "data" / "notes"
+_PACKAGE_DIR = Path(__file__).resolve().parent
+# The shipped notes: a wheel installs them as coursemate/notes (package data); a checkout keeps them in data/notes.
+DEFAULT_CORPUS_DIR = next((p for p in (_PACKAGE_DIR / "notes", _PACKAGE_DIR.parent / "data" / "notes") if p.is_dir()),
+                          _PACKAGE_DIR / "notes")
 ENV_PREFIX = "COURSEMATE_"
 EMBEDDING_BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
 # Allowed values of settings and flags, defined once (the CLI's choices and Settings' validation use them).

@@ -25,14 +25,21 @@ import time
 from pathlib import Path
 from typing import Any
 
+from coursemate.eval.datasets import COURSE_QUESTIONS, EvalQuery, load_dataset, normalize
+from coursemate.retrieval.notetext import (
+    MAX_STANDALONE_WORDS,
+    line_kind,
+    sentence_issue,
+    strip_glued_heading,
+    word_count,
+)
+from coursemate.retrieval.sentences import segmenter
+from coursemate.retrieval.types import Chunk
+from coursemate.tools.citations import Citation, Passage, says_not_in_notes, strip_markers
+from coursemate.tools.verify import verify_citations
+
 from coursemate.config import Settings
 from coursemate.io import atomic_write_jsonl, read_jsonl
-from eval.datasets import COURSE_QUESTIONS, EvalQuery, load_dataset, normalize
-from retrieval.notetext import MAX_STANDALONE_WORDS, line_kind, sentence_issue, strip_glued_heading, word_count
-from retrieval.sentences import segmenter
-from retrieval.types import Chunk
-from tools.citations import Citation, Passage, says_not_in_notes, strip_markers
-from tools.verify import verify_citations
 
 
 def cites_gold(query: EvalQuery, citations: list[Citation]) -> bool:
@@ -107,8 +114,8 @@ def benchmark(settings: Settings, modes: list[str], split: str = "test", limit: 
 
     ``dataset``: "course" (with the shipped out-of-scope and follow-up sets) or a course-style questions file;
     ``dump``: where to write the first mode's answers for a blind grader."""
-    from agents import CourseAssistant
-    from retrieval import NotesIndex
+    from coursemate.agents import CourseAssistant
+    from coursemate.retrieval import NotesIndex
 
     index = index or NotesIndex.load_or_build(settings, progress=False)
     questions = load_dataset(dataset, split).queries

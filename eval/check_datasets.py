@@ -15,12 +15,13 @@ import re
 import sys
 from collections import Counter
 
+from coursemate.eval.datasets import COURSE_QUESTIONS, SPLITS, normalize
+from coursemate.retrieval.chunking import chunk_documents
+from coursemate.retrieval.ingest import load_corpus
+from coursemate.retrieval.types import Document
+
 from coursemate.config import Settings
 from coursemate.io import read_jsonl
-from eval.datasets import COURSE_QUESTIONS, SPLITS, normalize
-from retrieval.chunking import chunk_documents
-from retrieval.ingest import load_corpus
-from retrieval.types import Document
 
 DATASETS = COURSE_QUESTIONS.parent
 OUT_OF_SCOPE = DATASETS / "out_of_scope.jsonl"

@@ -23,10 +23,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from agents.intents import QUESTION
+from coursemate.agents.intents import QUESTION
+from coursemate.eval.datasets import SPLITS
+
 from coursemate.errors import CoursemateError
 from coursemate.io import read_jsonl
-from eval.datasets import SPLITS
 
 DATASETS = Path(__file__).resolve().parent / "datasets"
 CHAT_REQUESTS = DATASETS / "chat_requests.jsonl"
@@ -44,7 +45,7 @@ def load_requests(split: str, path: Path | str = CHAT_REQUESTS) -> list[dict[str
 def evaluate_routing(index, split: str = "test", path: Path | str = CHAT_REQUESTS,
                      router=None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """``(summary, rows)`` of the router over the requests of ``split`` (``router``: default one over ``index``)."""
-    from agents.router import IntentRouter
+    from coursemate.agents.router import IntentRouter
 
     router = router or IntentRouter(index)
     documents = [(d.doc_id, d.title) for d in index.documents.values()]
@@ -97,7 +98,7 @@ def summarize_rows(rows: list[dict[str, Any]], split: str) -> dict[str, Any]:
 def course_question_tool_calls(index, paths: list[Path], router=None) -> dict[str, Any]:
     """Over every question of the course question files ``paths`` (``{"question": ...}`` rows): how many the router
     sends to a tool, and which (a course question must be answered from the notes)."""
-    from agents.router import IntentRouter
+    from coursemate.agents.router import IntentRouter
 
     router = router or IntentRouter(index)
     counts, routed = {}, []

@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from coursemate.eval.datasets import EvalDataset, EvalQuery
+from coursemate.eval.metrics import aggregate, dedupe, query_metrics
+
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
-from eval.datasets import EvalDataset, EvalQuery
-from eval.metrics import aggregate, dedupe, query_metrics
 
 if TYPE_CHECKING:
-    from retrieval import NotesIndex
+    from coursemate.retrieval import NotesIndex
 
 INDEX_PARAMS = ("chunk_size", "chunk_overlap", "topic_sections", "embedding_model", "embedding_backend",
                 "sparse_backend", "dense_index", "hnsw_min_chunks")
@@ -39,7 +40,7 @@ class RunResult:
 
 def open_index(settings: Settings, dataset: EvalDataset, progress: bool = True) -> NotesIndex:
     """The cached evaluation index of ``dataset`` for the indexing parameters in ``settings``."""
-    from retrieval import NotesIndex
+    from coursemate.retrieval import NotesIndex
 
     if dataset.documents is None:  # the configured notes: their index, when it is up to date, is the one to use
         fresh = NotesIndex.load_if_fresh(settings)
@@ -51,7 +52,7 @@ def open_index(settings: Settings, dataset: EvalDataset, progress: bool = True) 
 
 def eval_index_dir(settings: Settings, dataset: EvalDataset) -> Path:
     """Where :func:`open_index` keeps the index of ``dataset`` for the indexing parameters in ``settings``."""
-    from retrieval.store import fingerprint_json
+    from coursemate.retrieval.store import fingerprint_json
 
     params = {name: getattr(settings, name) for name in INDEX_PARAMS}
     if dataset.documents is None:
@@ -61,10 +62,10 @@ def eval_index_dir(settings: Settings, dataset: EvalDataset) -> Path:
 
 def configure(index: NotesIndex, settings: Settings) -> NotesIndex:
     """``index`` searching with the query-time and tokenizer settings of ``settings`` (chunks and vectors shared)."""
-    from retrieval import NotesIndex
-    from retrieval.chunking import indexed_text
-    from retrieval.sparse import BACKENDS
-    from retrieval.tokenize import Tokenizer
+    from coursemate.retrieval import NotesIndex
+    from coursemate.retrieval.chunking import indexed_text
+    from coursemate.retrieval.sparse import BACKENDS
+    from coursemate.retrieval.tokenize import Tokenizer
 
     changed = {name for name in INDEX_PARAMS if getattr(settings, name) != getattr(index.settings, name)}
     if changed:

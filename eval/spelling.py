@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from coursemate.errors import CoursemateError
 
 if TYPE_CHECKING:
-    from retrieval.spelling import SpellingCorrector
+    from coursemate.retrieval.spelling import SpellingCorrector
 
 SHOWN_FAILURES = 10
 

@@ -13,8 +13,9 @@ import re
 import sys
 from pathlib import Path
 
+from coursemate.eval.datasets import COURSE_QUESTIONS
+
 from coursemate.io import atomic_write_jsonl, read_jsonl
-from eval.datasets import COURSE_QUESTIONS
 
 _ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 _NEIGHBOURS = {

@@ -4,7 +4,7 @@
 >>> hits = NotesIndex.load_or_build().search("what do LSTM gates do?", k=5)
 """
 
-from retrieval.index import NotesIndex
-from retrieval.types import Chunk, Document, Hit, Section
+from coursemate.retrieval.index import NotesIndex
+from coursemate.retrieval.types import Chunk, Document, Hit, Section
 
 __all__ = ["NotesIndex", "Chunk", "Document", "Hit", "Section"]

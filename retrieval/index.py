@@ -15,20 +15,20 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+from coursemate.retrieval import store
+from coursemate.retrieval.chunking import chunk_documents, indexed_text
+from coursemate.retrieval.dense import DenseIndex, choose_kind
+from coursemate.retrieval.embeddings import embed, embedder_for
+from coursemate.retrieval.fusion import reciprocal_rank_fusion
+from coursemate.retrieval.notetext import CaseModel, NoteSentence
+from coursemate.retrieval.sentences import SentenceIndex, note_sentences
+from coursemate.retrieval.sparse import BACKENDS, SparseIndex, choose_backend, top_k
+from coursemate.retrieval.tokenize import Tokenizer
+from coursemate.retrieval.types import Chunk, Document, Hit
 
 from coursemate.config import SEARCH_MODES, Settings
 from coursemate.errors import CoursemateError
 from coursemate.io import atomic_folder, atomic_write_jsonl, read_jsonl
-from retrieval import store
-from retrieval.chunking import chunk_documents, indexed_text
-from retrieval.dense import DenseIndex, choose_kind
-from retrieval.embeddings import embed, embedder_for
-from retrieval.fusion import reciprocal_rank_fusion
-from retrieval.notetext import CaseModel, NoteSentence
-from retrieval.sentences import SentenceIndex, note_sentences
-from retrieval.sparse import BACKENDS, SparseIndex, choose_backend, top_k
-from retrieval.tokenize import Tokenizer
-from retrieval.types import Chunk, Document, Hit
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ class NotesIndex:
 
         skipped: list[str] = []
         if documents is None:
-            from retrieval.ingest import load_corpus
+            from coursemate.retrieval.ingest import load_corpus
 
             documents, skipped = load_corpus(settings.corpus_paths, topics=settings.topic_sections)
             for message in skipped:
@@ -233,7 +233,7 @@ class NotesIndex:
         if not self.settings.spelling:
             return None
         if self._corrector is None:
-            from retrieval.spelling import SpellingCorrector
+            from coursemate.retrieval.spelling import SpellingCorrector
 
             self._corrector = SpellingCorrector(self.vocabulary())
         return self._corrector
@@ -246,7 +246,7 @@ class NotesIndex:
         corrector = self.corrector if correct else None
         if corrector is None:
             return SearchResults(query, self.search(query, k, mode, correct=False), query)
-        from retrieval.spelling import TYPED_QUERY_WEIGHT
+        from coursemate.retrieval.spelling import TYPED_QUERY_WEIGHT
 
         started = time.perf_counter()
         correction = corrector.correct(query)

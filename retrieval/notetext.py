@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from retrieval.spelling import english_word_counts
+from coursemate.retrieval.spelling import english_word_counts
 
 KINDS = ("prose", "lead", "list", "table", "code", "heading", "figure")
 MIN_STANDALONE_WORDS = 6

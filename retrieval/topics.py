@@ -15,9 +15,9 @@ import math
 import re
 from collections import Counter
 
-from retrieval.spelling import english_word_counts
-from retrieval.tokenize import Tokenizer
-from retrieval.types import Section
+from coursemate.retrieval.spelling import english_word_counts
+from coursemate.retrieval.tokenize import Tokenizer
+from coursemate.retrieval.types import Section
 
 LONG_SECTION_CHARS = 3_000  # sections longer than this (and without sub-headings) are split into topics
 MIN_TOPIC_CHARS = 900  # no sub-section shorter than this

@@ -18,7 +18,9 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 # One ONNX export of the embedding model for the whole run, whatever home each test uses.
 os.environ.setdefault("COURSEMATE_MODELS_DIR", str(Path.home() / ".cache" / "coursemate-test-models"))
 
-from coursemate.config import REPO_ROOT, Settings
+from coursemate.config import Settings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # The index of the shipped notes is kept between runs, in a folder named after the code that builds it: a change to
 # retrieval/ or coursemate/ builds it afresh; unchanged code loads it (its manifest still checks notes, parameters
@@ -50,7 +52,7 @@ def _cached_index_dir(name: str, *extra: str) -> Path | None:
 
 
 def _load_cached_copy(settings: Settings, name: str, **kwargs):
-    from retrieval import NotesIndex
+    from coursemate.retrieval import NotesIndex
 
     cached = _cached_index_dir(name)
     if cached is not None and (cached / "manifest.json").is_file() and not settings.index_dir.exists():
@@ -92,7 +94,7 @@ def course_settings(tmp_path_factory) -> Settings:
 @pytest.fixture(scope="session")
 def course_index(course_settings):
     """The real hybrid index of the shipped course notes, built (or loaded from the cache) once per session."""
-    from retrieval import NotesIndex
+    from coursemate.retrieval import NotesIndex
 
     index = NotesIndex.load_or_build(course_settings, progress=False)
     os.utime(course_settings.index_dir)  # in use: not removed as stale
@@ -129,8 +131,8 @@ AGENT_TEST_NOTES = ("post-lstm-one-pager", "session-05-batch-normalization-regul
 def small_notes_index(tmp_path_factory):
     """A real hybrid index (real embeddings, FAISS, BM25) over five of the shipped notes: fast to build (and cached
     between runs like the course index)."""
-    from retrieval import NotesIndex
-    from retrieval.ingest import load_corpus
+    from coursemate.retrieval import NotesIndex
+    from coursemate.retrieval.ingest import load_corpus
 
     notes = REPO_ROOT / "data" / "notes"
     documents, _ = load_corpus([notes / f"{name}.md" for name in AGENT_TEST_NOTES])

@@ -12,8 +12,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from agents.llm import embedded_gguf_path
-from agents.serve import stop_process, wait_until_ready
+from coursemate.agents.llm import embedded_gguf_path
+from coursemate.agents.serve import stop_process, wait_until_ready
 
 STARTUP_TIMEOUT = 120.0
 

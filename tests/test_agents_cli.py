@@ -70,7 +70,7 @@ def test_embedded_model_cites_the_notes_and_names_the_model(cli_env, course_inde
 
 @pytest.mark.slow  # a fresh process loads the embedding model and the index; trains one epoch on digits
 def test_chat_asks_yes_or_no_before_it_starts_a_run(cli_env, tmp_path):
-    from tools.training import RunManager
+    from coursemate.tools.training import RunManager
 
     env = {**cli_env, "COURSEMATE_RUNS_DIR": str(tmp_path / "runs"), "COURSEMATE_LLM": "extractive"}
     said = ("could you fit the mlp on digits, one pass?\nn\n"  # a question: proposed, then declined

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from agents import CourseAssistant
+from coursemate.agents import CourseAssistant
 
 
 @pytest.mark.slow  # smolagents' prompts for the manager and the notes agent: minutes of llama.cpp reading on a CPU

@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from agents import CourseAssistant
+from coursemate.agents import CourseAssistant
 from coursemate.cli import main
-from eval.answers import answer_sentences, readability_failures
-from retrieval.notetext import comes_from, word_count
-from tools.citations import strip_markers
-from tools.questions import analyze
+from coursemate.eval.answers import answer_sentences, readability_failures
+from coursemate.retrieval.notetext import comes_from, word_count
+from coursemate.tools.citations import strip_markers
+from coursemate.tools.questions import analyze
 
 
 @pytest.mark.parametrize("question, kind", [

@@ -17,9 +17,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from coursemate.cli import main
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
-from coursemate.cli import main
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 
@@ -95,7 +95,7 @@ def make_bad_files(world: World, run_id: str) -> None:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, load_cached_copy):
-    from tools.training import RunManager
+    from coursemate.tools.training import RunManager
 
     world = World(tmp_path_factory.mktemp("bad-input"))
     runs = RunManager(world.settings)
@@ -280,16 +280,16 @@ def test_a_damaged_index_is_rebuilt_and_answers(world, capsys, monkeypatch, tmp_
 # ----------------------------------------------------------------------------------------------- the API table
 def api_cases(world):
     """(case, call, fragment of the message) for the public Python API."""
-    from agents import CourseAssistant
-    from agents.conversation import save_conversation
-    from agents.events import PendingAction
-    from retrieval import NotesIndex
-    from retrieval.ingest import load_corpus
-    from retrieval.spelling import SpellingCorrector
-    from tools.citations import PassageLog
-    from tools.notes import ReadDocumentTool
-    from tools.summarize import summarize
-    from tools.training import RunManager, TrainingConfig
+    from coursemate.agents import CourseAssistant
+    from coursemate.agents.conversation import save_conversation
+    from coursemate.agents.events import PendingAction
+    from coursemate.retrieval import NotesIndex
+    from coursemate.retrieval.ingest import load_corpus
+    from coursemate.retrieval.spelling import SpellingCorrector
+    from coursemate.tools.citations import PassageLog
+    from coursemate.tools.notes import ReadDocumentTool
+    from coursemate.tools.summarize import summarize
+    from coursemate.tools.training import RunManager, TrainingConfig
 
     index, settings, paths = world.index, world.settings, world.paths
     runs = RunManager(settings)
@@ -401,8 +401,8 @@ def test_any_query_is_answered_or_clearly_refused(world, text):
 @FAST
 @given(text=FREE_TEXT)
 def test_any_chat_message_is_answered_or_clearly_refused(world, text):
-    from agents import CourseAssistant
-    from ui.chat import check_message
+    from coursemate.agents import CourseAssistant
+    from coursemate.ui.chat import check_message
 
     assistant = getattr(world, "assistant", None) or CourseAssistant(world.settings, index=world.index)
     world.assistant = assistant
@@ -427,15 +427,15 @@ def test_any_text_is_spelled_or_clearly_refused(world, text):
 @FAST
 @given(text=FREE_TEXT)
 def test_any_text_is_summarized_or_clearly_refused(world, text):
-    from tools.summarize import summarize
+    from coursemate.tools.summarize import summarize
 
     _clear_or_fine(lambda: summarize(world.index, text=text, words=40))
 
 
 def test_the_table_loses_no_data(world):
     """Last: after every case above, the index still loads unchanged and the run is still there."""
-    from retrieval import NotesIndex
-    from tools.training import RunManager
+    from coursemate.retrieval import NotesIndex
+    from coursemate.tools.training import RunManager
 
     index = NotesIndex.load_or_build(world.settings, progress=False)
     assert index.manifest["built_at"] == world.index.manifest["built_at"]  # loaded, not rebuilt

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from coursemate.agents import CourseAssistant
+from coursemate.retrieval.notetext import comes_from
+from coursemate.tools.citations import Passage, cited_numbers, strip_markers
+from coursemate.tools.summarize import summarize
+from coursemate.tools.verify import split_generated, support_scores
 from smolagents import ChatMessage, MessageRole, Model
-
-from agents import CourseAssistant
-from retrieval.notetext import comes_from
-from tools.citations import Passage, cited_numbers, strip_markers
-from tools.summarize import summarize
-from tools.verify import split_generated, support_scores
 
 QUESTIONS = [
     "What are the three gates of an LSTM?",
@@ -35,7 +34,7 @@ def assert_every_citation_supports_its_sentence(index, text: str, citations) -> 
 
 
 def _chunk_of(citation):
-    from retrieval.types import Chunk
+    from coursemate.retrieval.types import Chunk
 
     return Chunk(citation.chunk_id, citation.doc_id, citation.title, citation.section, "", citation.text, 0, 0)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import tracemalloc
 
-from agents.conversation import ConversationStore, Turn
+from coursemate.agents.conversation import ConversationStore, Turn
 
 
 class Clock:

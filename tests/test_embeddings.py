@@ -11,7 +11,7 @@ TEXTS = ["What do the LSTM gates do?", "x", "global average pooling " * 80, "Bat
 
 @pytest.fixture(scope="module")
 def torch_vectors(course_settings):
-    from retrieval.embeddings import embed, embedder_for
+    from coursemate.retrieval.embeddings import embed, embedder_for
 
     return embed(embedder_for(course_settings.replace(embedding_backend="torch")), TEXTS)
 
@@ -21,7 +21,7 @@ def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def test_int8_export_is_cached_and_close_to_torch(course_settings, torch_vectors):
-    from retrieval.embeddings import OnnxEmbedder, embed, embedder_for, load_embedder
+    from coursemate.retrieval.embeddings import OnnxEmbedder, embed, embedder_for, load_embedder
 
     int8 = embedder_for(course_settings.replace(embedding_backend="onnx-int8"))
     assert isinstance(int8, OnnxEmbedder) and "-int8-" in int8.onnx_path.name
@@ -37,7 +37,7 @@ def test_int8_export_is_cached_and_close_to_torch(course_settings, torch_vectors
 
 
 def test_auto_backend_sends_queries_to_onnx_and_batches_to_torch(course_settings, torch_vectors):
-    from retrieval.embeddings import QUERY_TEXTS, AutoEmbedder, embed, embedder_for
+    from coursemate.retrieval.embeddings import QUERY_TEXTS, AutoEmbedder, embed, embedder_for
 
     auto = embedder_for(course_settings.replace(embedding_backend="auto"))
     assert isinstance(auto, AutoEmbedder)
@@ -50,7 +50,7 @@ def test_auto_backend_sends_queries_to_onnx_and_batches_to_torch(course_settings
 
 def test_auto_backend_without_vnni_or_bf16_keeps_fp32_vectors(course_settings, torch_vectors, monkeypatch):
     """A laptop CPU without VNNI or bf16 gets the fp32 ONNX graph for queries and fp32 torch for batches."""
-    from retrieval import embeddings
+    from coursemate.retrieval import embeddings
 
     monkeypatch.setattr(embeddings, "cpu_flags", lambda: frozenset({"avx2", "fma"}))
     auto = embeddings.load_embedder.__wrapped__(course_settings.embedding_model, "cpu", 1, "auto",
@@ -62,7 +62,7 @@ def test_auto_backend_without_vnni_or_bf16_keeps_fp32_vectors(course_settings, t
 
 
 def test_cpu_flags_are_read_from_the_machine():
-    from retrieval.embeddings import cpu_flags
+    from coursemate.retrieval.embeddings import cpu_flags
 
     flags = cpu_flags()
     assert isinstance(flags, frozenset)

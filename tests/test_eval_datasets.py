@@ -3,11 +3,7 @@
 from collections import Counter
 
 import pytest
-
-from coursemate.config import Settings
-from coursemate.errors import CoursemateError
-from coursemate.io import read_jsonl
-from eval.check_datasets import (
+from coursemate.eval.check_datasets import (
     FOLLOW_UPS,
     OUT_OF_SCOPE,
     course_problems,
@@ -15,7 +11,11 @@ from eval.check_datasets import (
     notes,
     out_of_scope_problems,
 )
-from eval.datasets import COURSE_QUESTIONS, SPLITS, load_course_questions
+from coursemate.eval.datasets import COURSE_QUESTIONS, SPLITS, load_course_questions
+
+from coursemate.config import Settings
+from coursemate.errors import CoursemateError
+from coursemate.io import read_jsonl
 
 
 @pytest.fixture(scope="module")

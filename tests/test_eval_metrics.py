@@ -3,12 +3,11 @@
 import json
 
 import pytest
-
-from eval.datasets import COURSE_QUESTIONS, GOLD, EvalQuery, load_course_questions
-from eval.metrics import aggregate, dedupe, mrr_at, ndcg_at, query_metrics, recall_at
-from eval.reports import load_summary, markdown_table, regressions
-from eval.typos import misspell
-from retrieval.types import Chunk
+from coursemate.eval.datasets import COURSE_QUESTIONS, GOLD, EvalQuery, load_course_questions
+from coursemate.eval.metrics import aggregate, dedupe, mrr_at, ndcg_at, query_metrics, recall_at
+from coursemate.eval.reports import load_summary, markdown_table, regressions
+from coursemate.eval.typos import misspell
+from coursemate.retrieval.types import Chunk
 
 # Ranking d3 d1 d7 d2 d9 against qrels d1=1, d2=2, d5=1 (d5 never retrieved).
 RANKED = ["d3", "d1", "d7", "d2", "d9"]

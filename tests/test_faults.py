@@ -101,8 +101,8 @@ STREAMING_SERVER = textwrap.dedent('''
 
 
 def test_the_llm_server_killed_mid_stream_gives_cited_passages_and_a_notice(small_notes_index):
-    from agents import CourseAssistant
-    from agents.events import AnswerEvent, TokenEvent
+    from coursemate.agents import CourseAssistant
+    from coursemate.agents.events import AnswerEvent, TokenEvent
 
     server = subprocess.Popen([sys.executable, "-c", STREAMING_SERVER], stdout=subprocess.PIPE, text=True)
     try:
@@ -134,7 +134,7 @@ INTERRUPTED_BUILD = textwrap.dedent('''
     import os, signal, sys
     from pathlib import Path
     from coursemate.config import Settings
-    from retrieval import NotesIndex, dense, sentences, sparse
+    from coursemate.retrieval import NotesIndex, dense, sentences, sparse
 
     home, notes, victim = sys.argv[1:4]
     targets = {"dense": (dense.DenseIndex, "save"), "sentences": (sentences.SentenceIndex, "save")}
@@ -154,7 +154,7 @@ INTERRUPTED_BUILD = textwrap.dedent('''
 
 @pytest.mark.parametrize("victim", ["dense", "sentences"])
 def test_an_interrupted_index_write_leaves_the_previous_index_loading(tmp_path, victim):
-    from retrieval import NotesIndex
+    from coursemate.retrieval import NotesIndex
 
     notes = tmp_path / "notes"
     notes.mkdir()
@@ -162,9 +162,8 @@ def test_an_interrupted_index_write_leaves_the_previous_index_loading(tmp_path, 
         shutil.copy(NOTES / f"{name}.md", notes)
     settings = Settings.load(home=tmp_path / "home", corpus_paths=[notes])
     first = NotesIndex.load_or_build(settings, progress=False)
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     result = subprocess.run([sys.executable, "-c", INTERRUPTED_BUILD, str(settings.home), str(notes), victim],
-                            cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == -signal.SIGKILL, result.stderr[-2000:]
     assert any(p.name.startswith(".index.tmp-") for p in settings.index_dir.parent.iterdir())  # it died mid-write
     again = NotesIndex.load_or_build(settings, progress=False)
@@ -174,7 +173,7 @@ def test_an_interrupted_index_write_leaves_the_previous_index_loading(tmp_path, 
 
 # ----------------------------------------------------------------------------------------------- sessions
 def test_the_assistant_keeps_a_bounded_number_of_conversations(small_notes_index):
-    from agents import CourseAssistant
+    from coursemate.agents import CourseAssistant
 
     settings = small_notes_index.settings.replace(llm="extractive", max_conversations=10)
     assistant = CourseAssistant(settings, index=small_notes_index)

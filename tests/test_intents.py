@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import pkgutil
 
+import coursemate.agents.intents
 import pytest
-
-import agents.intents
-from agents.intents import QUESTION, Intent, load_intents
-from agents.intents._parse import quotes
-from agents.router import is_command, is_course_question, masked
-from tools.training import RunSummary
+from coursemate.agents.intents import QUESTION, Intent, load_intents
+from coursemate.agents.intents._parse import quotes
+from coursemate.agents.router import is_command, is_course_question, masked
+from coursemate.tools.training import RunSummary
 
 
 def test_every_intent_is_one_module_that_the_router_loads():
-    modules = {m.name for m in pkgutil.iter_modules(agents.intents.__path__) if not m.name.startswith("_")}
+    modules = {m.name for m in pkgutil.iter_modules(coursemate.agents.intents.__path__) if not m.name.startswith("_")}
     intents = load_intents()
     assert set(intents) == modules and next(iter(intents)) == QUESTION
     for name, intent in intents.items():

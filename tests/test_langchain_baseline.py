@@ -5,12 +5,11 @@ nothing), and the CLI row on a small BEIR folder."""
 import json
 
 import pytest
-
 from coursemate.cli import main
-from eval.datasets import COURSE_QUESTIONS, EvalDataset, load_course_questions, normalize
-from eval.langchain_baseline import SPLITTER_CHUNK_SIZE, LangChainBaseline, evaluate_langchain
-from eval.runner import DEPTH_FACTOR, evaluate
-from retrieval import NotesIndex
+from coursemate.eval.datasets import COURSE_QUESTIONS, EvalDataset, load_course_questions, normalize
+from coursemate.eval.langchain_baseline import SPLITTER_CHUNK_SIZE, LangChainBaseline, evaluate_langchain
+from coursemate.eval.runner import DEPTH_FACTOR, evaluate
+from coursemate.retrieval import NotesIndex
 
 
 def _questions_on(index: NotesIndex) -> EvalDataset:

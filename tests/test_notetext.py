@@ -4,9 +4,8 @@ and words split, block kinds and the standalone flag."""
 from __future__ import annotations
 
 import pytest
-
-from retrieval.notetext import CaseModel, comes_from, is_lowercased, line_kind, sentence_issue, tidy
-from retrieval.sentences import note_sentences
+from coursemate.retrieval.notetext import CaseModel, comes_from, is_lowercased, line_kind, sentence_issue, tidy
+from coursemate.retrieval.sentences import note_sentences
 
 CASED = ("We train ResNet on ImageNet with SGD, and BN after every convolution. The ViT paper used AdamW. "
          "Google released BERT in 2018. " * 3)

@@ -10,11 +10,8 @@ import sqlite3
 import zipfile
 
 import pytest
-from smolagents.models import ChatMessage, MessageRole, Model
-
 from coursemate.cli import main
-from coursemate.errors import CoursemateError
-from tools.quiz import (
+from coursemate.tools.quiz import (
     BLANK,
     MAX_ITEMS,
     _is_truncation,
@@ -30,8 +27,11 @@ from tools.quiz import (
     sibling_terms,
     source_groups,
 )
-from tools.study import BOXES, StudyBoxes, export_anki
-from tools.wordclass import notes_words, quantities
+from coursemate.tools.study import BOXES, StudyBoxes, export_anki
+from coursemate.tools.wordclass import notes_words, quantities
+from smolagents.models import ChatMessage, MessageRole, Model
+
+from coursemate.errors import CoursemateError
 
 QUALITY_N = 200
 

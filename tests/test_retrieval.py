@@ -8,12 +8,12 @@ import subprocess
 import sys
 
 import pytest
+from coursemate.retrieval import NotesIndex
+from coursemate.retrieval.index import MAX_QUERY_CHARS
+from coursemate.retrieval.langchain_adapter import NotesRetriever
+from coursemate.retrieval.sparse import BM25sIndex, RankBM25Index
 
 from coursemate.errors import CoursemateError
-from retrieval import NotesIndex
-from retrieval.index import MAX_QUERY_CHARS
-from retrieval.langchain_adapter import NotesRetriever
-from retrieval.sparse import BM25sIndex, RankBM25Index
 
 # (question, document id that answers it, a phrase the answering passage contains, modes that must find it)
 QUESTIONS = [
@@ -158,7 +158,7 @@ def test_a_failed_build_leaves_the_previous_index_intact(small_corpus, monkeypat
     def explode(self, folder):
         raise OSError("disk full")
 
-    monkeypatch.setattr("retrieval.dense.DenseIndex.save", explode)
+    monkeypatch.setattr("coursemate.retrieval.dense.DenseIndex.save", explode)
     with pytest.raises(OSError):
         NotesIndex.load_or_build(settings, progress=False)
     monkeypatch.undo()
@@ -208,7 +208,7 @@ def test_cli_search_json_and_errors(course_settings, course_index):
 
 def test_onnx_backend_gives_the_torch_vectors(course_settings):
     """The default ONNX export (mean pooling + normalization in the graph) reproduces sentence-transformers."""
-    from retrieval.embeddings import OnnxEmbedder, embed, embedder_for
+    from coursemate.retrieval.embeddings import OnnxEmbedder, embed, embedder_for
 
     texts = ["What do the LSTM gates do?", "x", "global average pooling " * 80, "Batch norm, dropout & L2."]
     onnx = embedder_for(course_settings.replace(embedding_backend="onnx"))
@@ -219,14 +219,14 @@ def test_onnx_backend_gives_the_torch_vectors(course_settings):
 
 
 def test_the_embedding_backend_is_part_of_the_index_fingerprint(course_settings):
-    from retrieval.index import _index_params
+    from coursemate.retrieval.index import _index_params
 
     assert _index_params(course_settings) != _index_params(course_settings.replace(embedding_backend="torch"))
 
 
 def test_every_search_corrects_spelling_unless_told_not_to(course_index):
     """One search path: NotesIndex.search/query, and so the CLI, UI, LangChain and agent tools, correct typos."""
-    from retrieval.langchain_adapter import NotesRetriever
+    from coursemate.retrieval.langchain_adapter import NotesRetriever
 
     typed = "what is a sadle piont"
     results = course_index.query(typed, k=5)
@@ -250,7 +250,7 @@ def test_sentence_ranking_orders_the_candidates_by_their_best_sentence(course_in
 
 
 def test_auto_dense_index_is_exact_until_hnsw_min_chunks_then_hnsw_finds_the_flat_hits(course_index):
-    from retrieval.dense import DenseIndex, choose_kind
+    from coursemate.retrieval.dense import DenseIndex, choose_kind
 
     n = course_index.dense.index.ntotal
     assert choose_kind("auto", n, n + 1) == "flat" and choose_kind("auto", n, n) == "hnsw"

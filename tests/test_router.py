@@ -7,17 +7,18 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from coursemate.agents import CourseAssistant
+from coursemate.agents.events import AnswerEvent, StepEvent, TokenEvent, ToolResultEvent
+from coursemate.agents.intents import QUESTION, load_intents
+from coursemate.eval.routing import COURSE_QUESTIONS, course_question_tool_calls, evaluate_routing, load_requests
+from coursemate.tools.training import RunManager
 from smolagents import ChatMessage, MessageRole, Model
 from smolagents.models import ChatMessageToolCall, ChatMessageToolCallFunction
 
-from agents import CourseAssistant
-from agents.events import AnswerEvent, StepEvent, TokenEvent, ToolResultEvent
-from agents.intents import QUESTION, load_intents
-from coursemate.config import REPO_ROOT
-from eval.routing import COURSE_QUESTIONS, course_question_tool_calls, evaluate_routing, load_requests
-from tools.training import RunManager
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.slow
 ISSUE_INTENT_ACCURACY, ISSUE_ARGUMENT_MATCH, ISSUE_P50_MS = 0.95, 0.90, 50.0

@@ -6,12 +6,10 @@ import json
 import re
 
 import pytest
-
 from coursemate.cli import main
-from coursemate.errors import CoursemateError
-from retrieval.sentences import split_sentences
-from tools.quiz import in_text
-from tools.summarize import (
+from coursemate.retrieval.sentences import split_sentences
+from coursemate.tools.quiz import in_text
+from coursemate.tools.summarize import (
     Summary,
     batch_by_budget,
     format_summary,
@@ -20,8 +18,10 @@ from tools.summarize import (
     is_imperative,
     summarize,
 )
-from tools.text_agent_tools import SummarizeTool
-from tools.wordclass import notes_words
+from coursemate.tools.text_agent_tools import SummarizeTool
+from coursemate.tools.wordclass import notes_words
+
+from coursemate.errors import CoursemateError
 
 SESSION_DOC = "session-05-batch-normalization-regularization"
 _BULLET = re.compile(r"- (?P<heading>[^:]+): (?P<body>.+)")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from retrieval.ingest import load_corpus
-from retrieval.topics import LONG_SECTION_CHARS, MIN_TOPIC_CHARS, topic_sections
-from retrieval.types import Section
+from coursemate.retrieval.ingest import load_corpus
+from coursemate.retrieval.topics import LONG_SECTION_CHARS, MIN_TOPIC_CHARS, topic_sections
+from coursemate.retrieval.types import Section
 
 NOTES = Path(__file__).resolve().parent.parent / "data" / "notes"
 

@@ -12,12 +12,14 @@ import time
 from pathlib import Path
 
 import pytest
+from coursemate.tools.training import RunManager, TrainingConfig
+from coursemate.tools.training.agent_tools import training_tools
+from coursemate.tools.training.store import RunFolder, write_json
 
-from coursemate.config import REPO_ROOT, Settings
+from coursemate.config import Settings
 from coursemate.errors import CoursemateError
-from tools.training import RunManager, TrainingConfig
-from tools.training.agent_tools import training_tools
-from tools.training.store import RunFolder, write_json
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.slow
 
@@ -69,9 +71,8 @@ def test_digits_run_learns_and_writes_every_artifact(twin_runs):
 
 def test_checkpoint_reproduces_the_reported_accuracy(twin_runs):
     import torch
-
-    from tools.training.data import load_dataset
-    from tools.training.models import build_model
+    from coursemate.tools.training.data import load_dataset
+    from coursemate.tools.training.models import build_model
 
     manager, run_id, _ = twin_runs
     checkpoint = torch.load(manager.run_dir(run_id) / "model.pt", weights_only=True)
@@ -120,8 +121,7 @@ def test_crashing_worker_marks_the_run_failed_with_its_error(tmp_path):
     write_json(folder.config, dict(DIGITS.to_dict(), epochs=0))  # edited by hand after the run was queued
     folder.write_summary({"id": folder.run_id, "status": "queued", "model": "mnist_cnn", "dataset": "digits",
                           "epochs": 0, "error": None})
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-    done = subprocess.run([sys.executable, "-m", "tools.training.worker", str(folder.path)], env=env, timeout=120)
+    done = subprocess.run([sys.executable, "-m", "coursemate.tools.training.worker", str(folder.path)], timeout=120)
     assert done.returncode == 1
     summary = folder.run_summary()
     assert summary.status == "failed"
@@ -189,8 +189,7 @@ def test_bad_settings_are_clear_errors(tmp_path, changes, message):
 
 def test_models_adapt_to_input_shapes():
     import torch
-
-    from tools.training.models import build_model, count_parameters
+    from coursemate.tools.training.models import build_model, count_parameters
 
     for channels, size in ((1, 8), (1, 28), (3, 32)):
         for name in ("mnist_cnn", "resnet18", "mlp"):
@@ -215,9 +214,8 @@ def test_agent_tools(twin_runs):
 
 
 def _coursemate(*args: str, home: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
     return subprocess.run([sys.executable, "-m", "coursemate.cli", "--home", str(home), *args],
-                          capture_output=True, text=True, timeout=300, env=env, cwd=REPO_ROOT)
+                          capture_output=True, text=True, timeout=300, cwd=REPO_ROOT)
 
 
 def test_cli_train_json_end_to_end(tmp_path):

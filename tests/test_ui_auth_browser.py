@@ -23,8 +23,8 @@ USERS = [("alice", "wonderland-42"), ("bob", "builder-7")]
 
 @contextlib.contextmanager
 def serve_with_auth(settings, index) -> Iterator[tuple[str, object]]:
-    from ui.app import launch
-    from ui.services import Services
+    from coursemate.ui.app import launch
+    from coursemate.ui.services import Services
 
     services = Services(settings, index)
     services.warm_up()

@@ -44,8 +44,8 @@ def free_port() -> int:
 @contextlib.contextmanager
 def serve_app(settings, index) -> Iterator[tuple[str, object]]:
     """The real UI on a free loopback port, in this process; yields ``(url, services)``."""
-    from ui.app import launch
-    from ui.services import Services
+    from coursemate.ui.app import launch
+    from coursemate.ui.services import Services
 
     services = Services(settings, index)
     services.warm_up()

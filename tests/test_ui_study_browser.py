@@ -4,9 +4,9 @@ update and persist across a page reload (the browser keeps its study user in loc
 from __future__ import annotations
 
 import pytest
+from coursemate.tools.quiz import course_terms
 
 from test_ui_browser import UNREACHABLE_LLM, open_page, open_tab, screenshot, serve_app, wait_for
-from tools.quiz import course_terms
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from retrieval.types import Chunk, Hit
+from coursemate.retrieval.types import Chunk, Hit
 
 MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"[ \t]+([.,;:!?])")

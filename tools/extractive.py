@@ -16,14 +16,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-
-from retrieval.notetext import word_count
-from retrieval.types import Chunk
-from tools.citations import Citation, Passage
-from tools.questions import Question, analyze
+from coursemate.retrieval.notetext import word_count
+from coursemate.retrieval.types import Chunk
+from coursemate.tools.citations import Citation, Passage
+from coursemate.tools.questions import Question, analyze
 
 if TYPE_CHECKING:
-    from retrieval import NotesIndex
+    from coursemate.retrieval import NotesIndex
 
 __all__ = ["Candidate", "candidates_of", "extractive_answer", "mmr_within_budget", "term_overlap", "with_marker"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from retrieval.notetext import english_count
+from coursemate.retrieval.notetext import english_count
 
 QUESTION_TYPES = ("number", "why", "how", "comparison", "choice", "list", "definition", "yesno", "other")
 SPECIFIC_MAX_COUNT = 10_000_000  # a term rarer than this in general English can name what a question is about

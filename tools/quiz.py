@@ -28,18 +28,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
-from coursemate.config import QUIZ_KINDS
-from coursemate.errors import CoursemateError
-from coursemate.io import atomic_write_with
-from coursemate.prompts import load_prompts
-from retrieval.notetext import english_count, points_back
-from retrieval.spelling import english_word_counts
-from retrieval.types import Chunk
-from tools.citations import Citation, Passage, format_passage
-from tools.extractive import candidates_of, mmr_within_budget
-from tools.summarize import ask_model, reads_well, source_chunks
-from tools.wordclass import (
+from coursemate.retrieval.notetext import english_count, points_back
+from coursemate.retrieval.spelling import english_word_counts
+from coursemate.retrieval.types import Chunk
+from coursemate.tools.citations import Citation, Passage, format_passage
+from coursemate.tools.extractive import candidates_of, mmr_within_budget
+from coursemate.tools.summarize import ask_model, reads_well, source_chunks
+from coursemate.tools.wordclass import (
     NUMBER_WORDS,
     NotesWords,
     Quantity,
@@ -52,10 +47,14 @@ from tools.wordclass import (
     term_classes,
 )
 
-if TYPE_CHECKING:
-    from smolagents.models import Model
+from coursemate.config import QUIZ_KINDS
+from coursemate.errors import CoursemateError
+from coursemate.io import atomic_write_with
+from coursemate.prompts import load_prompts
 
-    from retrieval import NotesIndex
+if TYPE_CHECKING:
+    from coursemate.retrieval import NotesIndex
+    from smolagents.models import Model
 
 BLANK = "_____"
 MAX_ITEMS = 500
@@ -817,7 +816,7 @@ def claim_of(item: QuizItem) -> str:
 
 def supported(index: NotesIndex, item: QuizItem) -> bool:
     """Whether the cited chunk supports the answered question (the check of generated answers, tools/verify.py)."""
-    from tools.verify import support_scores
+    from coursemate.tools.verify import support_scores
 
     chunk = Chunk(item.citation.chunk_id, item.citation.doc_id, item.citation.title, item.citation.section, "",
                   item.citation.text, 0, len(item.citation.text))

@@ -13,13 +13,12 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-
-from retrieval.sentences import segmenter
-from tools.citations import MARKER, Citation, Passage, cited_numbers, strip_markers
-from tools.extractive import term_overlap
+from coursemate.retrieval.sentences import segmenter
+from coursemate.tools.citations import MARKER, Citation, Passage, cited_numbers, strip_markers
+from coursemate.tools.extractive import term_overlap
 
 if TYPE_CHECKING:
-    from retrieval import NotesIndex
+    from coursemate.retrieval import NotesIndex
 
 MIN_CLAIM_WORDS = 4  # shorter pieces ("Yes.", "In short:") make no claim to support
 PARAPHRASE_COSINE = 0.8  # the sentence says what one sentence of the passage says, in other words

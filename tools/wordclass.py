@@ -11,10 +11,10 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from retrieval.notetext import english_count
+from coursemate.retrieval.notetext import english_count
 
 if TYPE_CHECKING:
-    from retrieval import NotesIndex
+    from coursemate.retrieval import NotesIndex
 
 FUNCTION_WORD_COUNT = 250_000_000  # an English word this common never opens or closes a heading ("very", "used")
 NOUN_SHARE = 0.15  # a noun phrase: this share of its uses follow a determiner or precede a verb ...

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import gradio as gr
-
-from ui.chat import build_chat_tab
-from ui.citations import OPEN_SOURCE_JS
-from ui.notes import build_notes_tab
-from ui.search import build_search_tab
-from ui.services import Services
-from ui.status import index_status, llm_status
-from ui.study import build_study_tab
-from ui.training import build_training_tab
+from coursemate.ui.chat import build_chat_tab
+from coursemate.ui.citations import OPEN_SOURCE_JS
+from coursemate.ui.notes import build_notes_tab
+from coursemate.ui.search import build_search_tab
+from coursemate.ui.services import Services
+from coursemate.ui.status import index_status, llm_status
+from coursemate.ui.study import build_study_tab
+from coursemate.ui.training import build_training_tab
 
 TITLE = "coursemate"
 CSS = """

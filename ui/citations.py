@@ -11,7 +11,7 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 
-from tools.citations import Citation, local_section
+from coursemate.tools.citations import Citation, local_section
 
 MARKER = re.compile(r"\[(\d+)\]")
 PROVENANCE = (("bm25_rank", "BM25 rank"), ("dense_rank", "dense rank"), ("score", "fused score"))

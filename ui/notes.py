@@ -6,12 +6,11 @@ import html
 
 import gradio as gr
 import pandas as pd
-
-from retrieval import Document
-from tools.summarize import summarize
-from ui.citations import link_markers, source_html
-from ui.errors import warn
-from ui.services import Services
+from coursemate.retrieval import Document
+from coursemate.tools.summarize import summarize
+from coursemate.ui.citations import link_markers, source_html
+from coursemate.ui.errors import warn
+from coursemate.ui.services import Services
 
 COLUMNS = ["session", "title", "kind", "doc_id"]
 SUMMARY_WORDS = 200

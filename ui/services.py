@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING
 from coursemate.config import Settings
 
 if TYPE_CHECKING:
-    from agents import CourseAssistant
-    from retrieval import NotesIndex
-    from tools.training import RunManager
+    from coursemate.agents import CourseAssistant
+    from coursemate.retrieval import NotesIndex
+    from coursemate.tools.training import RunManager
 
 
 class Services:
     """The long-lived objects behind the UI, created once per app."""
 
     def __init__(self, settings: Settings, index: NotesIndex, runs: RunManager | None = None) -> None:
-        from tools.training import RunManager
+        from coursemate.tools.training import RunManager
 
         self.settings = settings
         self.index = index
@@ -33,7 +33,7 @@ class Services:
         """The course assistant, built on first use (loads the language model)."""
         with self._lock:
             if self._assistant is None:
-                from agents import CourseAssistant
+                from coursemate.agents import CourseAssistant
 
                 self._assistant = CourseAssistant(self.settings, index=self.index)
             return self._assistant

@@ -11,7 +11,7 @@ DOWN = '<span class="dot down">●</span>'
 
 def llm_status(settings: Settings) -> str:
     """One Markdown line naming the model in use and whether it is reachable."""
-    from agents.llm import resolve_llm
+    from coursemate.agents.llm import resolve_llm
 
     try:
         _, info = resolve_llm(settings)

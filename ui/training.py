@@ -11,10 +11,17 @@ from typing import Any
 
 import gradio as gr
 import pandas as pd
-
-from tools.training import COMPARE_COLUMNS, DATASETS, MODELS, OPTIMIZERS, SCHEDULERS, RunSummary, TrainingConfig
-from ui.errors import warn
-from ui.services import Services
+from coursemate.tools.training import (
+    COMPARE_COLUMNS,
+    DATASETS,
+    MODELS,
+    OPTIMIZERS,
+    SCHEDULERS,
+    RunSummary,
+    TrainingConfig,
+)
+from coursemate.ui.errors import warn
+from coursemate.ui.services import Services
 
 POLL_SECONDS = 1.0
 RUN_COLUMNS = ["id", "status", "model", "dataset", "epochs_completed", "epochs", "best_test_accuracy",

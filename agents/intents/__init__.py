@@ -21,12 +21,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from coursemate.tools.citations import Citation
+
 from coursemate.errors import CoursemateError
-from tools.citations import Citation
 
 if TYPE_CHECKING:
-    from retrieval import NotesIndex
-    from tools.training import RunManager
+    from coursemate.retrieval import NotesIndex
+    from coursemate.tools.training import RunManager
 
 QUESTION = "question"
 Documents = Sequence[tuple[str, str]]  # (doc_id, title) of the notes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.intents import Clarify
+from coursemate.agents.intents import Clarify
 
 
 def one_source(arguments: dict[str, Any], what: str, example: str) -> dict[str, Any]:

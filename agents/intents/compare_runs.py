@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.intents import Clarify, Context, Documents, Intent, Outcome
-from agents.intents._parse import run_reference
-from agents.intents._runs import run_ids
-from tools.training import COMPARE_COLUMNS, RunSummary
-from tools.training.report import percent, runs_table
+from coursemate.agents.intents import Clarify, Context, Documents, Intent, Outcome
+from coursemate.agents.intents._parse import run_reference
+from coursemate.agents.intents._runs import run_ids
+from coursemate.tools.training import COMPARE_COLUMNS, RunSummary
+from coursemate.tools.training.report import percent, runs_table
 
 TABLE = (("id", "id"), ("status", "status"), ("model", "model"), ("dataset", "dataset"),
          ("epochs", "epochs_completed"), ("params", "params"), ("best acc", "best_test_accuracy"),

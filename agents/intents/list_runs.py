@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.intents import Context, Intent, Outcome
-from tools.training.report import runs_table
+from coursemate.agents.intents import Context, Intent, Outcome
+from coursemate.tools.training.report import runs_table
 
 
 class ListRuns(Intent):

@@ -3,7 +3,7 @@ by a tool. Its examples and cues are what the tool intents are told apart from."
 
 from __future__ import annotations
 
-from agents.intents import QUESTION, Intent
+from coursemate.agents.intents import QUESTION, Intent
 
 
 class Question(Intent):

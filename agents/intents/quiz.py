@@ -6,10 +6,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from agents.intents import Context, Documents, Intent, Outcome
-from agents.intents._parse import source_arguments
-from agents.intents._sources import one_source
-from tools.quiz import generate_quiz
+from coursemate.agents.intents import Context, Documents, Intent, Outcome
+from coursemate.agents.intents._parse import source_arguments
+from coursemate.agents.intents._sources import one_source
+from coursemate.tools.quiz import generate_quiz
 
 DEFAULT_QUESTIONS = 5
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.intents import Context, Documents, Intent, Outcome
-from agents.intents._parse import run_reference
-from agents.intents._runs import OWN_RUN, run_ids
-from tools.training.report import describe_run, percent
+from coursemate.agents.intents import Context, Documents, Intent, Outcome
+from coursemate.agents.intents._parse import run_reference
+from coursemate.agents.intents._runs import OWN_RUN, run_ids
+from coursemate.tools.training.report import describe_run, percent
 
 RECENT_EPOCHS = 3
 

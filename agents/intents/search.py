@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from agents.intents import Clarify, Context, Documents, Intent, Outcome
-from tools.citations import PassageLog, passage_heading
+from coursemate.agents.intents import Clarify, Context, Documents, Intent, Outcome
+from coursemate.tools.citations import PassageLog, passage_heading
 
 K = 4  # passages shown
 

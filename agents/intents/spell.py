@@ -9,9 +9,9 @@ import html
 import re
 from typing import Any
 
-from agents.intents import Clarify, Context, Documents, Intent, Outcome
-from agents.intents._parse import quotes
-from retrieval.spelling import SpellingCorrector
+from coursemate.agents.intents import Clarify, Context, Documents, Intent, Outcome
+from coursemate.agents.intents._parse import quotes
+from coursemate.retrieval.spelling import SpellingCorrector
 
 QUOTE = " this text "  # what the router reads in place of quoted text (agents/router.py masked())
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.intents import Context, Documents, Intent, Outcome
-from agents.intents._parse import SESSION_WORDS, source_arguments
-from agents.intents._sources import one_source
-from tools.summarize import summarize
+from coursemate.agents.intents import Context, Documents, Intent, Outcome
+from coursemate.agents.intents._parse import SESSION_WORDS, source_arguments
+from coursemate.agents.intents._sources import one_source
+from coursemate.tools.summarize import summarize
 
 _SUMMARY_WORDS = (r"summar\w*|sum up|gist|recap|tl;?dr|boil (?:it )?down|overview|key points|main points|"
                   r"nutshell|takeaways?|in (?:a few|\w+) (?:words|sentences|lines)")

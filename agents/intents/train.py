@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from agents.intents import Clarify, Context, Documents, Intent, Outcome
-from agents.intents._parse import FLOAT, NUMBER, number
-from agents.intents._runs import EXAMPLE_TRAINING, TRAINING_TAB
-from tools.training import TrainingConfig
+from coursemate.agents.intents import Clarify, Context, Documents, Intent, Outcome
+from coursemate.agents.intents._parse import FLOAT, NUMBER, number
+from coursemate.agents.intents._runs import EXAMPLE_TRAINING, TRAINING_TAB
+from coursemate.tools.training import TrainingConfig
 
 MODEL_ALIASES = {  # alias (a regex) -> model name; the longest alias is tried first
     r"mnist[_ -]?cnn": "mnist_cnn", r"(?:small|course(?:'s)?|little|tiny|mnist) (?:cnn|convnet)": "mnist_cnn",

@@ -25,12 +25,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from coursemate.tools.training.config import IMAGEFOLDER_PREFIX, TrainingConfig, check_data_path
+from coursemate.tools.training.store import RunFolder, RunSummary, now, write_json
+
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
-from tools.training.config import IMAGEFOLDER_PREFIX, TrainingConfig, check_data_path
-from tools.training.store import RunFolder, RunSummary, now, write_json
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 SPAWN_GRACE_SECONDS = 30.0  # a queued run without a worker after this long was never started
 CANCEL_WAIT_SECONDS = 10.0  # how long cancel() waits for the worker to stop by itself before killing it
 COMPARE_COLUMNS = ("id", "status", "model", "dataset", "params", "epochs", "epochs_completed", "best_test_accuracy",
@@ -107,11 +107,10 @@ class RunManager:
         return config
 
     def _spawn(self, folder: RunFolder) -> None:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+        env = dict(os.environ)  # the worker imports the installed coursemate package; no PYTHONPATH needed
         with folder.worker_output.open("wb") as output:
             process = subprocess.Popen(
-                [sys.executable, "-m", "tools.training.worker", str(folder.path)],
+                [sys.executable, "-m", "coursemate.tools.training.worker", str(folder.path)],
                 stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT, env=env,
                 start_new_session=True,  # survives the CLI that started it (--detach) and its Ctrl-C
             )

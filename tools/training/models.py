@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
+from coursemate.tools.training.config import MODELS
 from torch import nn
-
-from tools.training.config import MODELS
 
 
 def _conv_block(in_channels: int, out_channels: int, dropout: float) -> nn.Sequential:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools.training.store import RunSummary
+from coursemate.tools.training.store import RunSummary
 
 TABLE_COLUMNS = (  # (header, RunSummary field)
     ("id", "id"), ("status", "status"), ("model", "model"), ("dataset", "dataset"), ("params", "params"),

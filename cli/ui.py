@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from coursemate.cli.flags import model_flags
+
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 
@@ -41,10 +42,10 @@ def run_ui(args: argparse.Namespace, settings: Settings) -> int:
     auth = parse_auth(args.auth)
     if not 0 < settings.ui_port < 65536:
         raise CoursemateError(f"--port must be between 1 and 65535; got {settings.ui_port}")
-    from retrieval import NotesIndex
-    from ui.app import launch
-    from ui.services import Services
-    from ui.status import llm_status
+    from coursemate.retrieval import NotesIndex
+    from coursemate.ui.app import launch
+    from coursemate.ui.services import Services
+    from coursemate.ui.status import llm_status
 
     print(f"coursemate: indexing the notes into {settings.index_dir} (reused when up to date)…", flush=True)
     index = NotesIndex.load_or_build(settings, progress=True)

@@ -39,6 +39,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_serve_llm(args: argparse.Namespace, settings: Settings) -> int:
     """Serve ``settings.serve_model`` on ``settings.serve_port`` until the server stops."""
-    from agents.serve import serve_vllm
+    from coursemate.agents.serve import serve_vllm
 
     return serve_vllm(settings.serve_model, args.host, settings.serve_port, args.tp, args.extra, args.wait)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from coursemate.cli.flags import model_flags
+
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 
@@ -30,8 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from agents.assistant import CourseAssistant
-    from retrieval.index import check_query
+    from coursemate.agents.assistant import CourseAssistant
+    from coursemate.retrieval.index import check_query
 
     check_query(args.question)  # fail fast, before loading models
     answer = CourseAssistant(settings).ask(args.question)
@@ -47,7 +48,7 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def format_footer(answer) -> str:
     """Did-you-mean, sources, notice and model lines printed under an answer."""
-    from tools.citations import location
+    from coursemate.tools.citations import location
 
     lines = [""]
     if answer.did_you_mean:
@@ -64,8 +65,8 @@ def format_footer(answer) -> str:
 
 
 def run_chat(args: argparse.Namespace, settings: Settings) -> int:
-    from agents.assistant import CourseAssistant
-    from agents.conversation import save_conversation
+    from coursemate.agents.assistant import CourseAssistant
+    from coursemate.agents.conversation import save_conversation
 
     assistant = CourseAssistant(settings)
     number, answers = 1, []
@@ -130,7 +131,7 @@ def _confirmed(assistant, action, conversation_id: str):
 
 
 def _chat_turn(assistant, question: str, conversation_id: str):
-    from agents.events import AnswerEvent, TokenEvent
+    from coursemate.agents.events import AnswerEvent, TokenEvent
 
     streamed = False
     for event in assistant.stream(question, conversation_id):

@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_index(args: argparse.Namespace, settings: Settings) -> int:
-    from retrieval.index import NotesIndex
+    from coursemate.retrieval.index import NotesIndex
 
     index = NotesIndex.load_or_build(settings, rebuild=args.rebuild, progress=not args.json)
     m = index.manifest
@@ -54,8 +54,8 @@ def run_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_search(args: argparse.Namespace, settings: Settings) -> int:
-    from retrieval.index import NotesIndex, check_query
-    from tools.citations import location
+    from coursemate.retrieval.index import NotesIndex, check_query
+    from coursemate.tools.citations import location
 
     check_query(args.query)  # fail fast, before loading models
     index = NotesIndex.load_or_build(settings, progress=not args.json)

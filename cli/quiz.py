@@ -25,9 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def quiz_command(args: argparse.Namespace, settings: Settings) -> int:
     """Print the questions, then the answer key with each answer's source."""
-    from retrieval import NotesIndex
-    from tools.quiz import generate_quiz
-    from tools.study import export_anki
+    from coursemate.retrieval import NotesIndex
+    from coursemate.tools.quiz import generate_quiz
+    from coursemate.tools.study import export_anki
 
     index = NotesIndex.load_or_build(settings, progress=False)
     items = generate_quiz(index, doc_id=args.doc_id, session=args.session, topic=args.topic, n=args.n,
@@ -41,7 +41,7 @@ def quiz_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def format_quiz(items) -> str:
     """The numbered questions (with lettered choices), then the answer key and where each answer comes from."""
-    from tools.citations import location
+    from coursemate.tools.citations import location
 
     lines = []
     for number, item in enumerate(items, start=1):

@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def spell_command(args: argparse.Namespace, settings: Settings) -> int:
     """Print the corrected text (or the full correction as JSON)."""
-    from retrieval.spelling import SpellingCorrector
+    from coursemate.retrieval.spelling import SpellingCorrector
 
     if not args.text.strip():
         raise CoursemateError("the text is empty: give some words to correct")
@@ -48,7 +48,7 @@ def spell_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def summarize_command(args: argparse.Namespace, settings: Settings) -> int:
     """Print the summary (an outline: one bullet per topic) of the chosen source, then its sources."""
-    from tools.summarize import DEFAULT_WORDS, format_summary, summarize
+    from coursemate.tools.summarize import DEFAULT_WORDS, format_summary, summarize
 
     summary = summarize(_open_index(settings), doc_id=args.doc_id, session=args.session, topic=args.topic,
                         text=args.text, words=DEFAULT_WORDS if args.words is None else args.words)
@@ -57,6 +57,6 @@ def summarize_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _open_index(settings: Settings):
-    from retrieval import NotesIndex
+    from coursemate.retrieval import NotesIndex
 
     return NotesIndex.load_or_build(settings, progress=False)

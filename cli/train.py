@@ -6,9 +6,10 @@ import argparse
 import json
 import sys
 
+from coursemate.tools.training.config import DATASETS, MODELS, OPTIMIZERS, SCHEDULERS, TrainingConfig
+
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
-from tools.training.config import DATASETS, MODELS, OPTIMIZERS, SCHEDULERS, TrainingConfig
 
 RUN_ACTIONS = ("list", "show", "cancel", "compare")
 
@@ -54,8 +55,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def train_command(args: argparse.Namespace, settings: Settings) -> int:
     """Start a run; unless detached, follow it to the end. Exit code 0 when it completed, 1 otherwise."""
-    from tools.training.manager import RunManager
-    from tools.training.report import describe_epoch, describe_run
+    from coursemate.tools.training.manager import RunManager
+    from coursemate.tools.training.report import describe_epoch, describe_run
 
     config = TrainingConfig(
         dataset=args.dataset, model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
@@ -82,8 +83,8 @@ def train_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def runs_command(args: argparse.Namespace, settings: Settings) -> int:
     """``runs list|show ID|cancel ID|compare ID ID ...``."""
-    from tools.training.manager import COMPARE_COLUMNS, RunManager
-    from tools.training.report import describe_run, runs_table
+    from coursemate.tools.training.manager import COMPARE_COLUMNS, RunManager
+    from coursemate.tools.training.report import describe_run, runs_table
 
     wanted = {"list": (0, 0), "show": (1, 1), "cancel": (1, 1), "compare": (1, None)}[args.action]
     if len(args.ids) < wanted[0] or (wanted[1] is not None and len(args.ids) > wanted[1]):

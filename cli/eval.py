@@ -8,10 +8,11 @@ import sys
 import time
 from pathlib import Path
 
+from coursemate.eval.datasets import BEIR_CHUNK_SIZE, PUBLISHED_NDCG10, SPLITS
+from coursemate.retrieval.spelling import RANKINGS  # light: the dictionary loads only when a corrector is built
+
 from coursemate.config import SEARCH_MODES, Settings
 from coursemate.errors import CoursemateError
-from eval.datasets import BEIR_CHUNK_SIZE, PUBLISHED_NDCG10, SPLITS
-from retrieval.spelling import RANKINGS  # light: the dictionary loads only when a corrector is built
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -89,8 +90,8 @@ def _dataset_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_retrieval(args: argparse.Namespace, settings: Settings) -> int:
     """Evaluate each mode on the dataset; save the report; compare with ``--baseline``."""
-    from eval.reports import load_summary, regressions
-    from eval.runner import evaluate, open_index
+    from coursemate.eval.reports import load_summary, regressions
+    from coursemate.eval.runner import evaluate, open_index
 
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     unknown = [m for m in modes if m not in SEARCH_MODES]
@@ -107,7 +108,7 @@ def run_retrieval(args: argparse.Namespace, settings: Settings) -> int:
     ]
     langchain = dataset.documents is None if args.langchain is None else args.langchain  # off for BEIR by default
     if langchain:
-        from eval.langchain_baseline import evaluate_langchain
+        from coursemate.eval.langchain_baseline import evaluate_langchain
 
         results.append(evaluate_langchain(index, dataset, k=args.k, misspelled=args.misspelled, progress=not args.json))
     context = {"command": "retrieval", "misspelled": args.misspelled, "spelling": settings.spelling, "k": args.k,
@@ -125,7 +126,7 @@ def run_retrieval(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_ablate(args: argparse.Namespace, settings: Settings) -> int:
     """Run an ablation grid and print one table."""
-    from eval.ablation import build_grid, run_grid
+    from coursemate.eval.ablation import build_grid, run_grid
 
     dataset, settings = _load(args, settings)
     variants = build_grid(args.grid, settings, dataset)
@@ -139,8 +140,8 @@ def run_ablate(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_answers(args: argparse.Namespace, settings: Settings) -> int:
     """Run every answer mode over the same questions and print one table (or JSON); save the report."""
-    from eval.answers import benchmark, format_benchmark
-    from eval.reports import save_json
+    from coursemate.eval.answers import benchmark, format_benchmark
+    from coursemate.eval.reports import save_json
 
     if args.limit is not None and args.limit < 1:
         raise CoursemateError(f"--limit must be at least 1; got {args.limit}")
@@ -156,8 +157,8 @@ def run_answers(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_spelling(args: argparse.Namespace, settings: Settings) -> int:
     """Evaluate the English-dictionary corrector on each test set and print the results."""
-    from eval.spelling import evaluate_spelling
-    from retrieval.spelling import SpellingCorrector
+    from coursemate.eval.spelling import evaluate_spelling
+    from coursemate.retrieval.spelling import SpellingCorrector
 
     missing = [p for p in args.paths if not Path(p).is_file()]
     if missing:
@@ -177,10 +178,10 @@ def run_spelling(args: argparse.Namespace, settings: Settings) -> int:
 def run_routing(args: argparse.Namespace, settings: Settings) -> int:
     """Route the chat requests of one split and every question of the course question sets; print the metrics
     (and the misrouted requests); save the report."""
-    from agents.router import IntentRouter
-    from eval.reports import save_json
-    from eval.routing import COURSE_QUESTIONS, course_question_tool_calls, evaluate_routing, load_requests
-    from retrieval import NotesIndex
+    from coursemate.agents.router import IntentRouter
+    from coursemate.eval.reports import save_json
+    from coursemate.eval.routing import COURSE_QUESTIONS, course_question_tool_calls, evaluate_routing, load_requests
+    from coursemate.retrieval import NotesIndex
 
     load_requests(args.split)  # a bad split fails before the index loads
     question_sets = args.questions or [COURSE_QUESTIONS]
@@ -216,7 +217,7 @@ def run_routing(args: argparse.Namespace, settings: Settings) -> int:
 
 def _load(args: argparse.Namespace, settings: Settings):
     """The dataset and the settings to evaluate it with (BEIR abstracts are kept whole by default)."""
-    from eval.datasets import load_dataset
+    from coursemate.eval.datasets import load_dataset
 
     if args.k < 1:
         raise CoursemateError(f"--k must be at least 1; got {args.k}")
@@ -228,7 +229,7 @@ def _load(args: argparse.Namespace, settings: Settings):
 
 def _finish(dataset: str, results, context: dict, settings: Settings, as_json: bool, kind: str) -> dict:
     """Save the report, print the table (or JSON), and return the summary."""
-    from eval.reports import build_report, markdown_table, save_report
+    from coursemate.eval.reports import build_report, markdown_table, save_report
 
     report = build_report(dataset, results, context)
     paths = save_report(report, settings.reports_dir, f"{kind}-{dataset}-{time.strftime('%Y%m%d-%H%M%S')}",
