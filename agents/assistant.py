@@ -51,6 +51,8 @@ from coursemate.agents.events import (
 from coursemate.agents.grounding import coverage, grounded_prompt, passages_answer, system_prompt
 from coursemate.agents.intents import QUESTION
 from coursemate.agents.trace import Trace
+from coursemate.config import Settings
+from coursemate.errors import CoursemateError
 from coursemate.tools.acronyms import abbreviated
 from coursemate.tools.citations import (
     NOT_IN_NOTES,
@@ -63,9 +65,6 @@ from coursemate.tools.citations import (
 from coursemate.tools.extractive import extractive_answer
 from coursemate.tools.questions import analyze
 from coursemate.tools.verify import SentenceSupport, verify_citations
-
-from coursemate.config import Settings
-from coursemate.errors import CoursemateError
 
 GROUNDED_KINDS = ("embedded",)  # models too small to drive an agent loop reliably
 ROUTER_MODEL = "offline router (no language model)"
@@ -486,8 +485,9 @@ class _Run:
     def agent(self, model, info, question: str, history: str, hits, is_covered: bool,
               wanted: str) -> Iterator[Event]:
         """The manager agent answers, delegating to the notes and training agents."""
-        from coursemate.agents.manager import StepRecorder, build_team, manager_task
         from smolagents.memory import FinalAnswerStep
+
+        from coursemate.agents.manager import StepRecorder, build_team, manager_task
 
         deadline = time.time() + self.settings.llm_timeout
         recorder = StepRecorder(self.trace, self.log, deadline)

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from coursemate.retrieval.types import Hit
-from coursemate.tools.citations import NOT_IN_NOTES, Citation, Passage, format_passage, location
 
 from coursemate.config import Settings
 from coursemate.prompts import load_prompts
+from coursemate.retrieval.types import Hit
+from coursemate.tools.citations import NOT_IN_NOTES, Citation, Passage, format_passage, location
 
 PROMPT_PASSAGE_CHARS = 1500  # a whole chunk at the default chunk size (1200 characters) reaches the model
 COVERAGE_PASSAGES = 4

@@ -11,17 +11,17 @@ import re
 import time
 from typing import Any
 
-from coursemate.agents.grounding import format_passages
-from coursemate.agents.trace import Trace
-from coursemate.tools.citations import NOT_IN_NOTES, Passage, PassageLog
-from coursemate.tools.notes import ReadDocumentTool, SearchNotesTool, SummarizeNotesTool
 from smolagents import ToolCallingAgent
 from smolagents.memory import ActionStep
 from smolagents.monitoring import LogLevel
 from smolagents.utils import AgentMaxStepsError
 
+from coursemate.agents.grounding import format_passages
+from coursemate.agents.trace import Trace
 from coursemate.config import Settings
 from coursemate.prompts import load_prompts
+from coursemate.tools.citations import NOT_IN_NOTES, Passage, PassageLog
+from coursemate.tools.notes import ReadDocumentTool, SearchNotesTool, SummarizeNotesTool
 
 NOTES_TOOLS = ("search_notes", "read_document", "summarize_notes")
 _PASSAGE_NUMBER = re.compile(r"^\[(\d+)\] ", re.M)

@@ -20,11 +20,11 @@ import sys
 import time
 
 import numpy as np
-from coursemate.retrieval.embeddings import BF16_FLAGS, VNNI_FLAGS, cpu_flags, embedder_for
 
 from coursemate.config import EMBEDDING_BACKENDS, Settings
 from coursemate.errors import CoursemateError
 from coursemate.io import atomic_write_json
+from coursemate.retrieval.embeddings import BF16_FLAGS, VNNI_FLAGS, cpu_flags, embedder_for
 
 QUERIES = 60
 NDCG_TOLERANCE = 0.005

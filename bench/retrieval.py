@@ -39,13 +39,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from coursemate.eval.langchain_baseline import build_ensemble, shared_embeddings
-from coursemate.retrieval.chunking import chunk_documents, indexed_text
-from coursemate.retrieval.types import Chunk, Document
 
 from coursemate.config import SEARCH_MODES, Settings
 from coursemate.errors import CoursemateError
+from coursemate.eval.langchain_baseline import build_ensemble, shared_embeddings
 from coursemate.io import atomic_write_bytes, atomic_write_json
+from coursemate.retrieval.chunking import chunk_documents, indexed_text
+from coursemate.retrieval.types import Chunk, Document
 
 CACHE_DIR = Path.home() / ".cache" / "coursemate-bench"
 GOAL_P50_MS = 15.0
@@ -415,6 +415,7 @@ def run(args: argparse.Namespace) -> int:
         raise CoursemateError(f"--embed-sample must be at least 1; got {args.embed_sample}")
     import faiss
     import torch
+
     from coursemate.retrieval.embeddings import embed, load_embedder
 
     if args.threads is not None:

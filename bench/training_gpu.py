@@ -15,10 +15,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from coursemate.tools.training import RunManager, TrainingConfig
-
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
+from coursemate.tools.training import RunManager, TrainingConfig
 
 
 def cuda_available() -> bool:

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 
 from coursemate.cli import ask_chat, eval as eval_commands, index_search, quiz, serve, text, train, ui
 from coursemate.cli.flags import global_flags
-
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from coursemate.cli.flags import model_flags
-
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 

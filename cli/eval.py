@@ -8,11 +8,10 @@ import sys
 import time
 from pathlib import Path
 
-from coursemate.eval.datasets import BEIR_CHUNK_SIZE, PUBLISHED_NDCG10, SPLITS
-from coursemate.retrieval.spelling import RANKINGS  # light: the dictionary loads only when a corrector is built
-
 from coursemate.config import SEARCH_MODES, Settings
 from coursemate.errors import CoursemateError
+from coursemate.eval.datasets import BEIR_CHUNK_SIZE, PUBLISHED_NDCG10, SPLITS
+from coursemate.retrieval.spelling import RANKINGS  # light: the dictionary loads only when a corrector is built
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

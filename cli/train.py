@@ -6,10 +6,9 @@ import argparse
 import json
 import sys
 
-from coursemate.tools.training.config import DATASETS, MODELS, OPTIMIZERS, SCHEDULERS, TrainingConfig
-
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
+from coursemate.tools.training.config import DATASETS, MODELS, OPTIMIZERS, SCHEDULERS, TrainingConfig
 
 RUN_ACTIONS = ("list", "show", "cancel", "compare")
 

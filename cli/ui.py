@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from coursemate.cli.flags import model_flags
-
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 

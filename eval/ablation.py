@@ -10,11 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from coursemate.eval.datasets import EvalDataset
-from coursemate.eval.runner import INDEX_PARAMS, RunResult, configure, evaluate, open_index
-
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
+from coursemate.eval.datasets import EvalDataset
+from coursemate.eval.runner import INDEX_PARAMS, RunResult, configure, evaluate, open_index
 
 GRIDS = ("default", "modes", "fusion", "chunking")
 FUSION_RRF_K = (5, 10, 20, 40, 60)

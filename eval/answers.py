@@ -25,7 +25,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from coursemate.config import Settings
 from coursemate.eval.datasets import COURSE_QUESTIONS, EvalQuery, load_dataset, normalize
+from coursemate.io import atomic_write_jsonl, read_jsonl
 from coursemate.retrieval.notetext import (
     MAX_STANDALONE_WORDS,
     line_kind,
@@ -37,9 +39,6 @@ from coursemate.retrieval.sentences import segmenter
 from coursemate.retrieval.types import Chunk
 from coursemate.tools.citations import Citation, Passage, says_not_in_notes, strip_markers
 from coursemate.tools.verify import verify_citations
-
-from coursemate.config import Settings
-from coursemate.io import atomic_write_jsonl, read_jsonl
 
 
 def cites_gold(query: EvalQuery, citations: list[Citation]) -> bool:

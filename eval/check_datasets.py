@@ -15,13 +15,12 @@ import re
 import sys
 from collections import Counter
 
+from coursemate.config import Settings
 from coursemate.eval.datasets import COURSE_QUESTIONS, SPLITS, normalize
+from coursemate.io import read_jsonl
 from coursemate.retrieval.chunking import chunk_documents
 from coursemate.retrieval.ingest import load_corpus
 from coursemate.retrieval.types import Document
-
-from coursemate.config import Settings
-from coursemate.io import read_jsonl
 
 DATASETS = COURSE_QUESTIONS.parent
 OUT_OF_SCOPE = DATASETS / "out_of_scope.jsonl"

@@ -12,10 +12,9 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coursemate.retrieval.types import Chunk, Document
-
 from coursemate.errors import CoursemateError
 from coursemate.io import read_jsonl
+from coursemate.retrieval.types import Chunk, Document
 
 COURSE_QUESTIONS = Path(__file__).resolve().parent / "datasets" / "course_questions.jsonl"
 BEIR_CHUNK_SIZE = 4000  # characters: keeps 99.6% of SciFact's abstracts (title + text) whole

@@ -22,18 +22,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from coursemate.errors import CoursemateError
 from coursemate.eval.datasets import EvalDataset
 from coursemate.eval.runner import RunResult, evaluate
+from coursemate.io import atomic_write_with
 from coursemate.retrieval.index import SearchResults
 from coursemate.retrieval.types import Chunk, Document, Hit
 
-from coursemate.errors import CoursemateError
-from coursemate.io import atomic_write_with
-
 if TYPE_CHECKING:
-    from coursemate.retrieval import NotesIndex
     from langchain_core.embeddings import Embeddings
     from langchain_core.retrievers import BaseRetriever
+
+    from coursemate.retrieval import NotesIndex
 
 LABEL = "langchain"
 SPLITTER_CHUNK_SIZE = 1000

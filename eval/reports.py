@@ -9,10 +9,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from coursemate.errors import CoursemateError
 from coursemate.eval.metrics import METRIC_NAMES, QUALITY_METRICS
 from coursemate.eval.runner import RunResult
-
-from coursemate.errors import CoursemateError
 from coursemate.io import atomic_write_json, atomic_write_text, atomic_write_with
 
 CHART_METRICS = ("recall@1", "recall@5", "mrr@10", "ndcg@10")

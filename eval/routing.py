@@ -24,9 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from coursemate.agents.intents import QUESTION
-from coursemate.eval.datasets import SPLITS
-
 from coursemate.errors import CoursemateError
+from coursemate.eval.datasets import SPLITS
 from coursemate.io import read_jsonl
 
 DATASETS = Path(__file__).resolve().parent / "datasets"

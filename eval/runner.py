@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from coursemate.eval.datasets import EvalDataset, EvalQuery
-from coursemate.eval.metrics import aggregate, dedupe, query_metrics
-
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
+from coursemate.eval.datasets import EvalDataset, EvalQuery
+from coursemate.eval.metrics import aggregate, dedupe, query_metrics
 
 if TYPE_CHECKING:
     from coursemate.retrieval import NotesIndex

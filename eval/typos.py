@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 from coursemate.eval.datasets import COURSE_QUESTIONS
-
 from coursemate.io import atomic_write_jsonl, read_jsonl
 
 _ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-from coursemate.retrieval.types import Chunk, Document
 from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from coursemate.retrieval.types import Chunk, Document
 
 # Markdown heading lines (and blank lines) opening a section: they are the chunk's ``section`` already.
 _LEADING_HEADINGS = re.compile(r"(?:[ \t]*#{1,6}[ \t][^\n]*(?:\n|\Z)|[ \t]*\n)+")

@@ -15,6 +15,10 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+
+from coursemate.config import SEARCH_MODES, Settings
+from coursemate.errors import CoursemateError
+from coursemate.io import atomic_folder, atomic_write_jsonl, read_jsonl
 from coursemate.retrieval import store
 from coursemate.retrieval.chunking import chunk_documents, indexed_text
 from coursemate.retrieval.dense import DenseIndex, choose_kind
@@ -25,10 +29,6 @@ from coursemate.retrieval.sentences import SentenceIndex, note_sentences
 from coursemate.retrieval.sparse import BACKENDS, SparseIndex, choose_backend, top_k
 from coursemate.retrieval.tokenize import Tokenizer
 from coursemate.retrieval.types import Chunk, Document, Hit
-
-from coursemate.config import SEARCH_MODES, Settings
-from coursemate.errors import CoursemateError
-from coursemate.io import atomic_folder, atomic_write_jsonl, read_jsonl
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from coursemate.retrieval.topics import topic_sections
-from coursemate.retrieval.types import Document, Section
 
 from coursemate.errors import CoursemateError
+from coursemate.retrieval.topics import topic_sections
+from coursemate.retrieval.types import Document, Section
 
 MAX_CSV_FIELD_CHARS = 5_000_000  # a blog post's full_text is far below this; a bigger field is a broken file
 

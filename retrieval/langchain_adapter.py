@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from coursemate.retrieval.index import NotesIndex
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
+
+from coursemate.retrieval.index import NotesIndex
 
 
 class NotesRetriever(BaseRetriever):

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from coursemate.retrieval.notetext import CaseModel, NoteSentence, line_kind, sentence_issue, tidy, word_count
-from coursemate.retrieval.store import DamagedIndex
 
 from coursemate.io import atomic_write_jsonl, read_jsonl
+from coursemate.retrieval.notetext import CaseModel, NoteSentence, line_kind, sentence_issue, tidy, word_count
+from coursemate.retrieval.store import DamagedIndex
 
 MIN_SENTENCE_WORDS = 4
 SENTENCES_FILE = "sentences.jsonl"

@@ -6,11 +6,11 @@ import itertools
 import json
 
 import pytest
-from coursemate.agents import CourseAssistant
-from coursemate.agents.events import AnswerEvent, StepEvent, TokenEvent
 from smolagents import ChatMessage, MessageRole, Model
 from smolagents.models import ChatMessageToolCall, ChatMessageToolCallFunction
 
+from coursemate.agents import CourseAssistant
+from coursemate.agents.events import AnswerEvent, StepEvent, TokenEvent
 from coursemate.config import Settings
 
 LSTM_QUESTION = "What do the gates of an LSTM do?"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from coursemate.agents import CourseAssistant
 from coursemate.cli import main
 from coursemate.eval.answers import answer_sentences, readability_failures

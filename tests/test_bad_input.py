@@ -17,9 +17,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from coursemate.cli import main
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
+from coursemate.cli import main
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 

@@ -3,6 +3,9 @@
 from collections import Counter
 
 import pytest
+
+from coursemate.config import Settings
+from coursemate.errors import CoursemateError
 from coursemate.eval.check_datasets import (
     FOLLOW_UPS,
     OUT_OF_SCOPE,
@@ -12,9 +15,6 @@ from coursemate.eval.check_datasets import (
     out_of_scope_problems,
 )
 from coursemate.eval.datasets import COURSE_QUESTIONS, SPLITS, load_course_questions
-
-from coursemate.config import Settings
-from coursemate.errors import CoursemateError
 from coursemate.io import read_jsonl
 
 

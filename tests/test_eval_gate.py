@@ -6,11 +6,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from coursemate.cli import main
+from coursemate.config import Settings
 from coursemate.eval.datasets import COURSE_QUESTIONS, load_course_questions, load_dataset
 from coursemate.eval.runner import eval_index_dir, open_index
-
-from coursemate.config import Settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

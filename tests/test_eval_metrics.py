@@ -3,6 +3,7 @@
 import json
 
 import pytest
+
 from coursemate.eval.datasets import COURSE_QUESTIONS, GOLD, EvalQuery, load_course_questions
 from coursemate.eval.metrics import aggregate, dedupe, mrr_at, ndcg_at, query_metrics, recall_at
 from coursemate.eval.reports import load_summary, markdown_table, regressions

@@ -6,10 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
-from coursemate.retrieval.ingest import load_corpus
-from coursemate.retrieval.types import Document
 
 from coursemate.errors import CoursemateError
+from coursemate.retrieval.ingest import load_corpus
+from coursemate.retrieval.types import Document
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_NOTES = REPO_ROOT / "data" / "notes"

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pkgutil
 
-import coursemate.agents.intents
 import pytest
+
+import coursemate.agents.intents
 from coursemate.agents.intents import QUESTION, Intent, load_intents
 from coursemate.agents.intents._parse import quotes
 from coursemate.agents.router import is_command, is_course_question, masked

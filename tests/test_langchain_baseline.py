@@ -5,6 +5,7 @@ nothing), and the CLI row on a small BEIR folder."""
 import json
 
 import pytest
+
 from coursemate.cli import main
 from coursemate.eval.datasets import COURSE_QUESTIONS, EvalDataset, load_course_questions, normalize
 from coursemate.eval.langchain_baseline import SPLITTER_CHUNK_SIZE, LangChainBaseline, evaluate_langchain

@@ -11,12 +11,12 @@ import time
 
 import openai
 import pytest
-from coursemate.agents.llm import EMBEDDED_MODEL_NAME, embedded_gguf_path, resolve_llm
-from coursemate.agents.serve import tool_call_parser_for, vllm_serve_command, wait_until_ready
-from coursemate.cli import build_parser
 from smolagents import ChatMessage, OpenAIServerModel, Tool, ToolCallingAgent, TransformersModel
 from smolagents.models import MessageRole
 
+from coursemate.agents.llm import EMBEDDED_MODEL_NAME, embedded_gguf_path, resolve_llm
+from coursemate.agents.serve import tool_call_parser_for, vllm_serve_command, wait_until_ready
+from coursemate.cli import build_parser
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 from llm_server import free_port

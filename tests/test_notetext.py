@@ -4,6 +4,7 @@ and words split, block kinds and the standalone flag."""
 from __future__ import annotations
 
 import pytest
+
 from coursemate.retrieval.notetext import CaseModel, comes_from, is_lowercased, line_kind, sentence_issue, tidy
 from coursemate.retrieval.sentences import note_sentences
 

@@ -10,7 +10,10 @@ import sqlite3
 import zipfile
 
 import pytest
+from smolagents.models import ChatMessage, MessageRole, Model
+
 from coursemate.cli import main
+from coursemate.errors import CoursemateError
 from coursemate.tools.quiz import (
     BLANK,
     MAX_ITEMS,
@@ -29,9 +32,6 @@ from coursemate.tools.quiz import (
 )
 from coursemate.tools.study import BOXES, StudyBoxes, export_anki
 from coursemate.tools.wordclass import notes_words, quantities
-from smolagents.models import ChatMessage, MessageRole, Model
-
-from coursemate.errors import CoursemateError
 
 QUALITY_N = 200
 

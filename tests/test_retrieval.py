@@ -8,12 +8,12 @@ import subprocess
 import sys
 
 import pytest
+
+from coursemate.errors import CoursemateError
 from coursemate.retrieval import NotesIndex
 from coursemate.retrieval.index import MAX_QUERY_CHARS
 from coursemate.retrieval.langchain_adapter import NotesRetriever
 from coursemate.retrieval.sparse import BM25sIndex, RankBM25Index
-
-from coursemate.errors import CoursemateError
 
 # (question, document id that answers it, a phrase the answering passage contains, modes that must find it)
 QUESTIONS = [

@@ -10,13 +10,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from smolagents import ChatMessage, MessageRole, Model
+from smolagents.models import ChatMessageToolCall, ChatMessageToolCallFunction
+
 from coursemate.agents import CourseAssistant
 from coursemate.agents.events import AnswerEvent, StepEvent, TokenEvent, ToolResultEvent
 from coursemate.agents.intents import QUESTION, load_intents
 from coursemate.eval.routing import COURSE_QUESTIONS, course_question_tool_calls, evaluate_routing, load_requests
 from coursemate.tools.training import RunManager
-from smolagents import ChatMessage, MessageRole, Model
-from smolagents.models import ChatMessageToolCall, ChatMessageToolCallFunction
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

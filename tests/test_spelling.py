@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
+
 from coursemate.cli import main
+from coursemate.config import DEFAULT_CORPUS_DIR
+from coursemate.errors import CoursemateError
 from coursemate.eval.spelling import evaluate_spelling, read_pairs
 from coursemate.retrieval.spelling import SpellingCorrector, is_code_like, vocabulary_from_texts
 from coursemate.tools.text_agent_tools import SpellTool
-
-from coursemate.config import DEFAULT_CORPUS_DIR
-from coursemate.errors import CoursemateError
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "spelling"  # shared/ beside the checkout
 needs_benchmarks = pytest.mark.skipif(not BENCHMARKS.is_dir(), reason="Norvig test sets not present")

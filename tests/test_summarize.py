@@ -6,7 +6,9 @@ import json
 import re
 
 import pytest
+
 from coursemate.cli import main
+from coursemate.errors import CoursemateError
 from coursemate.retrieval.sentences import split_sentences
 from coursemate.tools.quiz import in_text
 from coursemate.tools.summarize import (
@@ -20,8 +22,6 @@ from coursemate.tools.summarize import (
 )
 from coursemate.tools.text_agent_tools import SummarizeTool
 from coursemate.tools.wordclass import notes_words
-
-from coursemate.errors import CoursemateError
 
 SESSION_DOC = "session-05-batch-normalization-regularization"
 _BULLET = re.compile(r"- (?P<heading>[^:]+): (?P<body>.+)")

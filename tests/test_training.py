@@ -12,12 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
-from coursemate.tools.training import RunManager, TrainingConfig
-from coursemate.tools.training.agent_tools import training_tools
-from coursemate.tools.training.store import RunFolder, write_json
 
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
+from coursemate.tools.training import RunManager, TrainingConfig
+from coursemate.tools.training.agent_tools import training_tools
+from coursemate.tools.training.store import RunFolder, write_json
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,6 +71,7 @@ def test_digits_run_learns_and_writes_every_artifact(twin_runs):
 
 def test_checkpoint_reproduces_the_reported_accuracy(twin_runs):
     import torch
+
     from coursemate.tools.training.data import load_dataset
     from coursemate.tools.training.models import build_model
 
@@ -189,6 +190,7 @@ def test_bad_settings_are_clear_errors(tmp_path, changes, message):
 
 def test_models_adapt_to_input_shapes():
     import torch
+
     from coursemate.tools.training.models import build_model, count_parameters
 
     for channels, size in ((1, 8), (1, 28), (3, 32)):

@@ -11,10 +11,11 @@ model's judgment.
 from __future__ import annotations
 
 import pytest
+from smolagents import MessageRole
+
 from coursemate.agents import CourseAssistant
 from coursemate.agents.llm import OpenAIServerModelWithToolChoice, probe_server
 from coursemate.tools.training import RunManager
-from smolagents import MessageRole
 
 pytestmark = [pytest.mark.slow, pytest.mark.llm_server]
 FIRST_TOOLS = ("training_agent", "start_training_run")  # what the manager, then the training agent, must call

@@ -4,8 +4,8 @@ update and persist across a page reload (the browser keeps its study user in loc
 from __future__ import annotations
 
 import pytest
-from coursemate.tools.quiz import course_terms
 
+from coursemate.tools.quiz import course_terms
 from test_ui_browser import UNREACHABLE_LLM, open_page, open_tab, screenshot, serve_app, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+
 from coursemate.retrieval.notetext import word_count
 from coursemate.retrieval.types import Chunk
 from coursemate.tools.citations import Citation, Passage

@@ -6,13 +6,13 @@ in its answer maps back to exactly one chunk of the index.
 
 from __future__ import annotations
 
+from smolagents import Tool
+
+from coursemate.errors import CoursemateError
 from coursemate.retrieval.types import Hit
 from coursemate.tools.citations import PassageLog, format_passage, passage_heading, renumber_markers
 from coursemate.tools.summarize import Summary
 from coursemate.tools.text_agent_tools import SummarizeTool
-from smolagents import Tool
-
-from coursemate.errors import CoursemateError
 
 READ_LIMIT_CHARS = 4000
 

@@ -28,6 +28,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from coursemate.config import QUIZ_KINDS
+from coursemate.errors import CoursemateError
+from coursemate.io import atomic_write_with
+from coursemate.prompts import load_prompts
 from coursemate.retrieval.notetext import english_count, points_back
 from coursemate.retrieval.spelling import english_word_counts
 from coursemate.retrieval.types import Chunk
@@ -47,14 +52,10 @@ from coursemate.tools.wordclass import (
     term_classes,
 )
 
-from coursemate.config import QUIZ_KINDS
-from coursemate.errors import CoursemateError
-from coursemate.io import atomic_write_with
-from coursemate.prompts import load_prompts
-
 if TYPE_CHECKING:
-    from coursemate.retrieval import NotesIndex
     from smolagents.models import Model
+
+    from coursemate.retrieval import NotesIndex
 
 BLANK = "_____"
 MAX_ITEMS = 500

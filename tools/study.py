@@ -16,12 +16,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from coursemate.tools.citations import local_section
-from coursemate.tools.quiz import QuizItem
-
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 from coursemate.io import atomic_write_json
+from coursemate.tools.citations import local_section
+from coursemate.tools.quiz import QuizItem
 
 BOXES = 5
 INTERVALS = {1: 1, 2: 2, 3: 4, 4: 8, 5: 16}  # reviews until a question of each box is due again

@@ -20,6 +20,9 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from coursemate.errors import CoursemateError
+from coursemate.prompts import load_prompts
 from coursemate.retrieval.notetext import english_count, word_count
 from coursemate.retrieval.types import Chunk
 from coursemate.tools.citations import Citation, Passage, format_passage, local_section
@@ -27,12 +30,10 @@ from coursemate.tools.extractive import REDUNDANT, Candidate, candidates_of
 from coursemate.tools.verify import SentenceSupport, verify_citations
 from coursemate.tools.wordclass import SUBJECT_SLOTS, WORDS, NotesWords, is_function_word, notes_words
 
-from coursemate.errors import CoursemateError
-from coursemate.prompts import load_prompts
-
 if TYPE_CHECKING:
-    from coursemate.retrieval import NotesIndex
     from smolagents.models import Model
+
+    from coursemate.retrieval import NotesIndex
 
 MIN_WORDS = 10
 MAX_WORDS = 2000

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from coursemate.retrieval.spelling import SpellingCorrector
-from coursemate.tools.summarize import DEFAULT_WORDS, Summary, format_summary, summarize
 from smolagents import Tool
 
 from coursemate.errors import CoursemateError
+from coursemate.retrieval.spelling import SpellingCorrector
+from coursemate.tools.summarize import DEFAULT_WORDS, Summary, format_summary, summarize
 
 if TYPE_CHECKING:
-    from coursemate.retrieval import NotesIndex
     from smolagents.models import Model
+
+    from coursemate.retrieval import NotesIndex
 
 
 class SpellTool(Tool):

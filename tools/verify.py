@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+
 from coursemate.retrieval.sentences import segmenter
 from coursemate.tools.citations import MARKER, Citation, Passage, cited_numbers, strip_markers
 from coursemate.tools.extractive import term_overlap

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gradio as gr
+
 from coursemate.ui.chat import build_chat_tab
 from coursemate.ui.citations import OPEN_SOURCE_JS
 from coursemate.ui.notes import build_notes_tab

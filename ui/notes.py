@@ -6,6 +6,7 @@ import html
 
 import gradio as gr
 import pandas as pd
+
 from coursemate.retrieval import Document
 from coursemate.tools.summarize import summarize
 from coursemate.ui.citations import link_markers, source_html

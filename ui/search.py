@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import gradio as gr
 import pandas as pd
-from coursemate.ui.errors import warn
-from coursemate.ui.services import Services
 
 from coursemate.config import SEARCH_MODES
+from coursemate.ui.errors import warn
+from coursemate.ui.services import Services
 
 COLUMNS = ["rank", "title", "section", "score", "bm25_rank", "dense_rank", "passage"]
 PASSAGE_CHARS = 300

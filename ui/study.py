@@ -13,14 +13,14 @@ import uuid
 
 import gradio as gr
 import pandas as pd
+
+from coursemate.config import QUIZ_KINDS
+from coursemate.errors import CoursemateError
 from coursemate.tools.citations import local_section
 from coursemate.tools.quiz import QuizItem, generate_quiz
 from coursemate.tools.study import BOXES, StudyBoxes
 from coursemate.ui.errors import warn
 from coursemate.ui.services import Services
-
-from coursemate.config import QUIZ_KINDS
-from coursemate.errors import CoursemateError
 
 QUIZ_SIZE = 20
 ALL_NOTES = "all"

@@ -11,6 +11,7 @@ from typing import Any
 
 import gradio as gr
 import pandas as pd
+
 from coursemate.tools.training import (
     COMPARE_COLUMNS,
     DATASETS,

@@ -21,9 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from coursemate.tools.citations import Citation
-
 from coursemate.errors import CoursemateError
+from coursemate.tools.citations import Citation
 
 if TYPE_CHECKING:
     from coursemate.retrieval import NotesIndex

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from coursemate.tools.training import RunManager, RunSummary
-
 from coursemate.errors import CoursemateError
+from coursemate.tools.training import RunManager, RunSummary
 
 EXAMPLE_TRAINING = "train mnist_cnn on digits for 2 epochs"
 TRAINING_TAB = "loss and accuracy curves plot live in the **Training** tab"

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 
-from coursemate.tools.training.config import DATASETS, MODELS, OPTIMIZERS, SCHEDULERS, TrainingConfig
-from coursemate.tools.training.manager import COMPARE_COLUMNS, RunManager
-from coursemate.tools.training.report import describe_run, runs_table
 from smolagents import Tool
 
 from coursemate.errors import CoursemateError
+from coursemate.tools.training.config import DATASETS, MODELS, OPTIMIZERS, SCHEDULERS, TrainingConfig
+from coursemate.tools.training.manager import COMPARE_COLUMNS, RunManager
+from coursemate.tools.training.report import describe_run, runs_table
 
 
 def _error(exc: CoursemateError) -> str:

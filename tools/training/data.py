@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from coursemate.tools.training.config import IMAGEFOLDER_PREFIX
 
 from coursemate.errors import CoursemateError
+from coursemate.tools.training.config import IMAGEFOLDER_PREFIX
 
 SPLIT_SEED = 0  # a split made here (digits, imagefolder) never changes, so runs with different seeds compare fairly
 TEST_FRACTION = 0.2

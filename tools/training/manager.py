@@ -25,11 +25,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from coursemate.tools.training.config import IMAGEFOLDER_PREFIX, TrainingConfig, check_data_path
-from coursemate.tools.training.store import RunFolder, RunSummary, now, write_json
-
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
+from coursemate.tools.training.config import IMAGEFOLDER_PREFIX, TrainingConfig, check_data_path
+from coursemate.tools.training.store import RunFolder, RunSummary, now, write_json
 
 SPAWN_GRACE_SECONDS = 30.0  # a queued run without a worker after this long was never started
 CANCEL_WAIT_SECONDS = 10.0  # how long cancel() waits for the worker to stop by itself before killing it

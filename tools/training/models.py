@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
-from coursemate.tools.training.config import MODELS
 from torch import nn
+
+from coursemate.tools.training.config import MODELS
 
 
 def _conv_block(in_channels: int, out_channels: int, dropout: float) -> nn.Sequential:

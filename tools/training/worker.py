@@ -20,15 +20,15 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
+
+from coursemate.errors import CoursemateError
+from coursemate.io import atomic_write_with
 from coursemate.retrieval.embeddings import resolve_device
 from coursemate.tools.training.config import TrainingConfig
 from coursemate.tools.training.data import ImageDataset, augment_batch, load_dataset
 from coursemate.tools.training.models import build_model, count_parameters
 from coursemate.tools.training.store import RunFolder, now
-from torch import nn
-
-from coursemate.errors import CoursemateError
-from coursemate.io import atomic_write_with
 
 
 class Cancelled(Exception):
