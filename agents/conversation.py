@@ -30,6 +30,8 @@ _CONTINUATIONS = re.compile(
 HISTORY_TURNS = 3
 _JOINERS = frozenset({"of", "the", "a", "an", "in", "for", "and"})
 _ABOUT = re.compile(r"^\W*(?:and |but )?(?:what|how) about (.+?)\W*$", re.I)
+_DEFINITE = re.compile(r"\b(?:the|we|our)\b", re.I)  # "what is the margin for?", "why do we pool the gradients?"
+_STEM = 5  # words compared by their first letters ("gradients" names "gradient")
 _POINTER_WORD = re.compile(r"\b(?:it|its|itself|they|them|their)\b", re.I)
 _DEMONSTRATIVE = re.compile(
     r"\b(that|this|these|those|the same)\s+(?!is\b|was\b|are\b|were\b|does\b|do\b|did\b|has\b|have\b|can\b|will\b"
@@ -123,12 +125,15 @@ def resolve_follow_up(question: str, conversation: Conversation) -> str:
     small slope of leaky ReLU?"; "what about GRUs?" after "What does an LSTM cell do?" becomes "What does an
     GRUs do?". A follow-up with nothing to replace gets the topic in parentheses.
     """
-    if not conversation.turns or not is_follow_up(question):
+    if not conversation.turns:
         return question
     previous = conversation.turns[-1].resolved_question
     topic = topic_phrase(previous)
     if not topic:
         return question
+    if not is_follow_up(question):
+        continues = _continues_topic(question, conversation.turns[-1], topic)
+        return f"{question.rstrip()} ({topic})" if continues else question
     about = _ABOUT.match(question)
     if about and topic in previous:
         return previous.replace(topic, about.group(1).strip(), 1)
@@ -143,6 +148,18 @@ def resolve_follow_up(question: str, conversation: Conversation) -> str:
         phrase_end = _phrase_end(question, end)
         return f"{question[:start]}the{question[end:phrase_end]} of {topic}{question[phrase_end:]}"
     return f"{question.rstrip()} ({topic})"
+
+
+def _continues_topic(question: str, previous: Turn, topic: str) -> bool:
+    """Whether a question without a pronoun still asks about the previous topic: it names something definite ("the
+    margin", "we pool the gradients") that the previous answer's passages name, and nothing they do not."""
+    if not _DEFINITE.search(question) or not previous.citations:
+        return False
+    focus = analyze(question).focus
+    if not focus or any(word in topic.lower() for word in focus):
+        return False
+    said = {word[:_STEM] for c in previous.citations for word in re.findall(r"[a-z0-9]+", c.text.lower())}
+    return all(word[:_STEM] in said for word in focus)
 
 
 def topic_phrase(question: str) -> str:

@@ -86,6 +86,15 @@ def test_a_follow_up_names_the_topic_it_points_back_to(extractive):
     assert any("relu" in c.text.lower() for c in answer.citations)
 
 
+def test_a_question_about_something_the_last_answer_named_keeps_its_topic(extractive):
+    extractive.ask("How does self-attention work?", conversation_id="attention")
+    answer = extractive.ask("what are the queries, keys and values?", conversation_id="attention")
+    assert answer.trace.resolved_question == "what are the queries, keys and values? (self-attention)"
+    extractive.ask("What is a GAN?", conversation_id="switch")
+    switched = extractive.ask("What does the forget gate do?", conversation_id="switch")
+    assert switched.trace.resolved_question == "What does the forget gate do?"
+
+
 def test_eval_answers_dumps_records_for_a_blind_grader(course_settings, course_index, tmp_path, capsys):
     dump = tmp_path / "answers.jsonl"
     assert main(["--home", str(course_settings.home), "eval", "answers", "--mode", "extractive", "--split", "dev",
