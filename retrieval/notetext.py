@@ -86,6 +86,10 @@ _ENDS_CLAUSE = re.compile(r"(?:[.!]|[.!][)\"”’']|[A-Za-z0-9%)\]])$")
 _CLAUSE_PUNCTUATION = re.compile(r"[,;:()]")
 _FOOTNOTE = re.compile(r"(?<=[\w.)])\[\d+\]")  # "softargmax[1]": the page's own footnote, not a citation
 _CUT_SHORT = re.compile(r"\b(?:e|i|e\.g|i\.e|etc|vs|fig|eq|no|approx)\.$", re.IGNORECASE)  # split at "e.g."
+_NARRATION = re.compile(  # the course's own story, not its subject: "Let's look at ...", "we'll cover this later"
+    r"\b(?:let's|let’s|let us|till now|we'll (?:cover|see|look|discuss|learn)|we’ll (?:cover|see|look|discuss|learn)"
+    r"|we will (?:see|look|cover|discuss|learn|be using)|(?:next|previous|this|today's) (?:session|lecture|class)"
+    r"|in this (?:post|article|blog|video|chapter|tutorial))\b", re.IGNORECASE)
 _FIRST_PERSON = re.compile(r"\b(?:I|I'm|I’m|I've|I’ve|I'll|I’ll|I'd|[Mm]y|me)\b")
 _DEIXIS = re.compile(  # "To solve these issues", "he": it needs the sentence before it
     r"\b(?:these|those|this|such|that|the same|the above|the previous) (?:issues?|problems?|concepts?|methods?"
@@ -363,6 +367,8 @@ def sentence_issue(raw: str, text: str, kind: str) -> tuple[str, str]:
         return "prose", "run-on"
     if text[:1].islower():
         return "prose", "lowercase start"
+    if _NARRATION.search(text):
+        return "prose", "narration"
     if _FIRST_PERSON.search(text):
         return "prose", "first person"  # "I could replicate the results": the author's story, not the subject
     if points_back(text) or _DEIXIS.search(text):

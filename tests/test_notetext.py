@@ -56,6 +56,10 @@ def test_words_glued_where_links_were_stripped_are_split(case):
     ("Why do we need an activation function at all in a deep network?", "prose", "question"),
     ("Receptive fields convolution mathematics max pooling max pooling in variances layer count kernels here.",
      "prose", "repeated words"),
+    ("Let's check out the library that you'd be using to see why they are useful.", "prose", "narration"),
+    ("The case is different with several input channels, and we'll cover this aspect later.", "prose", "narration"),
+    ("Through experiments, we have learned that we should use around 32 or 64 kernels in the first layer.", "prose",
+     ""),
 ])
 def test_each_sentence_gets_its_block_kind_and_what_keeps_it_from_standing_alone(text, kind, issue):
     assert sentence_issue(text, text, line_kind(text)) == (kind, issue)
