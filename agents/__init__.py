@@ -11,9 +11,9 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
-    "Answer": "coursemate.agents.assistant",
+    "Answer": "coursemate.agents.events",
     "CourseAssistant": "coursemate.agents.assistant",
-    "Citation": "coursemate.tools.citations",
+    "Citation": "coursemate.tools.grounding.citations",
 }
 __all__ = list(_EXPORTS)
 

@@ -8,7 +8,7 @@ Every question is spelling-corrected and searched first (the corrected phrasing,
 lower weight). Then:
 
 - "extractive" (no capable model configured or reachable, the CPU default): the sentences of the retrieved
-  passages that answer the question, each followed by its ``[n]`` (:mod:`tools.extractive`);
+  passages that answer the question, each followed by its ``[n]`` (:mod:`tools.grounding.extractive`);
 - "passages" (``llm=none``): the best passages with their citations;
 - "grounded" (the small embedded SmolLM2, ``llm=smollm2``): the model only writes the answer from the numbered
   passages, no agent loop;
@@ -23,7 +23,7 @@ at once only when it is an explicit command; otherwise the answer (mode "confirm
 :class:`~agents.events.PendingAction` and :meth:`CourseAssistant.confirm` carries it out.
 
 A question the notes do not cover gets "not in the notes". Every generated answer goes through
-:func:`tools.verify.verify_citations`: markers are kept only where their passage supports the sentence, and
+:func:`tools.grounding.verify.verify_citations`: markers are kept only where their passage supports the sentence, and
 a sentence no passage supports is marked unsupported (an agent's answer then comes with the extractive one).
 """
 
@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import dataclasses
 import html
-import json
 import threading
 import time
 from collections.abc import Iterator
@@ -40,6 +39,7 @@ from typing import Any
 
 from coursemate.agents.conversation import ConversationStore, Turn, resolve_follow_up
 from coursemate.agents.events import (
+    Answer,
     AnswerEvent,
     Event,
     PendingAction,
@@ -48,13 +48,12 @@ from coursemate.agents.events import (
     ToolResult,
     ToolResultEvent,
 )
-from coursemate.agents.grounding import coverage, grounded_prompt, passages_answer, system_prompt
 from coursemate.agents.intents import QUESTION
 from coursemate.agents.trace import Trace
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
-from coursemate.tools.acronyms import abbreviated
-from coursemate.tools.citations import (
+from coursemate.tools.grounding.acronyms import abbreviated
+from coursemate.tools.grounding.citations import (
     NOT_IN_NOTES,
     Citation,
     PassageLog,
@@ -62,67 +61,16 @@ from coursemate.tools.citations import (
     renumber_markers,
     says_not_in_notes,
 )
-from coursemate.tools.extractive import extractive_answer
-from coursemate.tools.questions import analyze
-from coursemate.tools.verify import SentenceSupport, verify_citations
+from coursemate.tools.grounding.coverage import coverage
+from coursemate.tools.grounding.extractive import extractive_answer
+from coursemate.tools.grounding.prompts import grounded_prompt, system_prompt
+from coursemate.tools.grounding.questions import analyze
+from coursemate.tools.grounding.render import passages_answer
+from coursemate.tools.grounding.verify import SentenceSupport, verify_citations
 
 GROUNDED_KINDS = ("embedded",)  # models too small to drive an agent loop reliably
 ROUTER_MODEL = "offline router (no language model)"
 LLM_RETRY_SECONDS = 30.0  # how long an unreachable model stays unreachable before it is looked for again
-
-
-@dataclass
-class Answer:
-    """An answer with its citations, the model that wrote it, and the trace of how it was made.
-
-    ``mode`` says how: extractive | agent | grounded | passages (quoted passages) | not_in_notes | tool (a tool's
-    result, ``tool_result``) | clarify (the request needs more) | error (an invalid request) | confirm (an action
-    that waits for a confirmation, ``pending``: see :meth:`CourseAssistant.confirm`).
-    ``sentences``: each sentence of a generated answer with the passages that support it (``supported=False``
-    when none does); ``extractive``: the extractive answer shown beside an agent answer with unsupported sentences.
-    """
-
-    question: str
-    answer: str
-    citations: list[Citation]
-    model: str
-    mode: str
-    conversation_id: str
-    covered: bool
-    did_you_mean: str | None = None
-    notice: str | None = None
-    sentences: list[SentenceSupport] = field(default_factory=list)
-    extractive: str | None = None
-    trace: Trace = field(default_factory=lambda: Trace("", ""))
-    tool_result: ToolResult | None = None
-    pending: PendingAction | None = None
-
-    @property
-    def steps(self) -> list[dict[str, Any]]:
-        """The trace's steps as dicts (tool calls with arguments, retrieved chunk ids, timings)."""
-        return [s.to_dict() for s in self.trace.steps]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "question": self.question,
-            "answer": self.answer,
-            "citations": [c.to_dict() for c in self.citations],
-            "model": self.model,
-            "mode": self.mode,
-            "conversation_id": self.conversation_id,
-            "covered": self.covered,
-            "did_you_mean": self.did_you_mean,
-            "notice": self.notice,
-            "sentences": [s.to_dict() for s in self.sentences],
-            "extractive": self.extractive,
-            "tool_result": self.tool_result.to_dict() if self.tool_result else None,
-            "pending": self.pending.to_dict() if self.pending else None,
-            "steps": self.steps,
-            "trace": self.trace.to_dict(),
-        }
-
-    def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, default=str)
 
 
 class CourseAssistant:
@@ -440,7 +388,7 @@ class _Run:
         return _Result(text, citations, "extractive", notice)
 
     def verified(self, raw: str, mode: str, notice: str | None = None) -> _Result:
-        """A generated answer with its citations verified against the passages shown (tools/verify.py)."""
+        """A generated answer with its citations verified against the passages shown (tools/grounding/verify.py)."""
         if says_not_in_notes(raw) or not raw:
             return _Result(NOT_IN_NOTES, [], "not_in_notes", notice)
         t = time.perf_counter()
@@ -489,9 +437,9 @@ class _Run:
 
         from coursemate.agents.manager import StepRecorder, build_team, manager_task
 
-        deadline = time.time() + self.settings.llm_timeout
-        recorder = StepRecorder(self.trace, self.log, deadline)
         passages = [self.log.add(h.chunk, h) for h in hits[: self.settings.answer_passages]] if is_covered else []
+        deadline = time.time() + self.settings.llm_timeout
+        recorder = StepRecorder(self.trace, self.log, deadline)  # after the passages: the agents' steps record theirs
         manager = build_team(model, self.assistant.index, self.log, self.settings, recorder,
                              corrector=self.assistant.corrector, run_manager=self._run_manager())
         final: Any = None

@@ -12,8 +12,8 @@ from typing import Any
 
 from coursemate.errors import CoursemateError
 from coursemate.io import atomic_write_json
-from coursemate.tools.citations import Citation
-from coursemate.tools.questions import analyze
+from coursemate.tools.grounding.citations import Citation
+from coursemate.tools.grounding.questions import analyze
 
 _POINTERS = re.compile(
     r"\b(it|its|it's|itself|they|them|their|theirs|themselves|these|those|he|she|his|her)\b"

@@ -1,4 +1,5 @@
-"""What :meth:`agents.assistant.CourseAssistant.stream` yields while it answers, one small type per kind.
+"""What :meth:`agents.assistant.CourseAssistant.stream` yields while it answers, one small type per kind, and the
+records they carry (:class:`Answer`, :class:`ToolResult`, :class:`PendingAction`).
 
 >>> for event in assistant.stream("summarize session 3"):
 ...     if isinstance(event, AnswerEvent):
@@ -7,11 +8,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from coursemate.agents.assistant import Answer
+from coursemate.agents.trace import Trace
+from coursemate.tools.grounding.citations import Citation
+from coursemate.tools.grounding.verify import SentenceSupport
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,60 @@ class PendingAction:
     def to_dict(self) -> dict[str, Any]:
         return {"intent": self.intent, "tool": self.tool, "arguments": self.arguments, "prompt": self.prompt,
                 "label": self.label}
+
+
+@dataclass
+class Answer:
+    """An answer with its citations, the model that wrote it, and the trace of how it was made.
+
+    ``mode`` says how: extractive | agent | grounded | passages (quoted passages) | not_in_notes | tool (a tool's
+    result, ``tool_result``) | clarify (the request needs more) | error (an invalid request) | confirm (an action
+    that waits for a confirmation, ``pending``: see :meth:`CourseAssistant.confirm`).
+    ``sentences``: each sentence of a generated answer with the passages that support it (``supported=False``
+    when none does); ``extractive``: the extractive answer shown beside an agent answer with unsupported sentences.
+    """
+
+    question: str
+    answer: str
+    citations: list[Citation]
+    model: str
+    mode: str
+    conversation_id: str
+    covered: bool
+    did_you_mean: str | None = None
+    notice: str | None = None
+    sentences: list[SentenceSupport] = field(default_factory=list)
+    extractive: str | None = None
+    trace: Trace = field(default_factory=lambda: Trace("", ""))
+    tool_result: ToolResult | None = None
+    pending: PendingAction | None = None
+
+    @property
+    def steps(self) -> list[dict[str, Any]]:
+        """The trace's steps as dicts (tool calls with arguments, retrieved chunk ids, timings)."""
+        return [s.to_dict() for s in self.trace.steps]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "citations": [c.to_dict() for c in self.citations],
+            "model": self.model,
+            "mode": self.mode,
+            "conversation_id": self.conversation_id,
+            "covered": self.covered,
+            "did_you_mean": self.did_you_mean,
+            "notice": self.notice,
+            "sentences": [s.to_dict() for s in self.sentences],
+            "extractive": self.extractive,
+            "tool_result": self.tool_result.to_dict() if self.tool_result else None,
+            "pending": self.pending.to_dict() if self.pending else None,
+            "steps": self.steps,
+            "trace": self.trace.to_dict(),
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, default=str)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ the answer's :class:`~agents.trace.Trace`, and each step checks the answer's tim
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any
 
@@ -16,15 +15,14 @@ from smolagents.memory import ActionStep
 from smolagents.monitoring import LogLevel
 from smolagents.utils import AgentMaxStepsError
 
-from coursemate.agents.grounding import format_passages
 from coursemate.agents.trace import Trace
 from coursemate.config import Settings
 from coursemate.prompts import load_prompts
-from coursemate.tools.citations import NOT_IN_NOTES, Passage, PassageLog
+from coursemate.tools.grounding.citations import NOT_IN_NOTES, Passage, PassageLog
+from coursemate.tools.grounding.render import format_passages
 from coursemate.tools.notes import ReadDocumentTool, SearchNotesTool, SummarizeNotesTool
 
 NOTES_TOOLS = ("search_notes", "read_document", "summarize_notes")
-_PASSAGE_NUMBER = re.compile(r"^\[(\d+)\] ", re.M)
 
 
 class StepRecorder:
@@ -33,6 +31,7 @@ class StepRecorder:
     def __init__(self, trace: Trace, log: PassageLog, deadline: float) -> None:
         self.trace = trace
         self.log = log
+        self._seen = len(log.shown())  # showings already recorded (the passages retrieved before the agents ran)
         self.deadline = deadline
         self.max_steps_reached: list[str] = []
         self.agents: list[ToolCallingAgent] = []
@@ -48,19 +47,17 @@ class StepRecorder:
             output=str(step.model_output or step.action_output or ""), error=error,
             arguments={"tool_calls": [c.function.name for c in calls]},
         )
+        shown = self.log.shown(self._seen)  # what this step's notes tools showed
+        self._seen += len(shown)
         for call in calls:
             name = call.function.name
-            chunk_ids = self._chunk_ids(step.observations) if name in NOTES_TOOLS else []
+            chunk_ids = list(dict.fromkeys(p.chunk.chunk_id for p in shown)) if name in NOTES_TOOLS else []
             self.trace.add("tool_call", name, agent=agent.name or "manager",
                            arguments=_arguments(call.function.arguments),
                            output=step.observations or "", chunk_ids=chunk_ids)
         if time.time() > self.deadline:
             for each in self.agents:
                 each.interrupt()
-
-    def _chunk_ids(self, observations: str | None) -> list[str]:
-        passages = (self.log.get(int(n)) for n in _PASSAGE_NUMBER.findall(observations or ""))
-        return [p.chunk.chunk_id for p in passages if p is not None]
 
 
 def build_team(model, index, log: PassageLog, settings: Settings, recorder: StepRecorder, corrector=None,

@@ -47,16 +47,13 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def format_footer(answer) -> str:
     """Did-you-mean, sources, notice and model lines printed under an answer."""
-    from coursemate.tools.citations import location
+    from coursemate.tools.grounding.render import sources_text
 
     lines = [""]
     if answer.did_you_mean:
         lines.append(f"did you mean: {answer.did_you_mean}")
     if answer.citations:
-        lines.append("sources:")
-        for c in answer.citations:
-            where = location(c.title, c.section)
-            lines.append(f"  [{c.n}] {where} ({c.doc_id})")
+        lines.append(sources_text(answer.citations))
     if answer.notice:
         lines.append(f"notice: {answer.notice}")
     lines.append(f"model: {answer.model}")

@@ -55,7 +55,8 @@ def run_index(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_search(args: argparse.Namespace, settings: Settings) -> int:
     from coursemate.retrieval.index import NotesIndex, check_query
-    from coursemate.tools.citations import location
+    from coursemate.tools.grounding.citations import Citation
+    from coursemate.tools.grounding.render import provenance, source_text
 
     check_query(args.query)  # fail fast, before loading models
     index = NotesIndex.load_or_build(settings, progress=not args.json)
@@ -69,8 +70,7 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
     if not hits:
         print("no matching passages")
     for h in hits:
-        where = location(h.chunk.title, h.chunk.section)
-        ranks = f"bm25 #{h.bm25_rank or '-'}  dense #{h.dense_rank or '-'}  score {h.score:.4f}"
-        print(f"[{h.rank}] {where}  ({h.chunk.doc_id}; {ranks})")
+        source = Citation.of(h.rank, h.chunk, h)
+        print(f"[{h.rank}] {source_text(source)}  {provenance(source)}")
         print(textwrap.indent(textwrap.fill(index.snippet(h.chunk.text, results.corrected, 400), 116), "    "))
     return 0

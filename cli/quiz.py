@@ -41,7 +41,7 @@ def quiz_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def format_quiz(items) -> str:
     """The numbered questions (with lettered choices), then the answer key and where each answer comes from."""
-    from coursemate.tools.citations import location
+    from coursemate.tools.grounding.render import source_text
 
     lines = []
     for number, item in enumerate(items, start=1):
@@ -49,8 +49,6 @@ def format_quiz(items) -> str:
         lines.extend(f"   {chr(65 + i)}. {choice}" for i, choice in enumerate(item.choices))
     lines += ["", "Answers:"]
     for number, item in enumerate(items, start=1):
-        c = item.citation
-        where = location(c.title, c.section)
         letter = f"{chr(65 + item.choices.index(item.answer))}. " if item.choices else ""
-        lines.append(f"{number}. {letter}{item.answer}  ({where}; {c.doc_id}, chunk {c.chunk_id})")
+        lines.append(f"{number}. {letter}{item.answer}  {source_text(item.citation, chunk=True)}")
     return "\n".join(lines)

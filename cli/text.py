@@ -48,11 +48,12 @@ def spell_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def summarize_command(args: argparse.Namespace, settings: Settings) -> int:
     """Print the summary (an outline: one bullet per topic) of the chosen source, then its sources."""
-    from coursemate.tools.summarize import DEFAULT_WORDS, format_summary, summarize
+    from coursemate.tools.grounding.render import text_with_sources
+    from coursemate.tools.summarize import DEFAULT_WORDS, summarize
 
     summary = summarize(_open_index(settings), doc_id=args.doc_id, session=args.session, topic=args.topic,
                         text=args.text, words=DEFAULT_WORDS if args.words is None else args.words)
-    print(json.dumps(summary.to_dict()) if args.json else format_summary(summary))
+    print(json.dumps(summary.to_dict()) if args.json else text_with_sources(summary.text, summary.citations))
     return 0
 
 

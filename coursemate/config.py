@@ -89,8 +89,8 @@ class Settings:
     prompts_path: Path | None = None  # a YAML file of prompts read over the shipped coursemate/prompts.yaml
     agent_mode: str = "auto"  # auto | agent | grounded: grounded = retrieve first, the model only writes the answer
     answer_passages: int = 5  # passages an answer is written from (extractive: dev split)
-    # coverage score below this: "not in the notes" (agents/grounding.Coverage, dev split)
-    coverage_min_score: float = 0.0  # coverage score below this: "not in the notes" (agents/grounding.Coverage)
+    # coverage score below this: "not in the notes" (tools/grounding/coverage.Coverage, dev split)
+    coverage_min_score: float = 0.0  # coverage score below this: "not in the notes" (tools/grounding/coverage.Coverage)
     serve_model: str = "Qwen/Qwen2.5-7B-Instruct"
     serve_port: int = 8000
 

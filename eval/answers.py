@@ -3,7 +3,7 @@
 - ``cite_recall``: for an answerable question, a cited chunk holds the gold evidence (a citation carries its own n);
 - ``answer_recall``: the answer text itself states the evidence;
 - ``supported``: the share of the answer's claim sentences that one of its cited passages supports
-  (:func:`tools.verify.verify_citations`);
+  (:func:`tools.grounding.verify.verify_citations`);
 - ``false_refusals``; ``near_refused`` / ``off_refused``: out-of-scope questions (near-topic, off-topic) refused;
 - ``follow_up_accuracy``: a follow-up is resolved against the previous turn and a standalone question is not;
 - latency p50 / p95;
@@ -37,8 +37,8 @@ from coursemate.retrieval.notetext import (
 )
 from coursemate.retrieval.sentences import segmenter
 from coursemate.retrieval.types import Chunk
-from coursemate.tools.citations import Citation, Passage, says_not_in_notes, strip_markers
-from coursemate.tools.verify import verify_citations
+from coursemate.tools.grounding.citations import Citation, Passage, says_not_in_notes, strip_markers
+from coursemate.tools.grounding.verify import verify_citations
 
 
 def cites_gold(query: EvalQuery, citations: list[Citation]) -> bool:

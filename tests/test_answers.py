@@ -1,4 +1,4 @@
-"""Question-aware extractive answers (tools/extractive.py, tools/questions.py): what the question asks leads, the
+"""Question-aware extractive answers (tools/grounding/: extractive.py, questions.py): what the question asks leads, the
 answer reads like a tutor's, a term the notes never name is refused, a follow-up names its topic; and the answer
 benchmark's readability checks and grader dump (eval/answers.py)."""
 
@@ -12,8 +12,8 @@ from coursemate.agents import CourseAssistant
 from coursemate.cli import main
 from coursemate.eval.answers import answer_sentences, readability_failures
 from coursemate.retrieval.notetext import comes_from, word_count
-from coursemate.tools.citations import strip_markers
-from coursemate.tools.questions import analyze
+from coursemate.tools.grounding.citations import strip_markers
+from coursemate.tools.grounding.questions import analyze
 
 
 @pytest.mark.parametrize("question, kind", [

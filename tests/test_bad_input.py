@@ -286,7 +286,7 @@ def api_cases(world):
     from coursemate.retrieval import NotesIndex
     from coursemate.retrieval.ingest import load_corpus
     from coursemate.retrieval.spelling import SpellingCorrector
-    from coursemate.tools.citations import PassageLog
+    from coursemate.tools.grounding.citations import PassageLog
     from coursemate.tools.notes import ReadDocumentTool
     from coursemate.tools.summarize import summarize
     from coursemate.tools.training import RunManager, TrainingConfig

@@ -7,9 +7,9 @@ from smolagents import ChatMessage, MessageRole, Model
 
 from coursemate.agents import CourseAssistant
 from coursemate.retrieval.notetext import comes_from
-from coursemate.tools.citations import Passage, cited_numbers, strip_markers
+from coursemate.tools.grounding.citations import Passage, cited_numbers, strip_markers
+from coursemate.tools.grounding.verify import split_generated, support_scores
 from coursemate.tools.summarize import summarize
-from coursemate.tools.verify import split_generated, support_scores
 
 QUESTIONS = [
     "What are the three gates of an LSTM?",

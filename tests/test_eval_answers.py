@@ -2,7 +2,7 @@
 
 from coursemate.eval.answers import cites_gold
 from coursemate.eval.datasets import GOLD, EvalQuery
-from coursemate.tools.citations import NOT_IN_NOTES, Citation, says_not_in_notes
+from coursemate.tools.grounding.citations import NOT_IN_NOTES, Citation, says_not_in_notes
 
 
 def citation(n: int, text: str = "It clamps every component.", chunk_id: str = "notes#2") -> Citation:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from coursemate.agents.grounding import grounded_prompt, system_prompt
 from coursemate.agents.manager import manager_task
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 from coursemate.prompts import load_prompts
 from coursemate.retrieval.types import Chunk
-from coursemate.tools.citations import NOT_IN_NOTES, Passage
+from coursemate.tools.grounding.citations import NOT_IN_NOTES, Passage
+from coursemate.tools.grounding.prompts import grounded_prompt, system_prompt
 
 CHUNK = Chunk(chunk_id="d#0", doc_id="d", title="LSTM", section="Gates", source="d.md",
               text="The forget gate decides what the cell state keeps.", start=0, end=50)

@@ -10,11 +10,11 @@ import pytest
 from coursemate.cli import main
 from coursemate.errors import CoursemateError
 from coursemate.retrieval.sentences import split_sentences
+from coursemate.tools.grounding.render import text_with_sources
 from coursemate.tools.quiz import in_text
 from coursemate.tools.summarize import (
     Summary,
     batch_by_budget,
-    format_summary,
     has_glued_heading,
     is_aside,
     is_imperative,
@@ -86,7 +86,7 @@ def test_session_9_has_a_bullet_per_topic_and_names_its_title_once(course_index)
     assert 6 <= len(outline(summary)) <= len(sections)
     assert "Self-attention" in [h for h, _ in outline(summary)]
     title = course_index.documents["session-09-dawn-of-transformers-part-i"].title
-    assert format_summary(summary).count(title) == 1
+    assert text_with_sources(summary.text, summary.citations).count(title) == 1
 
 
 def test_session_with_two_documents_draws_from_both(course_index):

@@ -10,7 +10,8 @@ from smolagents import Tool
 
 from coursemate.errors import CoursemateError
 from coursemate.retrieval.types import Hit
-from coursemate.tools.citations import PassageLog, format_passage, passage_heading, renumber_markers
+from coursemate.tools.grounding.citations import PassageLog, renumber_markers
+from coursemate.tools.grounding.render import format_passage, text_with_sources
 from coursemate.tools.summarize import Summary
 from coursemate.tools.text_agent_tools import SummarizeTool
 
@@ -100,5 +101,4 @@ class SummarizeNotesTool(SummarizeTool):
     def render(self, summary: Summary) -> str:
         numbers = {c.n: self.log.add(self._chunks[c.chunk_id]) for c in summary.citations if c.chunk_id in self._chunks}
         text = renumber_markers(summary.text, lambda n: numbers[n].n if n in numbers else None)
-        sources = [passage_heading(p) for p in dict.fromkeys(numbers.values())]
-        return text + "\n\nSources:\n" + "\n".join(sources)
+        return text_with_sources(text, [p.citation() for p in dict.fromkeys(numbers.values())])

@@ -3,14 +3,14 @@
 Offline (no language model):
 
 - **cloze**: the key sentences of the source, ranked by centrality and maximal marginal relevance (the machinery
-  of the extractive summarizer, :mod:`tools.extractive`), each with its most specific course term blanked out;
+  of the extractive summarizer, :mod:`tools.grounding.extractive`), each with its most specific course term blanked out;
 - **mcq**: a cloze question with three distractors: course terms that are embedding neighbours of the answer
   ("layer normalization" for "batch normalization") but not its synonyms, abbreviations or parts;
 - **short**: definitional sentences ("X is ...", "X helps to ...") turned into "What is X?".
 
 The course vocabulary is made of the `yake` keyphrases of every document that at least two chunks use and that
 are not everywhere, embedded once with the index's model. With a smolagents ``Model``, the model writes the
-questions and each is kept only if the cited chunk supports its answer (:func:`tools.verify.support_scores`).
+questions and each is kept only if the cited chunk supports its answer (:func:`tools.grounding.verify.support_scores`).
 """
 
 from __future__ import annotations
@@ -36,8 +36,9 @@ from coursemate.prompts import load_prompts
 from coursemate.retrieval.notetext import english_count, points_back
 from coursemate.retrieval.spelling import english_word_counts
 from coursemate.retrieval.types import Chunk
-from coursemate.tools.citations import Citation, Passage, format_passage
-from coursemate.tools.extractive import candidates_of, mmr_within_budget
+from coursemate.tools.grounding.citations import Citation, Passage
+from coursemate.tools.grounding.extractive import candidates_of, mmr_within_budget
+from coursemate.tools.grounding.render import format_passage
 from coursemate.tools.summarize import ask_model, reads_well, source_chunks
 from coursemate.tools.wordclass import (
     NUMBER_WORDS,
@@ -816,8 +817,8 @@ def claim_of(item: QuizItem) -> str:
 
 
 def supported(index: NotesIndex, item: QuizItem) -> bool:
-    """Whether the cited chunk supports the answered question (the check of generated answers, tools/verify.py)."""
-    from coursemate.tools.verify import support_scores
+    """Whether the cited chunk supports the answered question (the check of generated answers, grounding/verify.py)."""
+    from coursemate.tools.grounding.verify import support_scores
 
     chunk = Chunk(item.citation.chunk_id, item.citation.doc_id, item.citation.title, item.citation.section, "",
                   item.citation.text, 0, len(item.citation.text))

@@ -19,7 +19,7 @@ from typing import Any
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 from coursemate.io import atomic_write_json
-from coursemate.tools.citations import local_section
+from coursemate.tools.grounding.render import source_text
 from coursemate.tools.quiz import QuizItem
 
 BOXES = 5
@@ -164,9 +164,7 @@ def export_anki(items: list[QuizItem], path: Path | str, deck_name: str = "cours
     deck = genanki.Deck(_anki_id(f"coursemate deck {deck_name}"), deck_name)
     for item in items:
         c = item.citation
-        section = local_section(c.title, c.section)
-        source = html.escape(f"{c.title} > {section} ({c.doc_id}): {c.text}" if section else
-                             f"{c.title} ({c.doc_id}): {c.text}")
+        source = html.escape(f"{source_text(c)}: {c.text}")
         choices = "<br>".join(f"{chr(65 + i)}. {html.escape(x)}" for i, x in enumerate(item.choices))
         deck.add_note(genanki.Note(model=model, guid=item.item_id, tags=[item.kind, c.doc_id],
                                    fields=[html.escape(item.question), html.escape(item.answer), choices, source]))

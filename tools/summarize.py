@@ -25,9 +25,10 @@ from coursemate.errors import CoursemateError
 from coursemate.prompts import load_prompts
 from coursemate.retrieval.notetext import english_count, word_count
 from coursemate.retrieval.types import Chunk
-from coursemate.tools.citations import Citation, Passage, format_passage, local_section
-from coursemate.tools.extractive import REDUNDANT, Candidate, candidates_of
-from coursemate.tools.verify import SentenceSupport, verify_citations
+from coursemate.tools.grounding.citations import Citation, Passage
+from coursemate.tools.grounding.extractive import REDUNDANT, Candidate, candidates_of
+from coursemate.tools.grounding.render import format_passage, local_section
+from coursemate.tools.grounding.verify import SentenceSupport, verify_citations
 from coursemate.tools.wordclass import SUBJECT_SLOTS, WORDS, NotesWords, is_function_word, notes_words
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ _CONTINUES = re.compile(r"^[A-Za-z]+,\s")  # "So, ...", "Well, ...", "Finally, .
 class Summary:
     """A summary whose ``[n]`` markers refer to ``citations``; ``method`` is "extractive" or "llm".
 
-    ``sentences``: for an LLM summary, each sentence with the passages that support it (see tools/verify.py).
+    ``sentences``: for an LLM summary, each sentence with the passages that support it (see tools/grounding/verify.py).
     """
 
     text: str
@@ -350,7 +351,7 @@ def llm_summary(index: NotesIndex, model: Model, chunks: list[Chunk], words: int
     """Map-reduce summary: batches of numbered passages (their clean sentences, :func:`clean_chunk`) within the
     context budget, then merged partials.
 
-    The merged summary's citations are verified (:func:`tools.verify.verify_citations`): a marker stays only
+    The merged summary's citations are verified (:func:`tools.grounding.verify.verify_citations`): a marker stays only
     where its passage supports the sentence, and sentences no passage supports are marked unsupported.
     """
     clean = [c for c in (clean_chunk(index, chunk) for chunk in chunks) if c.text]
@@ -417,13 +418,3 @@ def _summary_step(model: Model, prompt: str) -> str:
     if not content:
         raise CoursemateError("the language model returned an empty summary")
     return content
-
-
-def format_summary(summary: Summary) -> str:
-    """The summary text followed by its sources, one line per document, its title said once (CLI, agents)."""
-    by_document: dict[tuple[str, str], list[int]] = {}
-    for c in summary.citations:
-        by_document.setdefault((c.title, c.doc_id), []).append(c.n)
-    sources = [f"{title} ({doc_id}): {' '.join(f'[{n}]' for n in numbers)}"
-               for (title, doc_id), numbers in by_document.items()]
-    return summary.text + "\n\nSources:\n" + "\n".join(sources)

@@ -8,7 +8,8 @@ from smolagents import Tool
 
 from coursemate.errors import CoursemateError
 from coursemate.retrieval.spelling import SpellingCorrector
-from coursemate.tools.summarize import DEFAULT_WORDS, Summary, format_summary, summarize
+from coursemate.tools.grounding.render import text_with_sources
+from coursemate.tools.summarize import DEFAULT_WORDS, Summary, summarize
 
 if TYPE_CHECKING:
     from smolagents.models import Model
@@ -74,4 +75,4 @@ class SummarizeTool(Tool):
 
     def render(self, summary: Summary) -> str:
         """The text handed back to the agent: the summary and its numbered sources."""
-        return format_summary(summary)
+        return text_with_sources(summary.text, summary.citations)

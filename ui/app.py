@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gradio as gr
 
+from coursemate.tools.grounding.render import OPEN_SOURCE_JS
 from coursemate.ui.chat import build_chat_tab
-from coursemate.ui.citations import OPEN_SOURCE_JS
 from coursemate.ui.notes import build_notes_tab
 from coursemate.ui.search import build_search_tab
 from coursemate.ui.services import Services

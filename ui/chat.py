@@ -21,7 +21,7 @@ from coursemate.agents.conversation import save_conversation
 from coursemate.agents.events import AnswerEvent, StepEvent, TokenEvent
 from coursemate.errors import CoursemateError
 from coursemate.retrieval.index import check_query
-from coursemate.ui.citations import link_markers, sources_html
+from coursemate.tools.grounding.render import link_markers, sources_html
 from coursemate.ui.errors import user_message
 from coursemate.ui.services import Services
 from coursemate.ui.training import POLL_SECONDS, run_status_markdown

@@ -8,8 +8,8 @@ import gradio as gr
 import pandas as pd
 
 from coursemate.retrieval import Document
+from coursemate.tools.grounding.render import link_markers, source_html
 from coursemate.tools.summarize import summarize
-from coursemate.ui.citations import link_markers, source_html
 from coursemate.ui.errors import warn
 from coursemate.ui.services import Services
 

@@ -8,7 +8,6 @@ student survive a page reload. Questions come from :func:`tools.quiz.generate_qu
 from __future__ import annotations
 
 import html
-import re
 import uuid
 
 import gradio as gr
@@ -16,7 +15,7 @@ import pandas as pd
 
 from coursemate.config import QUIZ_KINDS
 from coursemate.errors import CoursemateError
-from coursemate.tools.citations import local_section
+from coursemate.tools.grounding.render import source_html
 from coursemate.tools.quiz import QuizItem, generate_quiz
 from coursemate.tools.study import BOXES, StudyBoxes
 from coursemate.ui.errors import warn
@@ -62,15 +61,9 @@ def question_html(item: QuizItem | None, boxes: StudyBoxes | None = None) -> str
 
 def answer_html(item: QuizItem) -> str:
     """The answer key and the passage it comes from, shown open, the key marked wherever the passage has it."""
-    c = item.citation
-    section = local_section(c.title, c.section)
-    heading = html.escape(c.title or c.doc_id) + (f" — {html.escape(section)}" if section else "")
-    pieces = re.split(f"({re.escape(item.answer)})", c.text.strip(), flags=re.IGNORECASE)
-    text = "".join(f"<mark>{html.escape(p)}</mark>" if i % 2 else html.escape(p) for i, p in enumerate(pieces))
     return (f'<div class="study-answer"><strong>Answer:</strong> <span class="study-key">{html.escape(item.answer)}'
-            f'</span></div><div class="sources-heading">Source</div><details class="source" open><summary>'
-            f'<span class="source-n">[{c.n}]</span> {heading}</summary><div class="source-meta"><code>'
-            f'{html.escape(c.doc_id)}</code></div><div class="source-text">{text}</div></details>')
+            f'</span></div><div class="sources-heading">Source</div>'
+            + source_html(item.citation, "study", with_provenance=False, mark=item.answer, opened=True))
 
 
 def boxes_html(boxes: StudyBoxes) -> str:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from coursemate.errors import CoursemateError
-from coursemate.tools.citations import Citation
+from coursemate.tools.grounding.citations import Citation
 
 if TYPE_CHECKING:
     from coursemate.retrieval import NotesIndex

@@ -7,7 +7,8 @@ import re
 from typing import Any
 
 from coursemate.agents.intents import Clarify, Context, Documents, Intent, Outcome
-from coursemate.tools.citations import PassageLog, passage_heading
+from coursemate.tools.grounding.citations import PassageLog
+from coursemate.tools.grounding.render import passage_list
 
 K = 4  # passages shown
 
@@ -38,7 +39,7 @@ class Search(Intent):
         for hit in context.index.search(arguments["query"], k=K):
             log.add(hit.chunk, hit)
         passages = log.passages()
-        text = "\n".join(passage_heading(p) for p in passages) or "No passages found."
+        text = passage_list(passages) or "No passages found."
         called = {"query": arguments["query"], "k": K}
         return Outcome(called, text, text, {}, [p.citation() for p in passages])
 

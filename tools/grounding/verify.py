@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from coursemate.retrieval.sentences import segmenter
-from coursemate.tools.citations import MARKER, Citation, Passage, cited_numbers, strip_markers
-from coursemate.tools.extractive import term_overlap
+from coursemate.tools.grounding.citations import MARKER, Citation, Passage, cited_numbers, strip_markers
+from coursemate.tools.grounding.extractive import term_overlap
 
 if TYPE_CHECKING:
     from coursemate.retrieval import NotesIndex

@@ -1,19 +1,14 @@
-"""Grounding: decide whether the notes cover a question, prompt a model with numbered passages, and answer
-with the passages themselves when no model writes (citations are verified in :mod:`tools.verify`)."""
+"""Coverage: whether the retrieved notes cover a question, from several signals (dense, sentence, terms, a missing
+rare term) weighed into one score."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from coursemate.config import Settings
-from coursemate.prompts import load_prompts
 from coursemate.retrieval.types import Hit
-from coursemate.tools.citations import NOT_IN_NOTES, Citation, Passage, format_passage, location
 
-PROMPT_PASSAGE_CHARS = 1500  # a whole chunk at the default chunk size (1200 characters) reaches the model
 COVERAGE_PASSAGES = 4
 # Coverage.score: a logistic regression over (sentence, terms, dense, missing rare term) fitted on the dev split
 # (answerable course questions against near- and off-topic ones), shifted so that 0 keeps false refusals <= 2.5 %.
@@ -67,32 +62,3 @@ def coverage(index, question: str, hits: list[Hit], top: int = COVERAGE_PASSAGES
     unseen = float(index.idf(["\0"])[0])  # the IDF of a term no chunk contains
     missing = float(idf[~found].max()) / unseen if (~found).any() else 0.0
     return Coverage(best_similarity(hits), sentence, share, missing)
-
-
-def system_prompt(settings: Settings) -> str:
-    """The system message of a grounded answer (prompt ``grounded_system``)."""
-    return load_prompts(settings.prompts_path).format("grounded_system", not_in_notes=NOT_IN_NOTES)
-
-
-def grounded_prompt(question: str, passages: list[Passage], settings: Settings, index=None) -> str:
-    """The user message of a grounded answer: the numbered passages, then the question (prompt ``grounded_user``)."""
-    return load_prompts(settings.prompts_path).format("grounded_user", question=question,
-                                                      passages=format_passages(passages, index))
-
-
-def format_passages(passages: list[Passage], index=None) -> str:
-    """The numbered passages shown to a model as the clean sentences of ``index`` (:meth:`NotesIndex.clean_text`;
-    the raw chunk text without one), each cut to :data:`PROMPT_PASSAGE_CHARS`, a blank line apart."""
-    return "\n\n".join(format_passage(p, limit=PROMPT_PASSAGE_CHARS,
-                                      text=index.clean_text(p.chunk) if index is not None else None)
-                       for p in passages)
-
-
-def passages_answer(passages: list[Passage], preview: Callable[[str], str]) -> tuple[str, list[Citation]]:
-    """An answer made only of the best passages (when no model can write one), each cited; ``preview`` gives the
-    part of a passage's text to show (e.g. :meth:`NotesIndex.snippet` around the question's terms)."""
-    lines = ["The most relevant passages from the notes:"]
-    for p in passages:
-        where = location(p.chunk.title, p.chunk.section)
-        lines.append(f"[{p.n}] {where}: {preview(p.chunk.text)}")
-    return "\n".join(lines), [p.citation() for p in passages]

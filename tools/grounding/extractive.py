@@ -2,7 +2,7 @@
 
 Sentences come split, typed and embedded from the index (:meth:`retrieval.NotesIndex.chunk_sentences`), so
 choosing them costs a few matrix products, never a model call per sentence. :func:`extractive_answer` reads the
-question's type and focus (:mod:`tools.questions`), leads with the one standalone sentence that answers that type
+question's type and focus (:mod:`.questions`), leads with the one standalone sentence that answers that type
 for the focus (a number for "how many", "X is ..." for "what is X", both sides for a comparison, a cause for
 "why"), and adds at most two supporting sentences of the same passage or topic: 25-90 words, no table row, code
 line, figure pointer or sentence over 60 words, nothing said twice. A list question gets the lead-in with its list.
@@ -19,8 +19,8 @@ import numpy as np
 
 from coursemate.retrieval.notetext import word_count
 from coursemate.retrieval.types import Chunk
-from coursemate.tools.citations import Citation, Passage
-from coursemate.tools.questions import Question, analyze
+from coursemate.tools.grounding.citations import Citation, Passage
+from coursemate.tools.grounding.questions import Question, analyze
 
 if TYPE_CHECKING:
     from coursemate.retrieval import NotesIndex

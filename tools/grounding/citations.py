@@ -2,9 +2,11 @@
 
 - :class:`Citation`: the chunk behind an ``[n]`` marker; :class:`Passage` and :class:`PassageLog`: the chunks
   shown while one answer is made, numbered from 1;
-- the marker syntax (``[n]``, also ``[1, 2]`` as models write it): :data:`MARKER`, :func:`cited_numbers`,
-  :func:`strip_markers`, :func:`renumber_markers`;
+- the marker syntax (``[n]``, also ``[1, 2]`` as models write it): :data:`MARKER`, :func:`marker_numbers`,
+  :func:`cited_numbers`, :func:`strip_markers`, :func:`renumber_markers`;
 - the refusal: :data:`NOT_IN_NOTES` and :func:`says_not_in_notes`, used by the product and the evaluation alike.
+
+How citations are shown (text, HTML, what a model reads) is :mod:`coursemate.tools.grounding.render`.
 """
 
 from __future__ import annotations
@@ -66,11 +68,13 @@ class Passage:
 
 
 class PassageLog:
-    """The passages shown during one answer, numbered from 1 in the order they were first shown."""
+    """The passages shown during one answer, numbered from 1 in the order they were first shown, and every showing
+    in order (what each agent step was shown: :meth:`shown`)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_chunk: dict[str, Passage] = {}
+        self._shown: list[Passage] = []
 
     def add(self, chunk: Chunk, hit: Hit | None = None) -> Passage:
         """The passage for ``chunk``, numbered on first sight (a chunk shown twice keeps its number)."""
@@ -79,6 +83,7 @@ class PassageLog:
             if passage is None:
                 passage = Passage(len(self._by_chunk) + 1, chunk, hit)
                 self._by_chunk[chunk.chunk_id] = passage
+            self._shown.append(passage)
             return passage
 
     def passages(self) -> list[Passage]:
@@ -86,50 +91,27 @@ class PassageLog:
         with self._lock:
             return sorted(self._by_chunk.values(), key=lambda p: p.n)
 
-    def get(self, n: int) -> Passage | None:
-        """The passage numbered ``n``, if one was shown."""
-        return next((p for p in self.passages() if p.n == n), None)
+    def shown(self, start: int = 0) -> list[Passage]:
+        """The passages shown from the ``start``-th showing on, in the order shown (a chunk shown twice, twice)."""
+        with self._lock:
+            return self._shown[start:]
 
 
-def local_section(title: str, section: str) -> str:
-    """``section`` without the document title it repeats ("Session 4 > results": "results"; "Session 4": "")."""
-    return "" if section == title else section.removeprefix(f"{title} > ")
-
-
-def location(title: str, section: str) -> str:
-    """``Title > section`` as a student reads it, the title said once."""
-    return " > ".join(p for p in (title, local_section(title, section)) if p)
-
-
-def passage_heading(passage: Passage) -> str:
-    """``[n] Title > Section (doc_id: ...)``."""
-    c = passage.chunk
-    return f"[{passage.n}] {location(c.title, c.section)} (doc_id: {c.doc_id})"
-
-
-def format_passage(passage: Passage, limit: int | None = None, text: str | None = None) -> str:
-    """The passage heading and its text (``text`` when given, e.g. the clean sentences; cut at ``limit``
-    characters)."""
-    text = (passage.chunk.text if text is None else text).strip()
-    if limit is not None and len(text) > limit:
-        text = text[:limit].rstrip() + " ..."
-    return f"{passage_heading(passage)}\n{text}"
-
-
-def _numbers(group: str) -> list[int]:
+def marker_numbers(group: str) -> list[int]:
+    """The numbers of one marker's group ("1, 2" of ``[1, 2]``)."""
     return [int(x) for x in re.split(r"\s*,\s*", group)]
 
 
 def cited_numbers(text: str) -> list[int]:
     """The passage numbers cited in ``text``, in order of first appearance."""
-    return list(dict.fromkeys(n for m in MARKER.finditer(text or "") for n in _numbers(m.group(1))))
+    return list(dict.fromkeys(n for m in MARKER.finditer(text or "") for n in marker_numbers(m.group(1))))
 
 
 def renumber_markers(text: str, mapping: Callable[[int], int | None]) -> str:
     """``text`` with each cited number ``n`` replaced by ``mapping(n)`` (dropped when None), one ``[n]`` each."""
 
     def rewrite(match: re.Match) -> str:
-        kept = [m for m in (mapping(n) for n in _numbers(match.group(1))) if m is not None]
+        kept = [m for m in (mapping(n) for n in marker_numbers(match.group(1))) if m is not None]
         return "".join(f"[{n}]" for n in dict.fromkeys(kept))
 
     return _SPACE_BEFORE_PUNCTUATION.sub(r"\1", MARKER.sub(rewrite, text or "")).strip()
