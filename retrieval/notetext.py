@@ -35,6 +35,7 @@ LOWERCASED_SHARE = 0.03  # a document whose words past a sentence start are this
 CASED_MAJORITY = 0.6  # a cased form replaces the lowercase one when the cased documents write it so this often
 COMMON_CASED_MAJORITY = 0.8  # ... and this often (at least 3 times) for a common English word ("Adam", "Google")
 COMMON_WORD_COUNT = 1_000_000  # a word this frequent in general English is common
+LABEL_WORD_COUNT = 20_000_000  # a one-word label this common in English labels a note ("Note:", "Example:")
 MIN_GLUED_CHARS = 6  # shorter unknown words are left alone
 _INFLECTIONS = ("s", "es", "ies", "d", "ed", "ing", "er", "or", "ly")
 FUNCTION_WORDS = frozenset("""the an and or but than then that this these those with without from into onto of in on
@@ -76,6 +77,7 @@ _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATE = re.compile(rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)? {_MONTH},? \d{{4}}|{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}})"
                    r"\)?\s*[-–—:]?\s*", re.IGNORECASE)
 _GLUED_PUNCTUATION = re.compile(r"(?<=[a-z]{2})([:;,])(?=[A-Za-z]{2})")  # "convolutions:spatial"
+_AUXILIARY = re.compile(r"\b(?:is|are|was|were|has|have|had|does|do|did|can|could|will|would|should|may|might|must)\b")
 _LABEL = re.compile(r"^(?:[\w'’()/-]+ ){0,5}[\w'’()/-]+: (.)")  # a short label before a colon
 _RUN_ON_LIST = re.compile(r": [a-z][^.;:]{80,}")  # a colon followed by a long lowercase run: a list glued into a line
 _GAP = re.compile(r"\w {2,}\w| [.,](?:\s|$)")  # "was  parameters", "ratio : 1 .": a dropped symbol or number
@@ -285,6 +287,18 @@ def _restates(label: str, rest: str) -> bool:
     return word_count(rest) >= MIN_STANDALONE_WORDS and bool(named & said)
 
 
+def _defined(label: str, rest: str) -> str:
+    """A label that a noun phrase defines, said as a sentence: "DistilBERT: A smaller, faster version of BERT." is
+    "DistilBERT is a smaller, faster version of BERT."; "" when ``rest`` is not an indefinite noun phrase (it has a
+    verb, or the label is a plural, which "is" would not fit)."""
+    words = label.split()
+    if not re.match(r"An? [a-z]", rest) or word_count(rest) < 4 or _AUXILIARY.search(rest) or (
+            words[-1].endswith("s") and not words[-1].isupper()) or (
+            len(words) == 1 and english_count(label.lower()) >= LABEL_WORD_COUNT):
+        return ""
+    return f"{label} is {rest[0].lower()}{rest[1:]}"
+
+
 def _repeats_at(words: list[str], k: int) -> list[int]:
     """Where the sentence's first ``k`` words are said again right after them, past nothing but function words or
     marks ("Self attention the self-attention ..." -> [3]); [] when they are not."""
@@ -385,6 +399,8 @@ def tidy(piece: str, case: CaseModel | None) -> str:
     label = _LABEL.match(text)
     if label and label.group(1).isupper() and _restates(text[:label.start(1)], text[label.start(1):]):
         text = text[label.start(1):]
+    elif label:
+        text = _defined(text[:label.start(1) - 2], text[label.start(1):]) or text
     if case is not None:
         text = case.truecase(case.unglue(text))
     return text

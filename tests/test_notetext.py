@@ -73,3 +73,15 @@ def test_a_lead_in_stays_with_its_list_and_search_still_sees_every_sentence(case
     assert [s.kind for s in sentences] == ["lead", "list", "list", "table", "code"]
     assert [s.standalone for s in sentences] == [False, True, True, False, False]
     assert all(comes_from(s.text, text) for s in sentences)
+
+
+@pytest.mark.parametrize("line, sentence", [
+    ("DistilBERT: A smaller, faster version of BERT.", "DistilBERT is a smaller, faster version of BERT."),
+    ("Depthwise convolution: A single filter per input channel.", "Depthwise convolution is a single filter per input "
+                                                                  "channel."),
+    ("Transformers: A family of models built on attention.", "Transformers: A family of models built on attention."),
+    ("Example: A model trained on digits for one epoch.", "Example: A model trained on digits for one epoch."),
+    ("Dropout: A model can overfit without it in training.", "Dropout: A model can overfit without it in training."),
+])
+def test_a_label_defined_by_a_noun_phrase_is_said_as_a_sentence(line, sentence):
+    assert tidy(line, None) == sentence
