@@ -176,8 +176,12 @@ def _measure(mode: str, assistant, index, course, scope, follow, records: list |
     follow_ok = []
     for row in follow:
         conversation = f"f-{row['id']}"
-        assistant.ask(row["first"], conversation_id=conversation)
+        first = assistant.ask(row["first"], conversation_id=conversation)
         answer = assistant.ask(row["second"], conversation_id=conversation)
+        if records is not None and row["follow_up"]:
+            records.append(dump_record(row["id"], f'(earlier question: "{row["first"]}", answered: "{first.answer}") '
+                                       f'{row["second"]}', ["(a follow-up: judge it against what the earlier "
+                                                            "question makes it mean)"], answer))
         merged = answer.trace.resolved_question != row["second"]
         right_doc = any(c.doc_id in row["docs"] for c in answer.citations)
         follow_ok.append(right_doc and (row["follow_up"] or not merged))
