@@ -78,10 +78,13 @@ class CourseAssistant:
 
     ``settings``: coursemate settings (default ``Settings.load()``); ``index``: a loaded NotesIndex (default:
     load or build the configured one, on first use); ``llm``: a smolagents ``Model`` to use, or a
-    ``settings.llm`` value such as ``"embedded"`` or a server URL (default: ``settings.llm``).
+    ``settings.llm`` value such as ``"embedded"`` or a server URL (default: ``settings.llm``); ``conversations``:
+    where histories are kept (default: in memory, bounded by the settings; the UI keeps them in the home's
+    :class:`~coursemate.state.StateStore`, so they survive a restart).
     """
 
-    def __init__(self, settings: Settings | None = None, index=None, llm=None) -> None:
+    def __init__(self, settings: Settings | None = None, index=None, llm=None,
+                 conversations: ConversationStore | None = None) -> None:
         self.settings = settings or Settings.load()
         if isinstance(llm, str):
             self.settings = self.settings.replace(llm=llm)
@@ -93,7 +96,8 @@ class CourseAssistant:
         self._run_manager = None
         self._router = None
         self._lock = threading.Lock()
-        self.conversations = ConversationStore(self.settings.max_conversations, self.settings.conversation_idle_seconds)
+        self.conversations = conversations or ConversationStore(
+            max_conversations=self.settings.max_conversations, idle_seconds=self.settings.conversation_idle_seconds)
 
     # ----------------------------------------------------------------- lazy components
     @property
@@ -194,7 +198,7 @@ class CourseAssistant:
                 trace.add("arguments", plan.intent, arguments={**plan.arguments, "acts_now": plan.acts_now})
                 result = yield from (run.call(plan.intent, plan.arguments) if plan.acts_now
                                      else run.propose(plan.intent, plan.arguments))
-                yield AnswerEvent(self._routed_answer(question, conversation_id, result, trace, started))
+                yield AnswerEvent(self._routed_answer(question, conversation_id, result, trace, started, user))
                 return
 
         did_you_mean, corrected = self._correct(question, resolved, trace)
@@ -234,7 +238,7 @@ class CourseAssistant:
         answer = Answer(question, result.text, result.citations, trace.model, result.mode, conversation_id,
                         covered=is_covered and result.mode != "not_in_notes", did_you_mean=did_you_mean,
                         notice=result.notice, sentences=result.sentences, extractive=result.extractive, trace=trace)
-        conversation.turns.append(Turn(question, resolved, answer.answer, answer.mode, list(answer.citations)))
+        self.conversations.add(conversation_id, Turn(question, resolved, answer.answer, answer.to_dict()), user)
         yield AnswerEvent(answer)
 
     def confirm(self, action: PendingAction, conversation_id: str = "default", user: str | None = None) -> Answer:
@@ -253,16 +257,15 @@ class CourseAssistant:
             try:
                 next(events)
             except StopIteration as done:
-                return self._routed_answer(action.prompt, conversation_id, done.value, trace, started)
+                return self._routed_answer(action.prompt, conversation_id, done.value, trace, started, user)
 
     def _routed_answer(self, question: str, conversation_id: str, result: _Result, trace: Trace,
-                       started: float) -> Answer:
+                       started: float, user: str | None) -> Answer:
         """The answer of a routed request (or a confirmed action), recorded in its conversation."""
         trace.total_seconds = round(time.perf_counter() - started, 4)
         answer = Answer(question, result.text, result.citations, ROUTER_MODEL, result.mode, conversation_id,
                         covered=True, trace=trace, tool_result=result.tool, pending=result.pending)
-        self.conversations.get(conversation_id).turns.append(
-            Turn(question, question, answer.answer, answer.mode, list(answer.citations)))
+        self.conversations.add(conversation_id, Turn(question, question, answer.answer, answer.to_dict()), user)
         return answer
 
     def _correct(self, question: str, resolved: str, trace: Trace) -> tuple[str | None, str]:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import re
-import threading
 import time
-from collections import OrderedDict
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from coursemate.errors import CoursemateError
 from coursemate.io import atomic_write_json
-from coursemate.tools.grounding.citations import Citation
+from coursemate.state import StateStore
 from coursemate.tools.grounding.questions import analyze
 
 _POINTERS = re.compile(
@@ -40,13 +39,13 @@ _DEMONSTRATIVE = re.compile(
 
 @dataclass
 class Turn:
-    """One question and what the conversation keeps of its answer: the text, how it was made and its citations."""
+    """One question and what the conversation keeps of its answer: the text, and the whole answer as the UI shows
+    and exports it (``Answer.to_dict()``, empty when nobody needs it)."""
 
     question: str
     resolved_question: str
     answer: str
-    mode: str = ""
-    citations: list[Citation] = field(default_factory=list)
+    record: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -66,48 +65,40 @@ class Conversation:
 
 
 class ConversationStore:
-    """Conversations by id; each id has its own history, never shared with another.
+    """Conversations by id, kept in a :class:`~coursemate.state.StateStore`; each id has its own history, never
+    shared with another.
 
     Bounded: at most ``max_conversations`` are kept (the least recently used goes first), and one left idle
-    for ``idle_seconds`` is forgotten, so a long-running server's memory stays flat however many browser
-    sessions come and go. ``clock`` is injectable for tests.
+    for ``idle_seconds`` is forgotten, so the store stays flat however many browser sessions come and go.
+    ``state``: the store (default: in memory, gone with the process; the UI passes the home's, so conversations
+    survive a restart). ``clock``: wall-clock seconds, injectable for tests.
     """
 
-    def __init__(self, max_conversations: int = 500, idle_seconds: float = 3600.0, clock=time.monotonic) -> None:
+    def __init__(self, state: StateStore | None = None, max_conversations: int = 500, idle_seconds: float = 3600.0,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.state = state or StateStore()
         self.max_conversations = max_conversations
         self.idle_seconds = idle_seconds
         self._clock = clock
-        self._lock = threading.Lock()
-        self._conversations: OrderedDict[str, tuple[Conversation, float]] = OrderedDict()
 
     def get(self, conversation_id: str) -> Conversation:
-        """The conversation ``conversation_id`` (a new, empty one the first time or after it expired)."""
-        with self._lock:
-            now = self._clock()
-            self._evict_idle(now)
-            conversation = self._conversations.pop(conversation_id, (Conversation(conversation_id), now))[0]
-            self._conversations[conversation_id] = (conversation, now)
-            while len(self._conversations) > self.max_conversations:
-                self._conversations.popitem(last=False)
-            return conversation
+        """The conversation ``conversation_id`` as it stands (empty the first time or after it expired); marks it
+        used."""
+        turns = self.state.use_conversation(conversation_id, self._clock(), self.max_conversations, self.idle_seconds)
+        return Conversation(conversation_id, [Turn(**turn) for turn in turns])
+
+    def add(self, conversation_id: str, turn: Turn, user: str | None = None) -> None:
+        """Append ``turn`` to the conversation of ``user`` (None: the machine's owner), in one transaction."""
+        self.state.add_turn(conversation_id, user, asdict(turn), self._clock())
 
     def reset(self, conversation_id: str) -> None:
         """Forget the history of ``conversation_id``."""
-        with self._lock:
-            self._conversations.pop(conversation_id, None)
+        self.state.forget_conversation(conversation_id)
 
     def ids(self) -> list[str]:
         """The ids kept now, least recently used first."""
-        with self._lock:
-            self._evict_idle(self._clock())
-            return list(self._conversations)
-
-    def _evict_idle(self, now: float) -> None:
-        while self._conversations:
-            oldest_id, (_, last_used) = next(iter(self._conversations.items()))
-            if now - last_used < self.idle_seconds:
-                return
-            del self._conversations[oldest_id]
+        self.state.forget_idle_conversations(self._clock() - self.idle_seconds)
+        return self.state.conversation_ids()
 
 
 def is_follow_up(question: str) -> bool:
@@ -153,12 +144,13 @@ def resolve_follow_up(question: str, conversation: Conversation) -> str:
 def _continues_topic(question: str, previous: Turn, topic: str) -> bool:
     """Whether a question without a pronoun still asks about the previous topic: it names something definite ("the
     margin", "we pool the gradients") that the previous answer's passages name, and nothing they do not."""
-    if not _DEFINITE.search(question) or not previous.citations:
+    passages = [c.get("text", "") for c in previous.record.get("citations", [])]
+    if not _DEFINITE.search(question) or not passages:
         return False
     focus = analyze(question).focus
     if not focus or any(word in topic.lower() for word in focus):
         return False
-    said = {word[:_STEM] for c in previous.citations for word in re.findall(r"[a-z0-9]+", c.text.lower())}
+    said = {word[:_STEM] for text in passages for word in re.findall(r"[a-z0-9]+", text.lower())}
     return all(word[:_STEM] in said for word in focus)
 
 

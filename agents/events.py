@@ -51,7 +51,7 @@ class ToolResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"intent": self.intent, "tool": self.tool, "arguments": self.arguments, "text": self.text,
-                "data": self.data}
+                "markdown": self.markdown, "data": self.data}
 
 
 @dataclass(frozen=True)

@@ -94,9 +94,10 @@ class Settings:
     serve_model: str = "Qwen/Qwen2.5-7B-Instruct"
     serve_port: int = 8000
 
-    # Conversations (chat history kept in memory per browser session or conversation id).
+    # Conversations (chat history per browser session or conversation id; the UI keeps them in HOME/state.sqlite3).
     max_conversations: int = 500  # the least recently used is forgotten beyond this
     conversation_idle_seconds: float = 3600.0  # a conversation idle this long is forgotten
+    max_logged_questions: int = 100_000  # the instructor's log of the chat's questions keeps the newest this many
 
     # Training runs.
     max_concurrent_runs: int = 2
@@ -143,6 +144,8 @@ class Settings:
             raise ConfigError("bm25_weight and dense_weight must be non-negative and not both zero")
         if self.max_conversations < 1 or self.conversation_idle_seconds <= 0:
             raise ConfigError("max_conversations must be at least 1 and conversation_idle_seconds positive")
+        if self.max_logged_questions < 1:
+            raise ConfigError(f"max_logged_questions must be at least 1; got {self.max_logged_questions}")
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:

@@ -3,8 +3,11 @@ update and persist across a page reload (the browser keeps its study user in loc
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
+from coursemate.state import state_path
 from coursemate.tools.quiz import course_terms
 from test_ui_browser import UNREACHABLE_LLM, open_page, open_tab, screenshot, serve_app, wait_for
 
@@ -60,8 +63,8 @@ def test_practise_three_questions_and_the_boxes_persist_across_a_reload(browser,
         page.wait_for_selector("#chat-input textarea", timeout=60_000)
         open_tab(page, "Study")
         wait_for(lambda: page.locator("#study-boxes .study-box").count() == 5, 30, "the boxes after the reload")
-        assert box_counts(page) == {1: 1, 2: 2, 3: 0, 4: 0, 5: 0}  # the same user's boxes, read from disk
-        files = list((settings.home / "study").glob("*.json"))
-        assert len(files) == 1
+        assert box_counts(page) == {1: 1, 2: 2, 3: 0, 4: 0, 5: 0}  # the same user's boxes, read from the store
+        with sqlite3.connect(state_path(settings)) as db:
+            assert db.execute("select count(*) from study_users").fetchone()[0] == 1
         screenshot(page, "study-after-reload")
         page.context.close()

@@ -1,8 +1,9 @@
-"""Spaced repetition with Leitner boxes, one file per user under ``COURSEMATE_HOME/study/``.
+"""Spaced repetition with Leitner boxes, kept per user in the home's state store (:mod:`coursemate.state`).
 
 A question starts in box 1. A right answer moves it up one box (at most :data:`BOXES`), a wrong one back to box 1.
 Box ``b`` comes back after ``INTERVALS[b]`` reviews, so the questions a student gets wrong are asked most often.
-Each review rewrites the user's file atomically (:mod:`coursemate.io`).
+Each review is one transaction of the store. Boxes an earlier version kept in ``COURSEMATE_HOME/study/USER.json``
+are imported on first use (the file is left as it was).
 """
 
 from __future__ import annotations
@@ -11,14 +12,13 @@ import hashlib
 import html
 import json
 import re
-import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
-from coursemate.io import atomic_write_json
+from coursemate.state import open_state
 from coursemate.tools.grounding.render import source_text
 from coursemate.tools.quiz import QuizItem
 
@@ -26,8 +26,6 @@ BOXES = 5
 INTERVALS = {1: 1, 2: 2, 3: 4, 4: 8, 5: 16}  # reviews until a question of each box is due again
 MASTERED_BOX = 4  # a question this high up is counted as learned
 _SAFE_USER = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-_LOCKS: dict[Path, threading.Lock] = {}
-_LOCKS_LOCK = threading.Lock()
 
 
 @dataclass
@@ -44,68 +42,66 @@ class Card:
     question: str
 
 
-def study_dir(settings: Settings) -> Path:
-    """Where the users' boxes live."""
-    return settings.home / "study"
-
-
-def user_file(settings: Settings, user: str) -> Path:
-    """The boxes file of ``user`` (a name that is not a plain file name is hashed)."""
-    if not user or not user.strip():
-        raise CoursemateError("the study user is empty")
+def legacy_user_file(settings: Settings, user: str) -> Path:
+    """Where an earlier version kept the boxes of ``user`` (a name that is not a plain file name was hashed)."""
     name = user if _SAFE_USER.fullmatch(user) and not user.startswith(".") else \
         "u-" + hashlib.sha1(user.encode("utf-8")).hexdigest()[:20]
-    return study_dir(settings) / f"{name}.json"
+    return settings.home / "study" / f"{name}.json"
 
 
 class StudyBoxes:
-    """One user's Leitner boxes, read from and written to their file."""
+    """One user's Leitner boxes, read from and written to the home's state store."""
 
     def __init__(self, settings: Settings, user: str) -> None:
-        self.path = user_file(settings, user)
+        if not user or not user.strip():
+            raise CoursemateError("the study user is empty")
         self.user = user
-        with _LOCKS_LOCK:
-            self._lock = _LOCKS.setdefault(self.path, threading.Lock())
+        self._state = open_state(settings)
+        self._import_legacy_file(legacy_user_file(settings, user))
 
-    def _read(self) -> dict[str, Any]:
-        if not self.path.exists():
-            return {"user": self.user, "reviews": 0, "cards": {}}
+    def _import_legacy_file(self, path: Path) -> None:
+        if not path.is_file() or self._state.study_state(self.user) is not None:
+            return
         try:
-            return json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise CoursemateError(f"the study file {self.path} cannot be read ({exc}); move it away to start over") \
+            legacy = json.loads(path.read_text(encoding="utf-8"))
+            reviews, cards = int(legacy["reviews"]), {i: asdict(Card(**c)) for i, c in legacy["cards"].items()}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise CoursemateError(f"the study file {path} cannot be read ({exc}); move it away to start over") \
                 from None
+        self._state.import_study(self.user, reviews, cards)
+
+    def _stored(self) -> tuple[int, dict[str, Card]]:
+        reviews, cards = self._state.study_state(self.user) or (0, {})
+        return reviews, {i: Card(**c) for i, c in cards.items()}
 
     def cards(self) -> dict[str, Card]:
         """Every question this user has answered, by id."""
-        return {i: Card(**c) for i, c in self._read()["cards"].items()}
+        return self._stored()[1]
 
     def reviews(self) -> int:
         """How many answers this user has given."""
-        return int(self._read()["reviews"])
+        return self._stored()[0]
 
     def record(self, item: QuizItem, correct: bool, session: str = "") -> Card:
-        """Move ``item`` up a box (``correct``) or back to box 1, and save the boxes atomically."""
-        with self._lock:
-            state = self._read()
-            state["reviews"] = int(state["reviews"]) + 1
-            known = state["cards"].get(item.item_id)
+        """Move ``item`` up a box (``correct``) or back to box 1, in one transaction of the store."""
+
+        def update(known: dict[str, Any] | None, reviews: int) -> dict[str, Any]:
             card = Card(**known) if known else Card(item.item_id, 1, 0, 0, 0, str(session), item.citation.doc_id,
                                                     item.question)
             card.box = min(card.box + 1, BOXES) if correct else 1
             card.right += int(correct)
             card.wrong += int(not correct)
-            card.last_review = state["reviews"]
-            state["cards"][item.item_id] = asdict(card)
-            atomic_write_json(self.path, state)
-            return card
+            card.last_review = reviews
+            return asdict(card)
+
+        return Card(**self._state.record_study(self.user, item.item_id, update))
 
     def next_item(self, items: list[QuizItem]) -> QuizItem | None:
         """The question of ``items`` to practise now: one never answered, else the most overdue one
         (lowest box first), else the one answered longest ago."""
         if not items:
             return None
-        cards, now = self.cards(), self.reviews()
+        now, cards = self._stored()
 
         def urgency(item: QuizItem) -> tuple:
             card = cards.get(item.item_id)

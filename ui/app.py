@@ -65,7 +65,7 @@ def build_app(services: Services) -> gr.Blocks:
             refresh = gr.Button("Check model", size="sm", scale=0, min_width=120, elem_id="status-refresh")
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
-                build_chat_tab(services)
+                build_chat_tab(services, app)
             with gr.Tab("Training", id="training"):
                 build_training_tab(services)
             with gr.Tab("Search", id="search"):

@@ -1,7 +1,10 @@
 """The Chat tab: streamed answers, the agent's steps as collapsible messages, citations opening their sources.
 
 Each browser session has its own conversation id (kept in ``gr.State``), so the assistant's per-id history
-never mixes two students. "New conversation" forgets the history and starts a fresh id. An answer that proposes
+never mixes two students. The browser also keeps the id in its local storage: the conversation lives in the home's
+state store, so a reload, or a restart of the server, shows it again and its follow-ups go on from it.
+"New conversation" forgets the history and starts a fresh id. Every answer is logged for the instructor
+(:meth:`coursemate.state.StateStore.log_question`). An answer that proposes
 an action (a run to start or cancel, see :class:`agents.events.PendingAction`) shows two buttons under the chat:
 its confirmation ("Start") and "Not now"; the action is kept server-side, in the session's ``gr.State``.
 """
@@ -21,6 +24,8 @@ from coursemate.agents.conversation import save_conversation
 from coursemate.agents.events import AnswerEvent, StepEvent, TokenEvent
 from coursemate.errors import CoursemateError
 from coursemate.retrieval.index import check_query
+from coursemate.state import CitedSource
+from coursemate.tools.grounding.citations import Citation
 from coursemate.tools.grounding.render import link_markers, sources_html
 from coursemate.ui.errors import user_message
 from coursemate.ui.services import Services
@@ -67,24 +72,26 @@ def step_message(step: dict[str, Any]) -> gr.ChatMessage:
     return gr.ChatMessage(content="\n\n".join(lines) or "(no details)", role="assistant", metadata=metadata)
 
 
-def answer_markdown(answer: Any, group: str) -> str:
-    """The final answer: "did you mean", the text with clickable [n] markers and its unsupported sentences marked,
-    what the notes say beside an answer with unsupported sentences, the notice and the model."""
+def answer_markdown(answer: dict[str, Any], group: str) -> str:
+    """The final answer (``Answer.to_dict()``): "did you mean", the text with clickable [n] markers and its
+    unsupported sentences marked, what the notes say beside an answer with unsupported sentences, the notice and
+    the model."""
     parts = []
-    if answer.did_you_mean:
-        parts.append(f'<div class="did-you-mean">Did you mean: <em>{html.escape(answer.did_you_mean)}</em>?</div>')
-    numbers = [c.n for c in answer.citations]
-    text = answer.tool_result.markdown if answer.tool_result else answer.answer
-    for sentence in (s.text for s in answer.sentences if not s.supported):
+    if answer["did_you_mean"]:
+        parts.append(f'<div class="did-you-mean">Did you mean: <em>{html.escape(answer["did_you_mean"])}</em>?</div>')
+    numbers = [c["n"] for c in answer["citations"]]
+    text = answer["tool_result"]["markdown"] if answer["tool_result"] else answer["answer"]
+    for sentence in (s["text"] for s in answer["sentences"] if not s["supported"]):
         text = text.replace(sentence, f'<span class="unsupported" title="{UNSUPPORTED}">{sentence}</span>'
                                       '<span class="unsupported-tag">(not in the notes)</span>', 1)
     parts.append(link_markers(text, group, numbers))
-    if answer.extractive:
+    if answer["extractive"]:
         parts.append(f'<div class="notes-say"><strong>What the notes say:</strong> '
-                     f'{link_markers(answer.extractive, group, numbers)}</div>')
-    if answer.notice:
-        parts.append(f'<div class="notice">{html.escape(answer.notice)}</div>')
-    parts.append(f'<div class="answered-by">answered by {html.escape(answer.model or "?")} · mode {answer.mode}</div>')
+                     f'{link_markers(answer["extractive"], group, numbers)}</div>')
+    if answer["notice"]:
+        parts.append(f'<div class="notice">{html.escape(answer["notice"])}</div>')
+    parts.append(f'<div class="answered-by">answered by {html.escape(answer["model"] or "?")} · '
+                 f'mode {answer["mode"]}</div>')
     return "\n\n".join(parts)
 
 
@@ -111,10 +118,39 @@ def _buttons(action) -> tuple:
     return action, gr.update(visible=True), gr.update(value=action.label)
 
 
-def _with_answer(answer, question: str, group: str, done: list, source_groups: list) -> tuple[list, list]:
-    """The session's answers and source groups with ``answer`` added."""
+def _with_answer(answer: dict[str, Any], question: str, done: list, source_groups: list) -> tuple[list, list]:
+    """The session's answers and source groups with ``answer`` (``Answer.to_dict()``) added."""
+    group = f"c{len(done) + 1}"
     heading = f"Answer {len(done) + 1}: {question[:80]}"
-    return done + [answer.to_dict()], source_groups + [(group, heading, list(answer.citations))]
+    return done + [answer], source_groups + [(group, heading, [Citation(**c) for c in answer["citations"]])]
+
+
+def log_answer(services: Services, user: str | None, answer: Any) -> None:
+    """Log an answer of the chat for the instructor: the question, how it was answered, the coverage score of the
+    notes (None for a routed request) and the passages it cited."""
+    coverage = next((s.arguments.get("score") for s in answer.trace.steps if s.kind == "coverage"), None)
+    sources = [CitedSource(c.chunk_id, c.doc_id, c.title, c.section) for c in answer.citations]
+    services.state.log_question(user, answer.conversation_id, answer.question, answer.mode, coverage, sources,
+                                services.settings.max_logged_questions)
+
+
+def restored_chat(services: Services, conversation_id: str | None, user: str | None) -> tuple[list, list, list]:
+    """``(chat history, answers, source groups)`` of the kept conversation ``conversation_id`` of ``user``
+    (empty for an unknown id, one that expired or another user's)."""
+    kept = services.state.conversation(conversation_id) if conversation_id else None
+    history: list = []
+    done: list = []
+    source_groups: list = []
+    if kept is None or kept[0] != user:
+        return history, done, source_groups
+    for turn in kept[1]:
+        if not turn["record"]:
+            continue
+        history.append(gr.ChatMessage(content=turn["question"], role="user"))
+        history += [step_message(step) for step in turn["record"]["steps"]]
+        history.append(gr.ChatMessage(content=answer_markdown(turn["record"], f"c{len(done) + 1}"), role="assistant"))
+        done, source_groups = _with_answer(turn["record"], turn["question"], done, source_groups)
+    return history, done, source_groups
 
 
 def export_conversation(conversation_id: str | None, turns: list[dict[str, Any]]) -> str:
@@ -125,9 +161,10 @@ def export_conversation(conversation_id: str | None, turns: list[dict[str, Any]]
     return str(save_conversation(folder / f"coursemate-conversation-{conversation_id}.json", conversation_id, turns))
 
 
-def build_chat_tab(services: Services) -> None:
-    """The Chat tab's components and events (call inside a ``gr.Tab``)."""
+def build_chat_tab(services: Services, app: gr.Blocks) -> None:
+    """The Chat tab's components and events (call inside a ``gr.Tab`` of ``app``)."""
     conversation_id = gr.State(None)
+    saved_conversation = gr.BrowserState(None, storage_key="coursemate-conversation", secret=services.browser_secret)
     turns = gr.State([])  # this session's answers as dicts (exported as JSON)
     groups = gr.State([])  # (group, heading, citations) per answer, for the sources panel
     pending = gr.State(None)  # the action the last answer proposed, until confirmed or declined
@@ -181,15 +218,16 @@ def build_chat_tab(services: Services) -> None:
                     written += event.text
                     history[answer_at] = gr.ChatMessage(content=written, role="assistant")
                 elif isinstance(event, AnswerEvent):
-                    answer = event.answer
+                    log_answer(services, request.username, event.answer)
+                    answer = event.answer.to_dict()
                     final = gr.ChatMessage(content=answer_markdown(answer, group), role="assistant")
                     if answer_at is None:
                         history.append(final)
                     else:
                         history[answer_at] = final
-                    done, source_groups = _with_answer(answer, question, group, done, source_groups)
+                    done, source_groups = _with_answer(answer, question, done, source_groups)
                     yield (gr.skip(), history, conv_id, done, source_groups, sources_html(source_groups, NO_SOURCES),
-                           *_buttons(answer.pending))
+                           *_buttons(event.answer.pending))
                     return
                 yield gr.skip(), history, conv_id, done, source_groups, gr.skip(), *KEEP_BUTTONS
         except Exception as exc:  # noqa: BLE001 - the answer fails, the app keeps serving
@@ -209,9 +247,11 @@ def build_chat_tab(services: Services) -> None:
         except Exception as exc:  # noqa: BLE001 - the action fails, the app keeps serving
             history.append(gr.ChatMessage(content=f"**Error:** {user_message(exc)}", role="assistant"))
             return history, done, source_groups, gr.skip(), *_buttons(None)
-        history += [step_message(step) for step in answer.steps]
-        history.append(gr.ChatMessage(content=answer_markdown(answer, group), role="assistant"))
-        done, source_groups = _with_answer(answer, action.prompt, group, done, source_groups)
+        log_answer(services, request.username, answer)
+        record = answer.to_dict()
+        history += [step_message(step) for step in record["steps"]]
+        history.append(gr.ChatMessage(content=answer_markdown(record, group), role="assistant"))
+        done, source_groups = _with_answer(record, action.prompt, done, source_groups)
         return history, done, source_groups, sources_html(source_groups, NO_SOURCES), *_buttons(None)
 
     def on_decline(history: list, action):
@@ -225,6 +265,12 @@ def build_chat_tab(services: Services) -> None:
             services.assistant().conversations.reset(conv_id)
         return ([], uuid.uuid4().hex, [], [], sources_html([], NO_SOURCES), gr.update(value=None, visible=False),
                 *_buttons(None))
+
+    def restore(saved_id: str | None, request: gr.Request):
+        """The conversation this browser had (after a reload or a restart of the server), else a new one."""
+        history, done, source_groups = restored_chat(services, saved_id, request.username)
+        conv_id = saved_id if done else uuid.uuid4().hex
+        return history, conv_id, done, source_groups, sources_html(source_groups, NO_SOURCES)
 
     def on_export(conv_id: str | None, done: list):
         try:
@@ -244,5 +290,9 @@ def build_chat_tab(services: Services) -> None:
     new.click(new_conversation, conversation_id,
               [chatbot, conversation_id, turns, groups, sources, export_file, *buttons], api_name=False)
     export.click(on_export, [conversation_id, turns], export_file, api_name=False)
+    app.load(restore, saved_conversation, [chatbot, conversation_id, turns, groups, sources], api_name=False,
+             show_progress="hidden")
+    conversation_id.change(lambda conv_id: conv_id, conversation_id, saved_conversation, api_name=False,
+                           show_progress="hidden")
     gr.Timer(POLL_SECONDS).tick(lambda done: chat_runs_markdown(services, done), turns, chat_runs, api_name=False,
                                 show_progress="hidden")

@@ -1,7 +1,8 @@
-"""What the UI's handlers share: the settings, the notes index, the training runs and the assistant.
+"""What the UI's handlers share: the settings, the notes index, the training runs, the state store and the assistant.
 
 One :class:`Services` object serves every browser session. The assistant (and the language model behind
-it) is built once, on first use or by :meth:`Services.warm_up` at startup, never per request.
+it) is built once, on first use or by :meth:`Services.warm_up` at startup, never per request. Its conversations
+live in the home's state store (:mod:`coursemate.state`), so they survive a restart of the UI.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from coursemate.config import Settings
+from coursemate.state import StateStore, open_state
 
 if TYPE_CHECKING:
     from coursemate.agents import CourseAssistant
@@ -26,6 +28,8 @@ class Services:
         self.settings = settings
         self.index = index
         self.runs = runs or RunManager(settings, confined=True)  # web requests: dataset paths in data_roots
+        self.state: StateStore = open_state(settings)
+        self.browser_secret = self.state.secret("browser_state")  # the same after a restart: local storage reads
         self._assistant: CourseAssistant | None = None
         self._lock = threading.Lock()
 
@@ -34,8 +38,11 @@ class Services:
         with self._lock:
             if self._assistant is None:
                 from coursemate.agents import CourseAssistant
+                from coursemate.agents.conversation import ConversationStore
 
-                self._assistant = CourseAssistant(self.settings, index=self.index)
+                conversations = ConversationStore(self.state, self.settings.max_conversations,
+                                                  self.settings.conversation_idle_seconds)
+                self._assistant = CourseAssistant(self.settings, index=self.index, conversations=conversations)
             return self._assistant
 
     def runs_for(self, user: str | None) -> RunManager:

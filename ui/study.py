@@ -1,8 +1,8 @@
 """The Study tab: practise quiz questions one at a time, with Leitner boxes kept per user.
 
-The user is the logged-in one (``--auth``), else an id kept in the browser's local storage, so the boxes of a
-student survive a page reload. Questions come from :func:`tools.quiz.generate_quiz`; boxes from
-:class:`tools.study.StudyBoxes`.
+The user is the logged-in one (``--auth``), else an id kept in the browser's local storage (encrypted with the
+home's kept secret), so the boxes of a student survive a page reload and a restart of the server. Questions come
+from :func:`tools.quiz.generate_quiz`; boxes from :class:`tools.study.StudyBoxes`.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def user_of(request: gr.Request | None, browser_user: str | None) -> str:
 
 def build_study_tab(services: Services, tab: gr.Tab) -> None:
     """The Study tab's components and events (call inside ``tab``)."""
-    browser_user = gr.BrowserState(None, storage_key="coursemate-study-user")
+    browser_user = gr.BrowserState(None, storage_key="coursemate-study-user", secret=services.browser_secret)
     items = gr.State([])  # the quiz being practised, as dicts
     current = gr.State(None)  # the question shown, as a dict
     with gr.Row(equal_height=False):
