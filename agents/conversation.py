@@ -6,6 +6,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,14 @@ class ConversationStore:
             if now - last_used < self.idle_seconds:
                 return
             del self._conversations[oldest_id]
+
+
+def replay(conversation: Conversation, exchanges: Iterable[tuple[str, str]]) -> Conversation:
+    """``conversation`` with the ``(question, answer)`` exchanges of a history kept elsewhere (an API client's
+    messages) added as turns, each follow-up resolved against the turns before it as if asked here."""
+    for question, answer in exchanges:
+        conversation.turns.append(Turn(question, resolve_follow_up(question, conversation), answer))
+    return conversation
 
 
 def is_follow_up(question: str) -> bool:
