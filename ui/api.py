@@ -31,9 +31,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from starlette.concurrency import run_in_threadpool
-from starlette.routing import BaseRoute
+from fastapi.routing import APIRoute
 
 from coursemate.agents.conversation import replay
 from coursemate.agents.events import AnswerEvent, Event, StepEvent
@@ -262,7 +262,7 @@ class _Api:
         return JSONResponse(results.to_dict())
 
 
-def api_routes(services: Services, require_token: bool) -> list[BaseRoute]:
+def api_routes(services: Services, require_token: bool) -> list[APIRoute]:
     """The ``/v1`` routes over ``services``; ``require_token``: every request needs a user's bearer token."""
     api = _Api(services, require_token)
     router = APIRouter(prefix="/v1")
