@@ -53,6 +53,9 @@ def run_ui(args: argparse.Namespace, settings: Settings) -> int:
     print("coursemate: loading the embedding model, spelling corrector and language model…", flush=True)
     services.warm_up()
     print(f"coursemate: {model_status(settings).text()}", flush=True)
+    api = f"http://{settings.ui_host}:{settings.ui_port}/v1"
+    tokens = "bearer token of a user: coursemate token create USER" if auth else "no token needed without --auth"
+    print(f"coursemate: OpenAI-compatible API at {api} (model coursemate; {tokens})", flush=True)
     try:
         launch(services, settings.ui_host, settings.ui_port, share=args.share, auth=auth)
     except OSError as exc:

@@ -213,6 +213,8 @@ def test_auto_without_a_server_answers_extractively():
     assert chosen is None and (info.kind, info.reachable) == ("extractive", True)
     assert f"could not reach http://127.0.0.1:{port}/v1" in info.detail
     assert f"no Ollama at {ollama}: connection refused" in info.detail
+    status = model_status(Settings.load(llm="auto", serve_port=port, ollama_url=ollama)).text()
+    assert status.startswith("Answers: extractive answers from the notes (no vLLM") and "<" not in status
 
 
 # --- Ollama in "auto" (a fake Ollama server on loopback: its /api/tags and OpenAI /v1 routes) ----------------------
