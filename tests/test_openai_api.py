@@ -14,9 +14,10 @@ from collections.abc import Iterator
 import httpx
 import openai
 import pytest
+from fastapi import Request
 
 from coursemate.tools.grounding.citations import NOT_IN_NOTES, cited_numbers
-from coursemate.ui.api import MODEL_ID, NOT_DONE, RateLimiter
+from coursemate.ui.api import MODEL_ID, NOT_DONE, Api, ApiError, RateLimiter
 from coursemate.ui.tokens import token_store
 from llm_server import free_port
 
@@ -217,6 +218,22 @@ def test_rate_limiter_window_slides():
         limiter.check("a")
     now[0] = 60.0
     limiter.check("a")  # the first request left the window
+
+
+def test_without_auth_no_token_is_needed_and_each_address_has_its_limit(small_notes_index, tmp_path):
+    from coursemate.ui.services import Services
+
+    settings = small_notes_index.settings.replace(home=tmp_path, runs_dir=tmp_path / "runs", api_requests_per_minute=2)
+    api = Api(Services(settings, small_notes_index), require_token=False)
+
+    def request(address: str) -> Request:
+        return Request({"type": "http", "headers": [], "client": (address, 50000)})
+
+    assert [api.caller(request("10.0.0.1")) for _ in range(2)] == [None, None]
+    with pytest.raises(ApiError) as refused:
+        api.caller(request("10.0.0.1"))
+    assert refused.value.status == 429
+    assert api.caller(request("10.0.0.2")) is None
 
 
 def test_token_store_keeps_only_hashes(tmp_path):

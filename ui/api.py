@@ -94,7 +94,7 @@ class RateLimiter:
                 self._times = {k: v for k, v in self._times.items() if v and now - v[-1] < 60}
 
 
-class _Api:
+class Api:
     """The handlers, over one app's services."""
 
     def __init__(self, services: Services, require_token: bool) -> None:
@@ -264,7 +264,7 @@ class _Api:
 
 def api_routes(services: Services, require_token: bool) -> list[APIRoute]:
     """The ``/v1`` routes over ``services``; ``require_token``: every request needs a user's bearer token."""
-    api = _Api(services, require_token)
+    api = Api(services, require_token)
     router = APIRouter(prefix="/v1")
     router.add_api_route("/models", api.models, methods=["GET"])
     router.add_api_route("/chat/completions", api.chat_completions, methods=["POST"])
