@@ -169,11 +169,13 @@ def test_a_revoked_token_is_refused_at_once(api):
         ({"model": MODEL_ID, "messages": [{"role": "assistant", "content": "hello"}]}, 400, "invalid_messages"),
         ({"model": MODEL_ID, "messages": [user_says("   ")]}, 400, "invalid_message"),
         ({"model": MODEL_ID, "messages": [{"role": "user", "content": 42}]}, 400, "invalid_messages"),
+        ({"model": MODEL_ID, "messages": [user_says(QUESTION)], "stream": "yes"}, 400, "invalid_stream"),
         ({"model": "gpt-4o", "messages": [user_says(QUESTION)]}, 404, "model_not_found"),
         (b"{not json", 400, "invalid_json"),
         (b"x" * 2_000_000, 413, "request_too_large"),
     ],
-    ids=["long-message", "long-history", "no-messages", "no-user-message", "blank", "bad-content", "other-model",
+    ids=["long-message", "long-history", "no-messages", "no-user-message", "blank", "bad-content", "bad-stream",
+         "other-model",
          "not-json", "huge-body"],
 )
 def test_bad_requests_get_one_clear_error(api, body, status, code):

@@ -167,7 +167,10 @@ class Api:
                 exchanges.append((text, ""))
             elif exchanges and not exchanges[-1][1]:
                 exchanges[-1] = (exchanges[-1][0], text[: self.settings.max_message_chars])
-        return question, exchanges, bool(body.get("stream", False))
+        stream = body.get("stream", False)
+        if not isinstance(stream, bool):
+            raise ApiError(400, f"stream must be true or false; got {stream!r}", code="invalid_stream")
+        return question, exchanges, stream
 
     # ------------------------------------------------------------------ answers
     def events(self, question: str, exchanges: list[tuple[str, str]], user: str | None) -> Iterator[Event]:
