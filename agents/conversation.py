@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,6 +99,14 @@ class ConversationStore:
         """The ids kept now, least recently used first."""
         self.state.forget_idle_conversations(self._clock() - self.idle_seconds)
         return self.state.conversation_ids()
+
+
+def replay(conversation: Conversation, exchanges: Iterable[tuple[str, str]]) -> Conversation:
+    """``conversation`` with the ``(question, answer)`` exchanges of a history kept elsewhere (an API client's
+    messages) added as turns, each follow-up resolved against the turns before it as if asked here."""
+    for question, answer in exchanges:
+        conversation.turns.append(Turn(question, resolve_follow_up(question, conversation), answer))
+    return conversation
 
 
 def is_follow_up(question: str) -> bool:

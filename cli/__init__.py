@@ -2,6 +2,9 @@
 
 Flags whose names match a :class:`~coursemate.config.Settings` field (``--index-dir``, ``--llm``,
 ``--rrf-k`` ...) override that setting, after the ``COURSEMATE_*`` environment variables.
+
+Quiet by default: a command prints its result, its sources and real errors; third-party progress bars, warnings and
+log lines below ERROR show only with ``--verbose``.
 """
 
 from __future__ import annotations
@@ -11,14 +14,15 @@ import dataclasses
 import logging
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 
-from coursemate.cli import ask_chat, eval as eval_commands, index_search, quiz, serve, text, train, ui
+from coursemate.cli import ask_chat, eval as eval_commands, index_search, quiz, serve, text, token, train, ui
 from coursemate.cli.flags import global_flags
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 
-COMMAND_GROUPS = (index_search, train, text, quiz, ask_chat, serve, ui, eval_commands)
+COMMAND_GROUPS = (index_search, train, text, quiz, ask_chat, serve, ui, token, eval_commands)
 SETTING_NAMES = {f.name for f in dataclasses.fields(Settings)}
 
 
@@ -45,13 +49,23 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return Settings.load(**overrides)
 
 
+def configure_output(verbose: bool) -> None:
+    """Log to stderr at INFO with ``verbose``; otherwise silence what libraries print on their own: log lines
+    below ERROR (onnxruntime's quantization advice), Python warnings and the Hugging Face progress bars
+    ("Loading weights: 100%|..."; read when transformers is imported, so set before any command runs)."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if not verbose:
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        warnings.simplefilter("ignore")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``coursemate`` console script; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    configure_output(args.verbose)
     try:
         return int(args.handler(args, settings_from_args(args)) or 0)
     except CoursemateError as exc:

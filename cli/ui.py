@@ -44,7 +44,7 @@ def run_ui(args: argparse.Namespace, settings: Settings) -> int:
     from coursemate.retrieval import NotesIndex
     from coursemate.ui.app import launch
     from coursemate.ui.services import Services
-    from coursemate.ui.status import llm_status
+    from coursemate.ui.status import model_status
 
     print(f"coursemate: indexing the notes into {settings.index_dir} (reused when up to date)…", flush=True)
     index = NotesIndex.load_or_build(settings, progress=True)
@@ -52,7 +52,10 @@ def run_ui(args: argparse.Namespace, settings: Settings) -> int:
     services = Services(settings, index)
     print("coursemate: loading the embedding model, spelling corrector and language model…", flush=True)
     services.warm_up()
-    print(f"coursemate: {llm_status(settings).replace('**', '')}", flush=True)
+    print(f"coursemate: {model_status(settings).text()}", flush=True)
+    api = f"http://{settings.ui_host}:{settings.ui_port}/v1"
+    tokens = "bearer token of a user: coursemate token create USER" if auth else "no token needed without --auth"
+    print(f"coursemate: OpenAI-compatible API at {api} (model coursemate; {tokens})", flush=True)
     try:
         launch(services, settings.ui_host, settings.ui_port, share=args.share, auth=auth)
     except OSError as exc:

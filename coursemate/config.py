@@ -93,6 +93,7 @@ class Settings:
     coverage_min_score: float = 0.0  # coverage score below this: "not in the notes" (tools/grounding/coverage.Coverage)
     serve_model: str = "Qwen/Qwen2.5-7B-Instruct"
     serve_port: int = 8000
+    ollama_url: str = "http://127.0.0.1:11434"  # a local Ollama server, tried by "auto" after vLLM on serve_port
 
     # Conversations (chat history per browser session or conversation id; the UI keeps them in HOME/state.sqlite3).
     max_conversations: int = 500  # the least recently used is forgotten beyond this
@@ -105,9 +106,12 @@ class Settings:
     # name any path); empty = HOME/datasets.
     data_roots: list[Path] = field(default_factory=list)
 
-    # UI.
+    # UI and its OpenAI-compatible API (/v1).
     ui_host: str = "127.0.0.1"
     ui_port: int = 7860
+    max_message_chars: int = 4000  # longest chat message (longer ones are refused with a clear error)
+    max_history_messages: int = 40  # most messages of a conversation sent in one request
+    api_requests_per_minute: int = 30  # per user (per client address without --auth); more gets HTTP 429
 
     def __post_init__(self) -> None:
         self.home = Path(self.home).expanduser()
@@ -146,6 +150,9 @@ class Settings:
             raise ConfigError("max_conversations must be at least 1 and conversation_idle_seconds positive")
         if self.max_logged_questions < 1:
             raise ConfigError(f"max_logged_questions must be at least 1; got {self.max_logged_questions}")
+        for name in ("max_message_chars", "max_history_messages", "api_requests_per_minute"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1; got {getattr(self, name)}")
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:

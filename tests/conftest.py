@@ -15,6 +15,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # One OpenBLAS thread (read when numpy loads, below; subprocesses inherit it): the small products of the extractive
 # answers and quizzes run tens of times slower with two threads on a busy CPU, and give the same numbers.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# A developer's own Ollama must not answer the tests' "auto" (tests that want one fake it on loopback).
+os.environ.setdefault("COURSEMATE_OLLAMA_URL", "http://127.0.0.1:9")
 # One ONNX export of the embedding model for the whole run, whatever home each test uses.
 os.environ.setdefault("COURSEMATE_MODELS_DIR", str(Path.home() / ".cache" / "coursemate-test-models"))
 

@@ -215,6 +215,13 @@ CLI_CASES = [
     ("ui auth same user twice", ["ui", "--auth", "a:b", "--auth", "a:c"], "same user twice", None),
     ("ui port out of range", ["ui", "--port", "70000"], "between 1 and 65535", None),
     ("serve-llm bad tp", ["serve-llm", "--tp", "0"], "--tp", None),
+    # API tokens and limits
+    ("token user with a blank", ["token", "create", "a b"], "user names are", None),
+    ("token user path traversal", ["token", "create", "../../etc/passwd"], "user names are", None),
+    ("token revoke unknown", ["token", "revoke", "nobody"], "no token of a user", None),
+    ("token without action", ["token"], "required", None),
+    ("setting zero requests per minute", ["ask", "what is relu?"], "api_requests_per_minute",
+     {"COURSEMATE_API_REQUESTS_PER_MINUTE": "0"}),
     ("unknown command", ["teach"], "invalid choice", None),
 ]
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import http.server
 import importlib.util
+import json
 import re
 import subprocess
 import sys
+import threading
 import time
 
 import openai
@@ -19,6 +23,7 @@ from coursemate.agents.serve import tool_call_parser_for, vllm_serve_command, wa
 from coursemate.cli import build_parser
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
+from coursemate.ui.status import model_status
 from llm_server import free_port
 
 HAS_VLLM = importlib.util.find_spec("vllm") is not None
@@ -203,10 +208,109 @@ def test_embedded_model_is_loaded_once_per_process(embedded):
 
 
 def test_auto_without_a_server_answers_extractively():
-    port = free_port()
-    chosen, info = resolve_llm(Settings.load(llm="auto", serve_port=port))
+    port, ollama = free_port(), f"http://127.0.0.1:{free_port()}"
+    chosen, info = resolve_llm(Settings.load(llm="auto", serve_port=port, ollama_url=ollama))
     assert chosen is None and (info.kind, info.reachable) == ("extractive", True)
     assert f"could not reach http://127.0.0.1:{port}/v1" in info.detail
+    assert f"no Ollama at {ollama}: connection refused" in info.detail
+    status = model_status(Settings.load(llm="auto", serve_port=port, ollama_url=ollama)).text()
+    assert status.startswith("Answers: extractive answers from the notes (no vLLM") and "<" not in status
+
+
+# --- Ollama in "auto" (a fake Ollama server on loopback: its /api/tags and OpenAI /v1 routes) ----------------------
+
+OLLAMA_MODELS = [
+    {"name": "nomic-embed-text:latest", "details": {"family": "nomic-bert", "families": ["nomic-bert"]}},
+    {"name": "all-minilm:22m", "details": {"family": "bert", "families": ["bert"]}},
+    {"name": "llama3.2:1b", "details": {"family": "llama", "families": ["llama"]}},
+    {"name": "qwen2.5:0.5b", "details": {"family": "qwen2", "families": ["qwen2"]}},
+]
+
+
+class FakeOllama(http.server.BaseHTTPRequestHandler):
+    """Ollama's routes that coursemate uses: ``GET /api/tags``, ``GET /v1/models``, ``POST /v1/chat/completions``
+    (answers "Ollama says hi" and records the request)."""
+
+    models: list[dict] = OLLAMA_MODELS
+    chat_requests: list[dict] = []
+
+    def do_GET(self):
+        if self.path == "/api/tags":
+            self._json({"models": self.models})
+        elif self.path == "/v1/models":
+            self._json({"object": "list", "data": [{"id": m["name"], "object": "model"} for m in self.models]})
+        else:
+            self._json({"error": "not found"}, 404)
+
+    def do_POST(self):
+        request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if self.path != "/v1/chat/completions":
+            return self._json({"error": "not found"}, 404)
+        self.chat_requests.append(request)
+        message = {"role": "assistant", "content": "Ollama says hi"}
+        self._json({"id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": request["model"],
+                    "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}})
+
+    def _json(self, value, status: int = 200):
+        body = json.dumps(value).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):  # quiet
+        pass
+
+
+@contextlib.contextmanager
+def fake_ollama(models: list[dict] = OLLAMA_MODELS):
+    handler = type("Handler", (FakeOllama,), {"models": models, "chat_requests": []})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", handler.chat_requests
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_auto_picks_ollama_when_no_vllm_answers():
+    with fake_ollama() as (url, requests):
+        settings = Settings.load(llm="auto", serve_port=free_port(), ollama_url=url)
+        model, info = resolve_llm(settings)
+        assert isinstance(model, OpenAIServerModel)
+        # the first chat model it lists: the embedding models are left out
+        assert (info.kind, info.model, info.url, info.reachable) == ("ollama", "llama3.2:1b", f"{url}/v1", True)
+        assert model_status(settings).text() == f"Language model: llama3.2:1b (Ollama) at {url}/v1"
+
+        answer = model.generate([user("Say hi.")])
+
+    assert answer.content == "Ollama says hi"
+    assert [r["model"] for r in requests] == ["llama3.2:1b"]
+
+
+def test_auto_uses_the_configured_model_on_ollama():
+    with fake_ollama() as (url, _):
+        _, info = resolve_llm(Settings.load(llm="auto", serve_port=free_port(), ollama_url=url,
+                                            llm_model="qwen2.5:0.5b"))
+    assert (info.kind, info.model) == ("ollama", "qwen2.5:0.5b")
+
+
+def test_auto_prefers_vllm_on_the_serve_port():
+    with fake_ollama() as (vllm_url, _), fake_ollama() as (ollama_url, _):
+        port = int(vllm_url.rsplit(":", 1)[1])  # an OpenAI-compatible server answers on the serve port
+        _, info = resolve_llm(Settings.load(llm="auto", serve_port=port, ollama_url=ollama_url))
+    assert (info.kind, info.url) == ("vllm-server", f"{vllm_url}/v1")
+
+
+def test_ollama_without_a_chat_model_leaves_extractive_answers():
+    with fake_ollama(OLLAMA_MODELS[:2]) as (url, _):
+        model, info = resolve_llm(Settings.load(llm="auto", serve_port=free_port(), ollama_url=url))
+    assert model is None and info.kind == "extractive"
+    assert f"Ollama at {url} has no chat model (ollama pull MODEL)" in info.detail
 
 
 @pytest.mark.slow

@@ -486,6 +486,8 @@ def test_coursemate_ui_command_serves_the_page(browser, course_settings, course_
                 break
         output = "".join(lines)
         assert "passages" in output and "not reachable" in output
+        assert "coursemate: Language model not reachable: " in output and "<span" not in output  # plain text
+        assert f"OpenAI-compatible API at http://127.0.0.1:{port}/v1" in output
         assert f"http://127.0.0.1:{port}" in line and "gradio.live" not in output
         page = open_page(browser, f"http://127.0.0.1:{port}/")
         assert "not reachable" in status_line(page)

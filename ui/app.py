@@ -1,10 +1,11 @@
-"""The Gradio app: a status line and the Chat, Training, Search, Notes and Study tabs."""
+"""The Gradio app: a status line and the Chat, Training, Search, Notes and Study tabs; the /v1 API beside it."""
 
 from __future__ import annotations
 
 import gradio as gr
 
 from coursemate.tools.grounding.render import OPEN_SOURCE_JS
+from coursemate.ui.api import api_routes
 from coursemate.ui.chat import build_chat_tab
 from coursemate.ui.notes import build_notes_tab
 from coursemate.ui.search import build_search_tab
@@ -81,10 +82,14 @@ def build_app(services: Services) -> gr.Blocks:
 
 def launch(services: Services, host: str, port: int, share: bool = False,
            auth: list[tuple[str, str]] | None = None, block: bool = True) -> gr.Blocks:
-    """Serve the app on ``host:port`` (no public share link unless ``share``); ``auth``: the (user, password)
-    pairs allowed in, each user owning the training runs it starts."""
+    """Serve the app on ``host:port`` (no public share link unless ``share``), with the OpenAI-compatible API under
+    ``/v1`` (:mod:`ui.api`); ``auth``: the (user, password) pairs allowed in, each user owning the training runs it
+    starts (the API then wants a user's bearer token)."""
     app = build_app(services)
     app.queue(default_concurrency_limit=2)
+    # The API's routes go first in Gradio's own FastAPI app (its constructor's ``routes``), before Gradio's.
+    routes = api_routes(services, require_token=bool(auth))
     app.launch(server_name=host, server_port=port, share=share, auth=auth, theme=THEME, css=CSS,
-               head=OPEN_SOURCE_JS, footer_links=[], run_history=False, prevent_thread_lock=not block, quiet=False)
+               head=OPEN_SOURCE_JS, footer_links=[], run_history=False, prevent_thread_lock=not block, quiet=False,
+               app_kwargs={"routes": routes})
     return app

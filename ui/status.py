@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 
@@ -9,19 +11,42 @@ UP = '<span class="dot up">●</span>'
 DOWN = '<span class="dot down">●</span>'
 
 
-def llm_status(settings: Settings) -> str:
-    """One Markdown line naming the model in use and whether it is reachable."""
+@dataclass(frozen=True)
+class ModelStatus:
+    """The model in use: ``up`` (it answers, or no model is needed), a ``label`` and its ``detail``."""
+
+    up: bool
+    label: str
+    detail: str
+
+    def markdown(self) -> str:
+        """The page's line: a green or red dot, the label in bold, the detail."""
+        return f"{UP if self.up else DOWN} **{self.label}:** {self.detail}"
+
+    def text(self) -> str:
+        """The terminal's line: plain text."""
+        return f"{self.label}: {self.detail}"
+
+
+def model_status(settings: Settings) -> ModelStatus:
+    """Which model answers and whether it is reachable now (probes a configured server)."""
     from coursemate.agents.llm import resolve_llm
 
     try:
         _, info = resolve_llm(settings)
     except CoursemateError as exc:
-        return f"{DOWN} **Language model unavailable:** {exc}"
+        return ModelStatus(False, "Language model unavailable", str(exc))
     if info.kind == "extractive":
-        return f"{UP} **Answers:** {info.detail}: sentences of the notes, each cited"
+        return ModelStatus(True, "Answers", f"{info.detail}: sentences of the notes, each cited")
     if info.reachable:
-        return f"{UP} **Language model:** {info.detail}"
-    return f"{DOWN} **Language model not reachable:** {info.detail}. Answers quote the notes until it is back."
+        return ModelStatus(True, "Language model", info.detail)
+    return ModelStatus(False, "Language model not reachable",
+                       f"{info.detail}. Answers quote the notes until it is back.")
+
+
+def llm_status(settings: Settings) -> str:
+    """One Markdown line naming the model in use and whether it is reachable."""
+    return model_status(settings).markdown()
 
 
 def index_status(index) -> str:

@@ -2,8 +2,9 @@
 agents' tools, grounded prompts, answers made of passages), and HTML for the UI.
 
 - where a source is: :func:`location` ("Title > section", the title said once) and :func:`local_section`;
-- text: :func:`source_text`, :func:`sources_text` (the lines under an answer), :func:`text_with_sources` (a summary
-  with its sources by document), :func:`provenance` (how a search found the passage);
+- text: :func:`source_text`, :func:`sources_text` (the lines under an answer), :func:`sources_markdown` (the same
+  as a Markdown list, for the /v1 API), :func:`text_with_sources` (a summary with its sources by document),
+  :func:`provenance` (how a search found the passage);
 - what a model reads: :func:`passage_heading`, :func:`format_passage`, :func:`format_passages`,
   :func:`passage_list`, :func:`passages_answer`;
 - HTML: :func:`link_markers` (clickable ``[n]``), :func:`source_html` and :func:`sources_html` (the sources panel).
@@ -49,6 +50,14 @@ def source_text(citation: Citation, chunk: bool = False) -> str:
 def sources_text(citations: Sequence[Citation]) -> str:
     """``sources:`` and one ``  [n] Title > section (doc_id)`` line per citation (empty without citations)."""
     return "\n".join(["sources:", *(f"  [{c.n}] {source_text(c)}" for c in citations)]) if citations else ""
+
+
+def sources_markdown(citations: Sequence[Citation]) -> str:
+    """``**Sources**`` and one ``- [n] Title > section (doc_id)`` item per citation: the list under an answer of the
+    OpenAI-compatible API (empty without citations)."""
+    if not citations:
+        return ""
+    return "**Sources**\n\n" + "\n".join(f"- [{c.n}] {source_text(c)}" for c in citations)
 
 
 def text_with_sources(text: str, citations: Sequence[Citation]) -> str:
