@@ -91,6 +91,13 @@ class ConversationStore:
         """Append ``turn`` to the conversation of ``user`` (None: the machine's owner), in one transaction."""
         self.state.add_turn(conversation_id, user, asdict(turn), self._clock())
 
+    def replay(self, conversation_id: str, exchanges: Iterable[tuple[str, str]], user: str | None = None) -> None:
+        """Add the ``(question, answer)`` exchanges of a history kept elsewhere (an API client's messages) as turns
+        of ``conversation_id``, each follow-up resolved against the turns before it as if asked here."""
+        for question, answer in exchanges:
+            conversation = self.get(conversation_id)
+            self.add(conversation_id, Turn(question, resolve_follow_up(question, conversation), answer), user)
+
     def reset(self, conversation_id: str) -> None:
         """Forget the history of ``conversation_id``."""
         self.state.forget_conversation(conversation_id)
@@ -99,14 +106,6 @@ class ConversationStore:
         """The ids kept now, least recently used first."""
         self.state.forget_idle_conversations(self._clock() - self.idle_seconds)
         return self.state.conversation_ids()
-
-
-def replay(conversation: Conversation, exchanges: Iterable[tuple[str, str]]) -> Conversation:
-    """``conversation`` with the ``(question, answer)`` exchanges of a history kept elsewhere (an API client's
-    messages) added as turns, each follow-up resolved against the turns before it as if asked here."""
-    for question, answer in exchanges:
-        conversation.turns.append(Turn(question, resolve_follow_up(question, conversation), answer))
-    return conversation
 
 
 def is_follow_up(question: str) -> bool:

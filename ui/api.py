@@ -35,7 +35,6 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute
 
-from coursemate.agents.conversation import replay
 from coursemate.agents.events import AnswerEvent, Event, StepEvent
 from coursemate.config import SEARCH_MODES, Settings
 from coursemate.errors import CoursemateError
@@ -177,7 +176,7 @@ class Api:
         """The assistant's events for ``question`` in a conversation made of ``exchanges`` (forgotten after)."""
         assistant = self.services.assistant()
         conversation_id = f"api-{uuid.uuid4().hex}"
-        replay(assistant.conversations.get(conversation_id), exchanges)
+        assistant.conversations.replay(conversation_id, exchanges, user)
         try:
             yield from assistant.stream(question, conversation_id, user=user)
         finally:
