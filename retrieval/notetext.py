@@ -30,6 +30,7 @@ from coursemate.retrieval.spelling import english_word_counts
 KINDS = ("prose", "lead", "list", "table", "code", "heading", "figure")
 MIN_STANDALONE_WORDS = 6
 MAX_STANDALONE_WORDS = 60
+TITLE_WORDS = 10  # a prose line shorter than this without a full stop is a title or a caption
 RUN_ON_WORDS = 40  # a sentence this long without a comma, colon or parenthesis is a run of transcript lines
 LOWERCASED_SHARE = 0.03  # a document whose words past a sentence start are this rarely capitalized is lowercased
 CASED_MAJORITY = 0.6  # a cased form replaces the lowercase one when the cased documents write it so this often
@@ -78,6 +79,7 @@ _DATE = re.compile(rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)? {_MONTH},? \d{{4}}|{_MONTH}
                    r"\)?\s*[-–—:]?\s*", re.IGNORECASE)
 _GLUED_PUNCTUATION = re.compile(r"(?<=[a-z]{2})([:;,])(?=[A-Za-z]{2})")  # "convolutions:spatial"
 _AUXILIARY = re.compile(r"\b(?:is|are|was|were|has|have|had|does|do|did|can|could|will|would|should|may|might|must)\b")
+_LIST_START = re.compile(r":\s*(?:\d{1,2}|[a-z])[.)]?$")  # "has two major problems: 1": its list cut off after the mark
 _LABEL = re.compile(r"^(?:[\w'’()/-]+ ){0,5}[\w'’()/-]+: (.)")  # a short label before a colon
 _RUN_ON_LIST = re.compile(r": [a-z][^.;:]{80,}")  # a colon followed by a long lowercase run: a list glued into a line
 _GAP = re.compile(r"\w {2,}\w| [.,](?:\s|$)")  # "was  parameters", "ratio : 1 .": a dropped symbol or number
@@ -85,6 +87,7 @@ _GARBLED = re.compile(r"\b\d+[a-z]{3,}\b")  # "the range 0 to 13hen each pixel":
 _LINK = re.compile(r"https?:|www\.|\w\.(?:com|org|io|net)\b|\w/\w+/\w")
 _REPEATED = re.compile(r"\b([A-Za-z]{3,}(?: \w+){0,3}) \1\b", re.IGNORECASE)  # "max pooling max pooling"
 _ENDS_CLAUSE = re.compile(r"(?:[.!]|[.!][)\"”’']|[A-Za-z0-9%)\]])$")
+_ENDS_SENTENCE = re.compile(r"[.!?][)\"”’']?$")
 _CLAUSE_PUNCTUATION = re.compile(r"[,;:()]")
 _FOOTNOTE = re.compile(r"(?<=[\w.)])\[\d+\]")  # "softargmax[1]": the page's own footnote, not a citation
 _CUT_SHORT = re.compile(r"\b(?:e|i|e\.g|i\.e|etc|vs|fig|eq|no|approx)\.$", re.IGNORECASE)  # split at "e.g."
@@ -351,7 +354,7 @@ def sentence_issue(raw: str, text: str, kind: str) -> tuple[str, str]:
         return "figure", "missing symbol"
     if _FIGURE.search(text):
         return "figure", "figure"
-    if text.endswith(":"):
+    if text.endswith(":") or _LIST_START.search(text):
         return ("lead", "lead-in") if kind == "lead" else ("figure", "lead-in without its list")
     if _LINK.search(text):
         return "prose", "link"
@@ -375,8 +378,8 @@ def sentence_issue(raw: str, text: str, kind: str) -> tuple[str, str]:
         return "prose", "too short"
     if words > MAX_STANDALONE_WORDS:
         return "prose", "too long"
-    if not _ENDS_CLAUSE.search(text):
-        return "prose", "no end"
+    if not _ENDS_CLAUSE.search(text) or words < TITLE_WORDS and not _ENDS_SENTENCE.search(text):
+        return "prose", "no end"  # a short line without a full stop is a title ("Activation functions and which one")
     if words >= RUN_ON_WORDS and not _CLAUSE_PUNCTUATION.search(text):
         return "prose", "run-on"
     if text[:1].islower():

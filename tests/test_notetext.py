@@ -49,6 +49,8 @@ def test_words_glued_where_links_were_stripped_are_split(case):
     ("Batch normalization normalizes the activations of each mini-batch before the next layer.", "prose", ""),
     ("The convolution operation for input size 5x5 with filter of 3x3 is shown below:", "figure", "figure"),
     ("Then, the computational cost with width multiplier becomes:", "figure", "lead-in without its list"),
+    ("A linear activation function has two major problems: 1", "figure", "lead-in without its list"),
+    ("Activation functions and which one to use", "prose", "no end"),
     ("If is small, the previous gradients are soon discarded by the optimizer.", "figure", "missing symbol"),
     ("from smolagents import CodeAgent, HfApiModel, DuckDuckGoSearchTool", "code", "code"),
     ("Results: parameters: 13.8k best train accuracy: 99.15 best test accuracy: 99.5", "table", "table"),
