@@ -9,6 +9,7 @@ defaults, then environment, then explicit overrides (``None`` overrides are igno
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -112,6 +113,7 @@ class Settings:
     max_message_chars: int = 4000  # longest chat message (longer ones are refused with a clear error)
     max_history_messages: int = 40  # most messages of a conversation sent in one request
     api_requests_per_minute: int = 30  # per user (per client address without --auth); more gets HTTP 429
+    max_file_size: int = 50 * 1024 * 1024  # bytes of one upload to the web UI
 
     def __post_init__(self) -> None:
         self.home = Path(self.home).expanduser()
@@ -128,6 +130,7 @@ class Settings:
         if self.home.exists() and not self.home.is_dir():
             raise ConfigError(
                 f"home {self.home} is a file, not a folder: choose a folder with --home or COURSEMATE_HOME")
+        self._validate_numbers()
         choices = {
             "sparse_backend": SPARSE_BACKENDS,
             "embedding_backend": EMBEDDING_BACKENDS,
@@ -138,21 +141,35 @@ class Settings:
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}")
-        if self.chunk_size < 50:
-            raise ConfigError(f"chunk_size must be at least 50 characters; got {self.chunk_size}")
         if not 0 <= self.chunk_overlap < self.chunk_size:
             raise ConfigError(f"chunk_overlap must be between 0 and chunk_size; got {self.chunk_overlap}")
-        if self.rrf_k < 1:
-            raise ConfigError(f"rrf_k must be at least 1; got {self.rrf_k}")
-        if self.bm25_weight < 0 or self.dense_weight < 0 or self.bm25_weight + self.dense_weight == 0:
-            raise ConfigError("bm25_weight and dense_weight must be non-negative and not both zero")
-        if self.max_conversations < 1 or self.conversation_idle_seconds <= 0:
-            raise ConfigError("max_conversations must be at least 1 and conversation_idle_seconds positive")
-        if self.max_logged_questions < 1:
-            raise ConfigError(f"max_logged_questions must be at least 1; got {self.max_logged_questions}")
-        for name in ("max_message_chars", "max_history_messages", "api_requests_per_minute"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1; got {getattr(self, name)}")
+        if self.bm25_weight + self.dense_weight == 0:
+            raise ConfigError("bm25_weight and dense_weight must not both be zero")
+        if self.prompts_path is not None:
+            from coursemate.prompts import load_prompts
+
+            try:
+                load_prompts(self.prompts_path)
+            except CoursemateError as exc:
+                raise ConfigError(f"prompts_path: {exc}") from None
+
+    def _validate_numbers(self) -> None:
+        """Every int and float field is a finite number of its type, inside the bounds of ``NUMBER_BOUNDS``."""
+        hints = get_type_hints(Settings)
+        for f in fields(self):
+            kind = hints[f.name]
+            if kind not in (int, float):
+                continue
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+                    kind is int and not isinstance(value, int)):
+                raise ConfigError(f"{f.name} must be {'an integer' if kind is int else 'a number'}; got {value!r}")
+            if not math.isfinite(value):
+                raise ConfigError(f"{f.name} must be a finite number; got {value!r}")
+            low, high = NUMBER_BOUNDS.get(f.name, (None, None))
+            positive = f.name in POSITIVE
+            if (low is not None and (value <= low if positive else value < low)) or (high is not None and value > high):
+                raise ConfigError(f"{f.name} must be {_bounds_text(low, high, positive)}; got {value!r}")
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:
@@ -181,6 +198,48 @@ class Settings:
                 value = [str(v) for v in value]
             out[f.name] = value
         return out
+
+
+MAX_WEIGHT = 100.0
+POSITIVE = frozenset({"llm_timeout", "conversation_idle_seconds"})  # floats that must be above their lower bound
+# (lowest, highest) allowed value of each numeric setting (None: unbounded on that side).
+NUMBER_BOUNDS: dict[str, tuple[float | None, float | None]] = {
+    "embedding_batch_size": (1, 100_000),
+    "torch_threads": (0, 1024),
+    "chunk_size": (50, 1_000_000),
+    "chunk_overlap": (0, None),
+    "bm25s_min_chunks": (1, None),
+    "hnsw_min_chunks": (1, None),
+    "rrf_k": (1, 1_000_000),
+    "bm25_weight": (0.0, MAX_WEIGHT),
+    "dense_weight": (0.0, MAX_WEIGHT),
+    "sentence_weight": (0.0, MAX_WEIGHT),
+    "candidates": (1, 100_000),
+    "llm_timeout": (0.0, 86_400.0),
+    "llm_max_tokens": (1, 1_000_000),
+    "llm_temperature": (0.0, 2.0),
+    "agent_max_steps": (1, 100),
+    "answer_passages": (1, 100),
+    "coverage_min_score": (-1e6, 1e6),
+    "serve_port": (1, 65535),
+    "max_conversations": (1, 10_000_000),
+    "conversation_idle_seconds": (0.0, 365 * 86_400.0),
+    "max_logged_questions": (1, None),
+    "max_message_chars": (1, 10_000_000),
+    "max_history_messages": (1, 100_000),
+    "api_requests_per_minute": (1, None),
+    "max_file_size": (1, 1 << 40),
+    "max_concurrent_runs": (1, 1024),
+    "ui_port": (1, 65535),
+}
+
+
+def _bounds_text(low: float | None, high: float | None, positive: bool) -> str:
+    if positive:
+        return f"above {low:g} and at most {high:g}" if high is not None else f"above {low:g}"
+    if low is not None and high is not None:
+        return f"between {low:g} and {high:g}"
+    return f"at least {low:g}" if low is not None else f"at most {high:g}"
 
 
 def _from_environment() -> dict[str, Any]:

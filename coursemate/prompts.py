@@ -17,6 +17,7 @@ import yaml
 from coursemate.errors import CoursemateError
 
 PROMPTS_FILE = Path(__file__).resolve().with_name("prompts.yaml")
+MAX_PROMPTS_BYTES = 1 << 20  # a prompts file is a few kilobytes; anything this large is the wrong file
 
 
 class Prompts:
@@ -53,11 +54,20 @@ def _load(path: str | None) -> Prompts:
 
 def _read(path: Path) -> dict[str, str]:
     try:
+        if not path.exists():
+            raise CoursemateError(f"the prompts file {path} does not exist")
+        if not path.is_file():  # a folder, a device or a pipe (which would block or never end)
+            raise CoursemateError(f"the prompts file {path} is not a regular file")
+        if path.stat().st_size > MAX_PROMPTS_BYTES:
+            raise CoursemateError(f"the prompts file {path} is larger than {MAX_PROMPTS_BYTES >> 20} MB; "
+                                  "it is not a prompts file")
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise CoursemateError(f"cannot read the prompts file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise CoursemateError(f"the prompts file {path} is not UTF-8 text") from None
     except yaml.YAMLError as exc:
-        raise CoursemateError(f"the prompts file {path} is not valid YAML: {exc}") from None
+        raise CoursemateError(f"the prompts file {path} is not valid YAML: {' '.join(str(exc).split())}") from None
     if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
         raise CoursemateError(f"the prompts file {path} must map prompt names to texts")
     return data

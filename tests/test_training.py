@@ -126,7 +126,7 @@ def test_crashing_worker_marks_the_run_failed_with_its_error(tmp_path):
     assert done.returncode == 1
     summary = folder.run_summary()
     assert summary.status == "failed"
-    assert summary.error == "epochs must be a positive integer; got 0"
+    assert summary.error == "epochs must be an integer from 1 to 10,000; got 0"
 
 
 def test_killed_worker_marks_the_run_failed(tmp_path):
@@ -174,8 +174,11 @@ def test_cancel_stops_within_seconds_and_limit_is_enforced(tmp_path):
     ({"dataset": "imagenet"}, "digits, mnist, fashion-mnist, cifar10"),
     ({"optimizer": "rmsprop"}, "sgd, adam, adamw"),
     ({"scheduler": "cosine"}, "onecycle, step, plateau, none"),
-    ({"epochs": 0}, "epochs must be a positive integer"),
-    ({"batch_size": -8}, "batch_size must be a positive integer"),
+    ({"epochs": 0}, "epochs must be an integer from 1 to 10,000"),
+    ({"epochs": 10**23}, "epochs must be an integer from 1 to 10,000"),
+    ({"batch_size": -8}, "batch_size must be an integer from 1 to 65,536"),
+    ({"seed": 2**64}, "seed must be an integer from 0 to"),
+    ({"lr": float("inf")}, "lr must be a finite number"),
     ({"lr": 0.0}, "learning rate must be in"),
     ({"lr": 50.0}, "learning rate must be in"),
     ({"device": "tpu"}, "auto, cpu, cuda"),

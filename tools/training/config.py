@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import math
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,10 @@ SCHEDULERS: dict[str, str] = {
 }
 IMAGEFOLDER_PREFIX = "imagefolder:"
 MAX_LEARNING_RATE = 10.0
+MAX_EPOCHS = 10_000
+MAX_BATCH_SIZE = 65_536
+MAX_THREADS = 256
+MAX_SEED = 2**32 - 1  # numpy's seeds
 
 
 class TrainingConfigError(CoursemateError, ValueError):
@@ -88,11 +93,10 @@ class TrainingConfig:
         _check_choice("model", model, MODELS)
         _check_choice("optimizer", optimizer, OPTIMIZERS)
         _check_choice("scheduler", scheduler, SCHEDULERS)
-        _check_positive_int("epochs", self.epochs)
-        _check_positive_int("batch_size", self.batch_size)
-        _check_positive_int("num_threads", self.num_threads)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise TrainingConfigError(f"seed must be a non-negative integer; got {self.seed!r}")
+        _check_int("epochs", self.epochs, 1, MAX_EPOCHS)
+        _check_int("batch_size", self.batch_size, 1, MAX_BATCH_SIZE)
+        _check_int("num_threads", self.num_threads, 1, MAX_THREADS)
+        _check_int("seed", self.seed, 0, MAX_SEED)
         lr = _as_float("lr", self.lr)
         if not 0 < lr <= MAX_LEARNING_RATE:
             raise TrainingConfigError(
@@ -139,9 +143,9 @@ def _check_choice(what: str, value: str, choices: dict[str, str]) -> None:
         raise TrainingConfigError(f"unknown {what} {value!r}; valid choices: {', '.join(choices)}")
 
 
-def _check_positive_int(what: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise TrainingConfigError(f"{what} must be a positive integer; got {value!r}")
+def _check_int(what: str, value: Any, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise TrainingConfigError(f"{what} must be an integer from {low:,} to {high:,}; got {value!r}")
 
 
 def _as_float(what: str, value: Any) -> float:
@@ -149,8 +153,8 @@ def _as_float(what: str, value: Any) -> float:
         number = float(value)
     except (TypeError, ValueError):
         raise TrainingConfigError(f"{what} must be a number; got {value!r}") from None
-    if number != number:  # NaN
-        raise TrainingConfigError(f"{what} must be a number; got {value!r}")
+    if not math.isfinite(number):
+        raise TrainingConfigError(f"{what} must be a finite number; got {value!r}")
     return number
 
 

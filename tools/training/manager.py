@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -34,6 +35,7 @@ SPAWN_GRACE_SECONDS = 30.0  # a queued run without a worker after this long was 
 CANCEL_WAIT_SECONDS = 10.0  # how long cancel() waits for the worker to stop by itself before killing it
 COMPARE_COLUMNS = ("id", "status", "model", "dataset", "params", "epochs", "epochs_completed", "best_test_accuracy",
                    "final_test_accuracy", "train_seconds", "wall_seconds", "error", "owner")
+RUN_ID = re.compile(r"[A-Za-z0-9_.-]{1,100}")  # what a run id may look like (a folder name, no path)
 LOCAL_OWNER = "local"  # the owner recorded for runs started by the machine's owner (user None)
 
 
@@ -172,12 +174,26 @@ class RunManager:
         Only the run's owner (or the machine's owner, user None) may cancel it; anyone else gets CoursemateError.
         """
         folder = self._folder(run_id)
-        summary = self._refresh(folder)
+        try:
+            summary = self._refresh(folder)
+        except CoursemateError as exc:  # a damaged record: only the machine's owner may stop its worker
+            if self.user is not None:
+                raise CoursemateError(f"{exc}; only the machine's owner can cancel this run") from None
+            self._stop_worker(folder)
+            return _damaged(run_id, str(exc))
         owner = summary.owner or LOCAL_OWNER
         if self.user is not None and owner != self.user:
             raise CoursemateError(f"run {run_id} belongs to {owner}; only they can cancel it")
         if not summary.active:
             return summary
+        self._stop_worker(folder)
+        summary = folder.run_summary()
+        if summary.active:
+            return RunSummary.from_dict(folder.update_summary(status="cancelled", finished_at=now()))
+        return summary
+
+    def _stop_worker(self, folder: RunFolder) -> None:
+        """Ask the run's worker to stop, and end it with SIGTERM, then SIGKILL, when it does not in time."""
         folder.cancel_request.touch()
         pid = folder.worker_pid()
         deadline = time.monotonic() + CANCEL_WAIT_SECONDS
@@ -190,18 +206,15 @@ class RunManager:
             stop = time.monotonic() + grace
             while self._worker_alive(folder, pid) and time.monotonic() < stop:
                 time.sleep(0.1)
-        summary = folder.run_summary()
-        if summary.active:
-            return RunSummary.from_dict(folder.update_summary(status="cancelled", finished_at=now()))
-        return summary
 
     # -- internals ------------------------------------------------------------------------------------
 
     def _folder(self, run_id: str) -> RunFolder:
-        folder = RunFolder(self.runs_dir / run_id)
-        if not run_id or "/" in run_id or run_id.startswith(".") or not folder.summary.exists():
+        valid = isinstance(run_id, str) and RUN_ID.fullmatch(run_id) and not run_id.startswith(".")
+        folder = RunFolder(self.runs_dir / (run_id if valid else "-"))
+        if not valid or not folder.summary.exists():
             known = [p.name for p in sorted(self.runs_dir.iterdir()) if (p / "summary.json").exists()][-10:]
-            raise CoursemateError(f"no training run {run_id!r} in {self.runs_dir}; "
+            raise CoursemateError(f"no training run {str(run_id)[:100]!r} in {self.runs_dir}; "
                                   + (f"recent runs: {', '.join(known)}" if known else "there are no runs yet"))
         return folder
 

@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
 from coursemate.errors import CoursemateError
 from coursemate.io import atomic_write_text
+from coursemate.tools.training.config import MAX_EPOCHS
 
 STATUSES = ("queued", "running", "completed", "failed", "cancelled", "damaged")  # damaged: unreadable records
 ACTIVE_STATUSES = ("queued", "running")
+MAX_RECORD_INT = 2**53  # counts, sizes and process ids of a record (exact in JSON and in a table's int64 column)
+MAX_RECORD_TEXT = 100_000  # characters of a text field of a record
+RECORD_INT_LIMITS = {"epochs": MAX_EPOCHS, "epochs_completed": MAX_EPOCHS, "best_epoch": MAX_EPOCHS}
+NON_FINITE_ALLOWED = frozenset({"final_test_loss"})  # a diverged run's loss is NaN or infinite, and still a result
 
 
 def now() -> str:
@@ -76,13 +82,40 @@ class RunSummary:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunSummary:
-        """The summary of a record (keys it does not know are left out; a missing count is 0)."""
+        """The summary of a record (keys it does not know are left out; a missing count is 0); CoursemateError
+        naming the field when one has the wrong type or is out of range (a record damaged, or written by an older
+        version without today's bounds)."""
         known = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
-        return cls(**{**values, "epochs_completed": values.get("epochs_completed") or 0})
+        values["epochs_completed"] = values.get("epochs_completed") or 0
+        for name, value in values.items():
+            _check_field(name, value, _FIELD_TYPES[name])
+        if values["status"] not in STATUSES:
+            raise CoursemateError(f"status {values['status']!r} is not one of {', '.join(STATUSES)}")
+        return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+_FIELD_TYPES = get_type_hints(RunSummary)
+
+
+def _check_field(name: str, value: Any, hint: Any) -> None:
+    """CoursemateError when a summary field's ``value`` does not fit its type ``hint`` and the record bounds."""
+    if value is None and hint in (int | None, float | None, str | None):
+        return
+    if hint in (int, int | None):
+        ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= RECORD_INT_LIMITS.get(
+            name, MAX_RECORD_INT)
+    elif hint in (float, float | None):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and (
+            name in NON_FINITE_ALLOWED or (math.isfinite(value) and abs(value) <= MAX_RECORD_INT))
+    else:
+        ok = isinstance(value, str) and len(value) <= MAX_RECORD_TEXT
+    if not ok:
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "…"
+        raise CoursemateError(f"{name} is {shown}, which is not a valid value")
 
 
 @dataclass(frozen=True)
@@ -143,8 +176,12 @@ class RunFolder:
         return summary
 
     def run_summary(self) -> RunSummary:
-        """The summary record as a :class:`RunSummary`."""
-        return RunSummary.from_dict(self.read_summary())
+        """The summary record as a :class:`RunSummary` (CoursemateError naming the file when it is damaged)."""
+        summary = self.read_summary()
+        try:
+            return RunSummary.from_dict(summary)
+        except CoursemateError as exc:
+            raise CoursemateError(f"run record {self.summary} is damaged ({exc}); it was left as it is") from None
 
     def write_summary(self, summary: dict[str, Any]) -> None:
         write_json(self.summary, summary)
