@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 
 from coursemate.cli.flags import model_flags
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
+from coursemate.io import check_writable
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -17,30 +19,55 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ui.add_argument("--share", action="store_true", help="also open a public gradio.live link (off by default)")
     ui.add_argument("--auth", metavar="USER:PASS", action="append",
                     help="ask for this user name and password (repeat for several users; each owns the runs it starts)")
+    ui.add_argument("--insecure-no-auth", action="store_true",
+                    help="serve beyond this machine (--host, --share) without --auth: everyone who reaches it acts "
+                         "as the machine's owner")
     model_flags(ui)
     ui.set_defaults(handler=run_ui)
 
 
 def parse_auth(values: list[str] | None) -> list[tuple[str, str]] | None:
-    """Each ``"user:pass"`` as a pair; CoursemateError when one is not of that form or a user is named twice."""
+    """Each ``"user:pass"`` as a pair; CoursemateError when one is not of that form, a user name is reserved
+    (``local``: the machine's owner) or named twice."""
     if not values:
         return None
+    from coursemate.ui.login import check_users
+
     pairs = []
     for value in values:
         user, sep, password = value.partition(":")
         if not sep or not user or not password:
             raise CoursemateError("--auth must look like USER:PASS (both non-empty)")
         pairs.append((user, password))
-    users = [user for user, _ in pairs]
-    if len(set(users)) != len(users):
-        raise CoursemateError("--auth names the same user twice")
-    return pairs
+    return check_users(pairs)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine only (localhost, 127.0.0.0/8, ::1)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(host: str, share: bool, auth: list | None, insecure_no_auth: bool) -> None:
+    """CoursemateError when the UI would be reachable beyond this machine with no login and no explicit consent."""
+    if auth or insecure_no_auth:
+        return
+    if share:
+        raise CoursemateError("--share opens a public link: add --auth USER:PASS (or --insecure-no-auth to serve "
+                              "it without a login)")
+    if not is_loopback(host):
+        raise CoursemateError(f"--host {host} serves beyond this machine: add --auth USER:PASS (or --insecure-no-auth "
+                              "to serve it without a login)")
 
 
 def run_ui(args: argparse.Namespace, settings: Settings) -> int:
     auth = parse_auth(args.auth)
-    if not 0 < settings.ui_port < 65536:
-        raise CoursemateError(f"--port must be between 1 and 65535; got {settings.ui_port}")
+    check_exposure(settings.ui_host, args.share, auth, args.insecure_no_auth)
+    check_writable(settings.home, "runs and study progress")
     from coursemate.retrieval import NotesIndex
     from coursemate.ui.app import launch
     from coursemate.ui.services import Services

@@ -18,6 +18,19 @@ from typing import Any
 from coursemate.errors import CoursemateError
 
 
+def check_writable(folder: Path | str, what: str) -> None:
+    """CoursemateError unless a file can be created in ``folder`` (made when missing): called before long work
+    (embedding the notes, serving the UI) that would otherwise fail only at its end, on the write."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise CoursemateError(f"cannot write {what} in {folder} ({exc.strerror or exc}); make it writable or choose "
+                              "another folder (--home or COURSEMATE_HOME)") from None
+
+
 def atomic_write_with(path: Path | str, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp)`` to fill a temporary file beside ``path``, then move it over ``path``.
 

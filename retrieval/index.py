@@ -18,7 +18,7 @@ import numpy as np
 
 from coursemate.config import SEARCH_MODES, Settings
 from coursemate.errors import CoursemateError
-from coursemate.io import atomic_folder, atomic_write_jsonl, read_jsonl
+from coursemate.io import atomic_folder, atomic_write_jsonl, check_writable, read_jsonl
 from coursemate.retrieval import store
 from coursemate.retrieval.chunking import chunk_documents, indexed_text
 from coursemate.retrieval.dense import DenseIndex, choose_kind
@@ -116,6 +116,7 @@ class NotesIndex:
             if index is not None:
                 return index
 
+        check_writable(settings.index_dir.parent, "the index")  # before minutes of embedding, not after
         skipped: list[str] = []
         if documents is None:
             from coursemate.retrieval.ingest import load_corpus

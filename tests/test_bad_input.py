@@ -415,7 +415,7 @@ def test_any_chat_message_is_answered_or_clearly_refused(world, text):
     world.assistant = assistant
 
     def chat() -> None:
-        answer = assistant.ask(check_message(text), conversation_id="hypothesis")
+        answer = assistant.ask(check_message(text, world.settings), conversation_id="hypothesis")
         assert answer.answer.strip() and answer.mode
 
     _clear_or_fine(chat)

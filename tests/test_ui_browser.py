@@ -432,7 +432,7 @@ def test_bad_requests_show_a_clear_message_and_the_app_keeps_serving(browser, ap
     page.click("#chat-send")  # empty message
     page.get_by_text("the message is empty").first.wait_for(timeout=10_000)
     ask(page, "why " * 25_000)  # a 100 kB message
-    page.get_by_text("the limit is 10,000").first.wait_for(timeout=10_000)
+    page.get_by_text("the limit is 4,000").first.wait_for(timeout=10_000)
     screenshot(page, "bad-chat-message")
 
     open_tab(page, "Training")

@@ -157,7 +157,7 @@ class Api:
                 raise ApiError(400, f"a message is {len(text):,} characters long; the limit is "
                                     f"{self.settings.max_message_chars:,}", code="message_too_long")
         try:
-            question = check_message(turns[-1][1])
+            question = check_message(turns[-1][1], self.settings)
         except CoursemateError as exc:
             raise ApiError(400, str(exc), code="invalid_message") from None
         exchanges: list[tuple[str, str]] = []

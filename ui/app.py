@@ -7,6 +7,8 @@ import gradio as gr
 from coursemate.tools.grounding.render import OPEN_SOURCE_JS
 from coursemate.ui.api import api_routes
 from coursemate.ui.chat import build_chat_tab
+from coursemate.ui.gradio_api import register_api
+from coursemate.ui.login import ClientAddress, LoginGuard
 from coursemate.ui.notes import build_notes_tab
 from coursemate.ui.search import build_search_tab
 from coursemate.ui.services import Services
@@ -77,6 +79,7 @@ def build_app(services: Services) -> gr.Blocks:
                 build_study_tab(services, study_tab)
         app.load(lambda: llm_status(services.settings), None, status, api_name=False, show_progress="hidden")
         refresh.click(lambda: llm_status(services.settings), None, status, api_name=False)
+        register_api(services)
     return app
 
 
@@ -84,12 +87,17 @@ def launch(services: Services, host: str, port: int, share: bool = False,
            auth: list[tuple[str, str]] | None = None, block: bool = True) -> gr.Blocks:
     """Serve the app on ``host:port`` (no public share link unless ``share``), with the OpenAI-compatible API under
     ``/v1`` (:mod:`ui.api`); ``auth``: the (user, password) pairs allowed in, each user owning the training runs it
-    starts (the API then wants a user's bearer token)."""
+    starts (the API then wants a user's bearer token), failed logins slowed down (:mod:`ui.login`). Uploads are
+    limited to ``max_file_size`` bytes."""
+    from starlette.middleware import Middleware
+
+    guard = LoginGuard(auth) if auth else None
     app = build_app(services)
     app.queue(default_concurrency_limit=2)
     # The API's routes go first in Gradio's own FastAPI app (its constructor's ``routes``), before Gradio's.
     routes = api_routes(services, require_token=bool(auth))
-    app.launch(server_name=host, server_port=port, share=share, auth=auth, theme=THEME, css=CSS,
+    app.launch(server_name=host, server_port=port, share=share, auth=guard, theme=THEME, css=CSS,
                head=OPEN_SOURCE_JS, footer_links=[], run_history=False, prevent_thread_lock=not block, quiet=False,
-               app_kwargs={"routes": routes})
+               max_file_size=services.settings.max_file_size,
+               app_kwargs={"routes": routes, "middleware": [Middleware(ClientAddress)]})
     return app

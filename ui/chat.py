@@ -22,6 +22,7 @@ import gradio as gr
 
 from coursemate.agents.conversation import save_conversation
 from coursemate.agents.events import AnswerEvent, StepEvent, TokenEvent
+from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 from coursemate.retrieval.index import check_query
 from coursemate.state import CitedSource
@@ -44,13 +45,44 @@ DECLINE_LABEL = "Not now"
 KEEP_BUTTONS = (gr.skip(), gr.skip(), gr.skip())  # the pending action and its buttons left as they are
 DECLINED = "Not now, then: nothing was started or stopped."
 TRAINING_TAB = "loss and accuracy curves plot live in the **Training** tab"
+HISTORY_CHARS_PER_MESSAGE = 20_000  # an answer with its links is a few thousand characters, a step at most 2,000
 
 
-def check_message(message: str) -> str:
-    """The message without surrounding blanks; CoursemateError when it is empty, too long or has no words."""
-    if not message or not message.strip():
+def check_message(message: str, settings: Settings) -> str:
+    """The message without surrounding blanks; CoursemateError when it is not text, empty, longer than
+    ``max_message_chars`` or has no words."""
+    if not isinstance(message, str) or not message.strip():
         raise CoursemateError("the message is empty: type a question about the course")
+    if len(message) > settings.max_message_chars:
+        raise CoursemateError(f"the message is {len(message):,} characters long; the limit is "
+                              f"{settings.max_message_chars:,} (max_message_chars)")
     return check_query(message).strip()
+
+
+def check_history(history: Any, settings: Settings) -> list:
+    """The chat history a request sent, or CoursemateError when it is not a list, holds more than
+    ``max_history_messages`` questions and answers (the steps shown between them are not counted) or more text
+    than that many messages may (``HISTORY_CHARS_PER_MESSAGE`` each)."""
+    if history is None:
+        return []
+    if not isinstance(history, list):
+        raise CoursemateError("the history must be a list of chat messages")
+    limit = settings.max_history_messages
+    counted = sum(1 for m in history if not _is_step(m))
+    if counted > limit:
+        raise CoursemateError(f"the conversation has {counted:,} messages; the limit is {limit:,} "
+                              "(max_history_messages): start a new conversation")
+    size = len(json.dumps(history, default=str))
+    if size > limit * HISTORY_CHARS_PER_MESSAGE:
+        raise CoursemateError(f"the history is {size:,} characters long; the limit is "
+                              f"{limit * HISTORY_CHARS_PER_MESSAGE:,}: start a new conversation")
+    return history
+
+
+def _is_step(message: Any) -> bool:
+    """Whether a history message is a collapsible step (it has a title), not a question or an answer."""
+    metadata = message.get("metadata") if isinstance(message, dict) else getattr(message, "metadata", None)
+    return bool(metadata and isinstance(metadata, dict) and metadata.get("title"))
 
 
 def step_message(step: dict[str, Any]) -> gr.ChatMessage:
@@ -192,13 +224,12 @@ def build_chat_tab(services: Services, app: gr.Blocks) -> None:
     def respond(text: str, history: list, conv_id: str | None, done: list, source_groups: list, request: gr.Request):
         """Stream one answer: steps as they end, tokens as they are written, then the cited answer (runs the
         agents start belong to the signed-in user, ``request.username``). A new message drops a proposed action."""
-        conv_id = conv_id or uuid.uuid4().hex
-        try:
-            question = check_message(text)
+        try:  # before any work; an error (not a warning) so that API clients get it too
+            question = check_message(text, services.settings)
+            history = check_history(history, services.settings)
         except CoursemateError as exc:
-            gr.Warning(str(exc))
-            yield gr.skip(), history, conv_id, done, source_groups, gr.skip(), *KEEP_BUTTONS
-            return
+            raise gr.Error(str(exc)) from None
+        conv_id = conv_id or uuid.uuid4().hex
         history = list(history) + [gr.ChatMessage(content=question, role="user")]
         yield "", history, conv_id, done, source_groups, gr.skip(), *_buttons(None)
         group = f"c{len(done) + 1}"
@@ -237,9 +268,12 @@ def build_chat_tab(services: Services, app: gr.Blocks) -> None:
     def on_confirm(history: list, conv_id: str | None, done: list, source_groups: list, action,
                    request: gr.Request):
         """Carry out the proposed action (for the signed-in user) and show its result as the next answer."""
+        try:
+            history = check_history(history, services.settings)
+        except CoursemateError as exc:
+            raise gr.Error(str(exc)) from None
         if action is None:
-            gr.Warning("there is no proposed action to confirm")
-            return history, done, source_groups, gr.skip(), *_buttons(None)
+            raise gr.Error("there is no proposed action to confirm")
         history = list(history) + [gr.ChatMessage(content=action.label, role="user")]
         group = f"c{len(done) + 1}"
         try:
@@ -255,6 +289,10 @@ def build_chat_tab(services: Services, app: gr.Blocks) -> None:
         return history, done, source_groups, sources_html(source_groups, NO_SOURCES), *_buttons(None)
 
     def on_decline(history: list, action):
+        try:
+            history = check_history(history, services.settings)
+        except CoursemateError as exc:
+            raise gr.Error(str(exc)) from None
         if action is not None:
             history = list(history) + [gr.ChatMessage(content=DECLINE_LABEL, role="user"),
                                        gr.ChatMessage(content=DECLINED, role="assistant")]
@@ -276,8 +314,7 @@ def build_chat_tab(services: Services, app: gr.Blocks) -> None:
         try:
             return gr.update(value=export_conversation(conv_id, done), visible=True)
         except CoursemateError as exc:
-            gr.Warning(str(exc))
-            return gr.skip()
+            raise gr.Error(str(exc)) from None
 
     buttons = [pending, confirm_row, confirm]
     chat_outputs = [message, chatbot, conversation_id, turns, groups, sources, *buttons]
@@ -285,11 +322,11 @@ def build_chat_tab(services: Services, app: gr.Blocks) -> None:
     send.click(respond, chat_inputs, chat_outputs, api_name=False)
     message.submit(respond, chat_inputs, chat_outputs, api_name="chat")  # also bench/load.py's entry (gradio_client)
     confirm.click(on_confirm, [chatbot, conversation_id, turns, groups, pending],
-                  [chatbot, turns, groups, sources, *buttons], api_name=False)
-    decline.click(on_decline, [chatbot, pending], [chatbot, *buttons], api_name=False)
+                  [chatbot, turns, groups, sources, *buttons], api_name="confirm_action")
+    decline.click(on_decline, [chatbot, pending], [chatbot, *buttons], api_name="decline_action")
     new.click(new_conversation, conversation_id,
-              [chatbot, conversation_id, turns, groups, sources, export_file, *buttons], api_name=False)
-    export.click(on_export, [conversation_id, turns], export_file, api_name=False)
+              [chatbot, conversation_id, turns, groups, sources, export_file, *buttons], api_name="new_conversation")
+    export.click(on_export, [conversation_id, turns], export_file, api_name="export_conversation")
     app.load(restore, saved_conversation, [chatbot, conversation_id, turns, groups, sources], api_name=False,
              show_progress="hidden")
     conversation_id.change(lambda conv_id: conv_id, conversation_id, saved_conversation, api_name=False,

@@ -193,9 +193,9 @@ def build_training_tab(services: Services) -> None:
         return pd.DataFrame([{c: _cell(getattr(s, c)) for c in COMPARE_COLUMNS} for s in summaries]), plot
 
     outputs = [seen, table, run_choice, compare_choice, status, loss_plot, accuracy_plot]
-    start.click(on_start, form, [watched, seen], api_name="start_training").then(
+    start.click(on_start, form, [watched, seen], api_name=False).then(  # the API: ui/api.py
         refresh, [watched, seen], outputs, api_name=False)
-    cancel.click(on_cancel, run_choice, seen, api_name="cancel_training").then(
+    cancel.click(on_cancel, run_choice, seen, api_name=False).then(
         refresh, [watched, seen], outputs, api_name=False)
     run_choice.input(lambda r: (r, None), run_choice, [watched, seen], api_name=False).then(
         refresh, [watched, seen], outputs, api_name=False)
