@@ -91,7 +91,7 @@ def launch(services: Services, host: str, port: int, share: bool = False,
     limited to ``max_file_size`` bytes."""
     from starlette.middleware import Middleware
 
-    guard = LoginGuard(auth) if auth else None
+    guard = LoginGuard(auth).check if auth else None
     app = build_app(services)
     app.queue(default_concurrency_limit=2)
     # The API's routes go first in Gradio's own FastAPI app (its constructor's ``routes``), before Gradio's.

@@ -134,7 +134,8 @@ def register_api(services: Services) -> None:
         boxes = StudyBoxes(services.settings, user)
         document = services.index.documents.get(answered.citation.doc_id)
         boxes.record(answered, correct, str(document.metadata.get("session", "")) if document else "")
-        return {"student": user, "boxes": boxes.box_counts(), "reviews": boxes.reviews()}
+        counts = {str(box): count for box, count in boxes.box_counts().items()}  # JSON keys are text
+        return {"student": user, "boxes": counts, "reviews": boxes.reviews()}
 
     def model_status() -> str:
         """Which language model answers and whether it is reachable (Markdown)."""

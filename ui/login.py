@@ -91,14 +91,15 @@ class LoginThrottle:
 
 
 class LoginGuard:
-    """Gradio's ``auth`` callable: the users' passwords, compared in constant time, behind a :class:`LoginThrottle`
-    per user name and per client address."""
+    """The users' passwords, compared in constant time, behind a :class:`LoginThrottle` per user name and per
+    client address; :meth:`check` is Gradio's ``auth`` callable (a coroutine function, so that Gradio awaits it)."""
 
     def __init__(self, users: Sequence[tuple[str, str]], throttle: LoginThrottle | None = None) -> None:
         self.passwords = dict(check_users(users))
         self.throttle = throttle or LoginThrottle()
 
-    async def __call__(self, username: str, password: str) -> bool:
+    async def check(self, username: str, password: str) -> bool:
+        """Whether the password is the user's; HTTP 429 while the user or the address must wait."""
         from fastapi import HTTPException
 
         keys = [f"user:{username.casefold()}"]
