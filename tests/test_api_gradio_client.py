@@ -3,7 +3,8 @@
 One app serves on loopback with two users (alice, bob) and answers extractively from five notes. Every UI action
 has a typed endpoint; bad values come back as one clear error; runs keep their owners; a run record out of range
 (epochs 1e23, as an older version wrote it) is listed as damaged and neither the page nor a new client breaks;
-over-long messages and histories are refused before any work; uploads over ``max_file_size`` are refused;
+over-long messages and histories are refused before any work (a body larger than any chat request before it is
+read); uploads over ``max_file_size`` are refused;
 failed logins are slowed per user and per address.
 """
 
@@ -131,10 +132,13 @@ def test_message_and_history_sizes_are_checked_before_any_work(api_url):
     assert "the limit is 4,000 (max_message_chars)" in refused(alice.predict, "why " * 2_000, [], api_name="/chat")
     many = [{"role": "user", "content": [{"type": "text", "text": "hi"}]}] * 41
     assert "the limit is 40 (max_history_messages)" in refused(alice.predict, "and why?", many, api_name="/chat")
-    huge = [{"role": "user", "content": [{"type": "text", "text": "x" * 5_000_000}]}]
+    long = [{"role": "user", "content": [{"type": "text", "text": "x" * 1_000_000}]}]
+    assert "the limit is 800,000: start a new conversation" in refused(alice.predict, "and why?", long,
+                                                                       api_name="/chat")
+    huge = [{"role": "user", "content": [{"type": "text", "text": "x" * 20_000_000}]}]
     started = time.monotonic()
-    assert "start a new conversation" in refused(alice.predict, "and why?", huge, api_name="/chat")
-    print(f"5 MB history refused in {time.monotonic() - started:.2f} s (client upload included)")
+    assert "413" in refused(alice.predict, "and why?", huge, api_name="/chat")  # refused before it is read
+    print(f"20 MB history refused in {time.monotonic() - started:.2f} s (client upload included)")
     assert "the message is empty" in refused(alice.predict, "   ", [], api_name="/chat")
     history = alice.predict("What do the gates of an LSTM do?", [], api_name="/chat")[1]
     assert 'class="cite"' in str(history[-1]["content"])

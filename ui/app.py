@@ -8,6 +8,7 @@ from coursemate.tools.grounding.render import OPEN_SOURCE_JS
 from coursemate.ui.api import api_routes
 from coursemate.ui.chat import build_chat_tab
 from coursemate.ui.gradio_api import register_api
+from coursemate.ui.limits import BodyLimit, max_request_bytes
 from coursemate.ui.login import ClientAddress, LoginGuard
 from coursemate.ui.notes import build_notes_tab
 from coursemate.ui.search import build_search_tab
@@ -88,7 +89,8 @@ def launch(services: Services, host: str, port: int, share: bool = False,
     """Serve the app on ``host:port`` (no public share link unless ``share``), with the OpenAI-compatible API under
     ``/v1`` (:mod:`ui.api`); ``auth``: the (user, password) pairs allowed in, each user owning the training runs it
     starts (the API then wants a user's bearer token), failed logins slowed down (:mod:`ui.login`). Uploads are
-    limited to ``max_file_size`` bytes."""
+    limited to ``max_file_size`` bytes, the bodies of Gradio's other requests to what a chat request may need
+    (:mod:`ui.limits`; the /v1 API bounds its own)."""
     from starlette.middleware import Middleware
 
     guard = LoginGuard(auth).check if auth else None
@@ -99,5 +101,6 @@ def launch(services: Services, host: str, port: int, share: bool = False,
     app.launch(server_name=host, server_port=port, share=share, auth=guard, theme=THEME, css=CSS,
                head=OPEN_SOURCE_JS, footer_links=[], run_history=False, prevent_thread_lock=not block, quiet=False,
                max_file_size=services.settings.max_file_size,
-               app_kwargs={"routes": routes, "middleware": [Middleware(ClientAddress)]})
+               app_kwargs={"routes": routes, "middleware": [
+                   Middleware(ClientAddress), Middleware(BodyLimit, max_bytes=max_request_bytes(services.settings))]})
     return app

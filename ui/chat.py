@@ -29,6 +29,7 @@ from coursemate.state import CitedSource
 from coursemate.tools.grounding.citations import Citation
 from coursemate.tools.grounding.render import link_markers, sources_html
 from coursemate.ui.errors import user_message
+from coursemate.ui.limits import HISTORY_CHARS_PER_MESSAGE
 from coursemate.ui.services import Services
 from coursemate.ui.training import POLL_SECONDS, run_status_markdown
 
@@ -45,7 +46,6 @@ DECLINE_LABEL = "Not now"
 KEEP_BUTTONS = (gr.skip(), gr.skip(), gr.skip())  # the pending action and its buttons left as they are
 DECLINED = "Not now, then: nothing was started or stopped."
 TRAINING_TAB = "loss and accuracy curves plot live in the **Training** tab"
-HISTORY_CHARS_PER_MESSAGE = 20_000  # an answer with its links is a few thousand characters, a step at most 2,000
 
 
 def check_message(message: str, settings: Settings) -> str:
@@ -72,7 +72,7 @@ def check_history(history: Any, settings: Settings) -> list:
     if counted > limit:
         raise CoursemateError(f"the conversation has {counted:,} messages; the limit is {limit:,} "
                               "(max_history_messages): start a new conversation")
-    size = len(json.dumps(history, default=str))
+    size = len(json.dumps(history, default=str, ensure_ascii=False))
     if size > limit * HISTORY_CHARS_PER_MESSAGE:
         raise CoursemateError(f"the history is {size:,} characters long; the limit is "
                               f"{limit * HISTORY_CHARS_PER_MESSAGE:,}: start a new conversation")
