@@ -15,6 +15,7 @@ import html
 import json
 import tempfile
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,15 @@ def _is_step(message: Any) -> bool:
     """Whether a history message is a collapsible step (it has a title), not a question or an answer."""
     metadata = message.get("metadata") if isinstance(message, dict) else getattr(message, "metadata", None)
     return bool(metadata and isinstance(metadata, dict) and metadata.get("title"))
+
+
+def checked(check: Callable[[], Any]) -> Any:
+    """``check()``'s result; its CoursemateError raised as a gr.Error, which ends the request before any work and
+    reaches the page and API clients alike (a warning would leave an API client an unchanged history)."""
+    try:
+        return check()
+    except CoursemateError as exc:
+        raise gr.Error(str(exc)) from None
 
 
 def step_message(step: dict[str, Any]) -> gr.ChatMessage:
@@ -221,14 +231,13 @@ def build_chat_tab(services: Services, app: gr.Blocks) -> None:
             gr.Markdown("### Sources")
             sources = gr.HTML(sources_html([], NO_SOURCES), elem_id="sources-panel")
 
+    def checked_history(history: Any) -> list:
+        return checked(lambda: check_history(history, services.settings))
+
     def respond(text: str, history: list, conv_id: str | None, done: list, source_groups: list, request: gr.Request):
         """Stream one answer: steps as they end, tokens as they are written, then the cited answer (runs the
         agents start belong to the signed-in user, ``request.username``). A new message drops a proposed action."""
-        try:  # before any work; an error (not a warning) so that API clients get it too
-            question = check_message(text, services.settings)
-            history = check_history(history, services.settings)
-        except CoursemateError as exc:
-            raise gr.Error(str(exc)) from None
+        question, history = checked(lambda: check_message(text, services.settings)), checked_history(history)
         conv_id = conv_id or uuid.uuid4().hex
         history = list(history) + [gr.ChatMessage(content=question, role="user")]
         yield "", history, conv_id, done, source_groups, gr.skip(), *_buttons(None)
@@ -268,10 +277,7 @@ def build_chat_tab(services: Services, app: gr.Blocks) -> None:
     def on_confirm(history: list, conv_id: str | None, done: list, source_groups: list, action,
                    request: gr.Request):
         """Carry out the proposed action (for the signed-in user) and show its result as the next answer."""
-        try:
-            history = check_history(history, services.settings)
-        except CoursemateError as exc:
-            raise gr.Error(str(exc)) from None
+        history = checked_history(history)
         if action is None:
             raise gr.Error("there is no proposed action to confirm")
         history = list(history) + [gr.ChatMessage(content=action.label, role="user")]
@@ -289,10 +295,7 @@ def build_chat_tab(services: Services, app: gr.Blocks) -> None:
         return history, done, source_groups, sources_html(source_groups, NO_SOURCES), *_buttons(None)
 
     def on_decline(history: list, action):
-        try:
-            history = check_history(history, services.settings)
-        except CoursemateError as exc:
-            raise gr.Error(str(exc)) from None
+        history = checked_history(history)
         if action is not None:
             history = list(history) + [gr.ChatMessage(content=DECLINE_LABEL, role="user"),
                                        gr.ChatMessage(content=DECLINED, role="assistant")]
@@ -311,10 +314,7 @@ def build_chat_tab(services: Services, app: gr.Blocks) -> None:
         return history, conv_id, done, source_groups, sources_html(source_groups, NO_SOURCES)
 
     def on_export(conv_id: str | None, done: list):
-        try:
-            return gr.update(value=export_conversation(conv_id, done), visible=True)
-        except CoursemateError as exc:
-            raise gr.Error(str(exc)) from None
+        return gr.update(value=checked(lambda: export_conversation(conv_id, done)), visible=True)
 
     buttons = [pending, confirm_row, confirm]
     chat_outputs = [message, chatbot, conversation_id, turns, groups, sources, *buttons]
