@@ -91,7 +91,7 @@ def launch(services: Services, host: str, port: int, share: bool = False,
     starts (the API then wants a user's bearer token), failed logins slowed down (:mod:`ui.login`). Uploads are
     limited to ``max_file_size`` bytes, the bodies of Gradio's other requests to what a chat request may need
     (:mod:`ui.limits`; the /v1 API bounds its own)."""
-    from starlette.middleware import Middleware
+    from fastapi.middleware import Middleware
 
     guard = LoginGuard(auth).check if auth else None
     app = build_app(services)
