@@ -72,7 +72,7 @@ def build_team(model, index, log: PassageLog, settings: Settings, recorder: Step
                                   step_callbacks={ActionStep: recorder})
     notes_agent = ToolCallingAgent(
         tools=[SearchNotesTool(index, log), ReadDocumentTool(index, log), SpellTool(corrector),
-               SummarizeNotesTool(index, log, model)],
+               SummarizeNotesTool(index, log, model, settings.prompts_path)],
         name="notes_agent", description=prompts.format("notes_agent_description"),
         instructions=prompts.format("notes_instructions", not_in_notes=NOT_IN_NOTES), **common,
     )

@@ -60,7 +60,7 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
 
     check_query(args.query)  # fail fast, before loading models
     index = NotesIndex.load_or_build(settings, progress=not args.json)
-    results = index.query(args.query, k=args.k, mode=args.mode, correct=args.correct)
+    results = index.search(args.query, k=args.k, mode=args.mode, correct=args.correct)
     if args.json:
         print(json.dumps(results.to_dict(), indent=2, ensure_ascii=False))
         return 0

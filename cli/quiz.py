@@ -31,7 +31,7 @@ def quiz_command(args: argparse.Namespace, settings: Settings) -> int:
 
     index = NotesIndex.load_or_build(settings, progress=False)
     items = generate_quiz(index, doc_id=args.doc_id, session=args.session, topic=args.topic, n=args.n,
-                          kind=args.kind)
+                          kind=args.kind, cache_dir=settings.quiz_dir)
     if args.anki:
         name = args.doc_id or (f"session {args.session}" if args.session is not None else args.topic) or "all notes"
         export_anki(items, args.anki, f"coursemate: {name}")

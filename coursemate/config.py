@@ -52,6 +52,7 @@ class Settings:
     runs_dir: Path | None = None
     reports_dir: Path | None = None
     models_dir: Path | None = None  # exported embedding models (ONNX), reused by every index of this home
+    quiz_dir: Path | None = None  # the quizzes' course vocabulary, one file per index fingerprint
 
     # Corpus and retrieval.
     corpus_paths: list[Path] = field(default_factory=lambda: [DEFAULT_CORPUS_DIR])
@@ -121,6 +122,7 @@ class Settings:
         self.runs_dir = Path(self.runs_dir).expanduser() if self.runs_dir else self.home / "runs"
         self.reports_dir = Path(self.reports_dir).expanduser() if self.reports_dir else self.home / "reports"
         self.models_dir = Path(self.models_dir).expanduser() if self.models_dir else self.home / "models"
+        self.quiz_dir = Path(self.quiz_dir).expanduser() if self.quiz_dir else self.home / "quiz"
         self.prompts_path = Path(self.prompts_path).expanduser() if self.prompts_path else None
         self.corpus_paths = [Path(p).expanduser() for p in self.corpus_paths]
         self.data_roots = [Path(p).expanduser() for p in self.data_roots] or [self.home / "datasets"]

@@ -109,7 +109,7 @@ def split_documents(documents: Iterable[Document]) -> list[Chunk]:
 
 
 class LangChainBaseline:
-    """The tutorial ensemble over an index's documents, searched like a ``NotesIndex`` (``query``) so that
+    """The tutorial ensemble over an index's documents, searched like a ``NotesIndex`` (``search``) so that
     :func:`eval.runner.evaluate` scores it. ``embedded``: how many chunks this build had to embed (0 when cached)."""
 
     def __init__(self, index: NotesIndex, k: int = 10, progress: bool = False) -> None:
@@ -125,7 +125,7 @@ class LangChainBaseline:
             metadatas=[{"position": i} for i in range(len(self.chunks))], ids=[c.chunk_id for c in self.chunks], k=k,
         )
 
-    def query(self, query: str, k: int = 5, mode: str = "hybrid", *, correct: bool = False) -> SearchResults:
+    def search(self, query: str, k: int = 5, mode: str = "hybrid", *, correct: bool = False) -> SearchResults:
         """The first ``k`` chunks LangChain's ``mode`` retriever returns for ``query``, as typed (``correct`` must
         stay False: the peer has no spelling correction). The ensemble exposes no scores: ``Hit.score`` is NaN."""
         if correct:

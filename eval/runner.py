@@ -93,7 +93,7 @@ def evaluate(
     config: dict[str, Any] | None = None,
 ) -> RunResult:
     """Search every answerable query (its misspelled variant with ``misspelled``) and score the rankings of
-    distinct items. ``spelling``: "fuse" searches through ``NotesIndex.query`` (the corrected query with the typed
+    distinct items. ``spelling``: "fuse" searches through ``NotesIndex.search`` (the corrected query with the typed
     one fused in at a low weight: what every search does), "replace" searches the corrected query alone, "off"
     the typed query alone."""
     if spelling not in SPELLING:
@@ -105,9 +105,9 @@ def evaluate(
     for query in queries:
         text = query.misspelled if misspelled else query.text
         started = time.perf_counter()
-        results = index.query(text, k=k * DEPTH_FACTOR, mode=mode, correct=spelling != "off")
+        results = index.search(text, k=k * DEPTH_FACTOR, mode=mode, correct=spelling != "off")
         if spelling == "replace" and results.did_you_mean:
-            results.hits = index.search(results.did_you_mean, k=k * DEPTH_FACTOR, mode=mode, correct=False)
+            results.hits = index.search(results.did_you_mean, k=k * DEPTH_FACTOR, mode=mode, correct=False).hits
         latencies.append((time.perf_counter() - started) * 1000)
         ranked = dedupe([query.item_id(h.chunk) for h in results.hits])[:k]
         per_query.append(_query_record(query, text, results.did_you_mean, ranked, results.hits, latencies[-1]))

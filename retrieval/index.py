@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -30,6 +31,9 @@ from coursemate.retrieval.sparse import BACKENDS, SparseIndex, choose_backend, t
 from coursemate.retrieval.tokenize import Tokenizer
 from coursemate.retrieval.types import Chunk, Document, Hit
 
+if TYPE_CHECKING:
+    from coursemate.retrieval.spelling import Correction
+
 log = logging.getLogger(__name__)
 
 MAX_QUERY_CHARS = 10_000
@@ -43,11 +47,12 @@ _SENTENCE_START = re.compile(r"(?<=[.!?:;])\s+(?=\S)|\s+(?=[-*•]\s|\d+[.)]\s)"
 
 
 @dataclass
-class SearchResults:
-    """What one search did: the hits, the query searched, and the spelling correction it applied.
+class SearchResults(Sequence[Hit]):
+    """What one search found, in rank order (iterate, index or count it like the list of its hits), and the spelling
+    correction it applied.
 
-    ``did_you_mean`` is the corrected query when correction changed it (None otherwise); the typed query is
-    then fused in at a low weight. ``correction_ms`` times the correction step alone.
+    ``corrected`` is the query searched; ``did_you_mean`` is the corrected query when correction changed it (None
+    otherwise), the typed query then fused in at a low weight. ``correction_ms`` times the correction step alone.
     """
 
     query: str
@@ -56,6 +61,12 @@ class SearchResults:
     did_you_mean: str | None = None
     changes: list[tuple[str, str]] = field(default_factory=list)
     correction_ms: float = 0.0
+
+    def __getitem__(self, position):
+        return self.hits[position]
+
+    def __len__(self) -> int:
+        return len(self.hits)
 
     def to_dict(self) -> dict:
         return {"query": self.query, "did_you_mean": self.did_you_mean, "changes": [list(c) for c in self.changes],
@@ -239,55 +250,50 @@ class NotesIndex:
             self._corrector = SpellingCorrector(self.vocabulary())
         return self._corrector
 
-    def query(self, query: str, k: int = 5, mode: str = "hybrid", *, correct: bool = True) -> SearchResults:
-        """The one search entry point: spelling-correct ``query`` (unless ``correct`` is False or the
-        ``spelling`` setting is off), search the corrected query with the typed one fused in at
-        ``TYPED_QUERY_WEIGHT``, and report what was corrected."""
-        check_query(query)
-        corrector = self.corrector if correct else None
-        if corrector is None:
-            return SearchResults(query, self.search(query, k, mode, correct=False), query)
-        from coursemate.retrieval.spelling import TYPED_QUERY_WEIGHT
-
-        started = time.perf_counter()
-        correction = corrector.correct(query)
-        correction_ms = (time.perf_counter() - started) * 1000
-        if not correction.changed:
-            return SearchResults(query, self.search(query, k, mode, correct=False), query, correction_ms=correction_ms)
-        hits = self.search(correction.corrected, k, mode, correct=False, extra_queries=[query],
-                           extra_weight=TYPED_QUERY_WEIGHT)
-        return SearchResults(query, hits, correction.corrected, correction.corrected, correction.changes, correction_ms)
-
     def search(
         self,
         query: str,
         k: int = 5,
         mode: str = "hybrid",
         *,
-        correct: bool = True,
-        extra_queries: Sequence[str] = (),
-        extra_weight: float = 1.0,
-    ) -> list[Hit]:
-        """The ``k`` best chunks for ``query``, with each method's rank and score as provenance.
+        correct: bool | Correction = True,
+        also: Sequence[str] = (),
+    ) -> SearchResults:
+        """The ``k`` best chunks for ``query``, with each method's rank and score as provenance, and what was corrected.
 
-        The query is spelling-corrected first (see :meth:`query`, which also says what it corrected) unless
-        ``correct`` is False. ``extra_queries`` (other phrasings) are fused with the query, their rankings
-        weighted by ``extra_weight``.
+        ``correct``: spelling-correct ``query`` first (True; nothing is corrected when the ``spelling`` setting is
+        off), search it as typed (False), or the :class:`~retrieval.spelling.Correction` already made of it (a
+        question is corrected once). A corrected query is searched with the typed one fused in at
+        ``TYPED_QUERY_WEIGHT``. ``also``: other phrasings fused in at full weight (the notes' abbreviation of a term).
         """
-        if correct and not extra_queries:
-            return self.query(query, k, mode).hits
-        queries = [check_query(query)] + [q for q in dict.fromkeys(extra_queries) if q and q.strip() and q != query]
+        from coursemate.retrieval.spelling import TYPED_QUERY_WEIGHT
+
+        check_query(query)
         if mode not in SEARCH_MODES:
             raise CoursemateError(f"unknown search mode {mode!r}; choose one of {', '.join(SEARCH_MODES)}")
         if k < 1:
             raise CoursemateError(f"k must be at least 1; got {k}")
+        started = time.perf_counter()
+        correction = correct if not isinstance(correct, bool) else (
+            self.corrector.correct(query) if correct and self.corrector is not None else None)
+        correction_ms = (time.perf_counter() - started) * 1000 if correct is True else 0.0
+        changed = correction is not None and correction.changed
+        searched = correction.corrected if changed else query
+        queries = {searched: 1.0} | ({query: TYPED_QUERY_WEIGHT} if changed else {})
+        for phrasing in also:
+            if phrasing and phrasing.strip():
+                queries.setdefault(phrasing, 1.0)
+        return SearchResults(query, self._fused(queries, k, mode), searched, searched if changed else None,
+                             correction.changes if changed else [], correction_ms)
+
+    def _fused(self, queries: dict[str, float], k: int, mode: str) -> list[Hit]:
+        """The ``k`` best chunks for the weighted ``queries``: every method's ranking of each, fused by RRF."""
         s = self.settings
         rankings: list[tuple[list[int], float]] = []
         bm25: dict[int, tuple[int, float]] = {}
         dense: dict[int, tuple[int, float]] = {}
-        query_weights = [1.0] + [extra_weight] * (len(queries) - 1)
-        vectors = self.embed(queries) if mode != "bm25" else [None] * len(queries)
-        for q, vector, weight in zip(queries, vectors, query_weights):
+        vectors = self.embed(list(queries)) if mode != "bm25" else [None] * len(queries)
+        for (q, weight), vector in zip(queries.items(), vectors):
             sparse_hits = top_k(self.sparse.scores(self.tokenizer(q)), s.candidates) if mode != "dense" else []
             dense_hits = self.dense.search(vector, s.candidates) if vector is not None else []
             if mode != "dense":

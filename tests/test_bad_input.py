@@ -314,8 +314,8 @@ def api_cases(world):
         ("load_corpus missing", lambda: load_corpus(["/nonexistent"]), "not found"),
         ("search empty", lambda: index.search(""), "empty"),
         ("search not a string", lambda: index.search(None), "empty"),
-        ("search 1 MB", lambda: index.query(HUGE), "the limit is"),
-        ("search emoji only", lambda: index.query("🤖🧠"), "no words"),
+        ("search 1 MB", lambda: index.search(HUGE), "the limit is"),
+        ("search emoji only", lambda: index.search("🤖🧠"), "no words"),
         ("search k zero", lambda: index.search("lstm", k=0), "k must be"),
         ("search unknown mode", lambda: index.search("lstm", mode="magic"), "unknown search mode"),
         ("document traversal", lambda: index.document("../../etc/passwd"), "unknown document"),
@@ -400,7 +400,7 @@ def _clear_or_fine(call) -> None:
 @FAST
 @given(text=FREE_TEXT)
 def test_any_query_is_answered_or_clearly_refused(world, text):
-    _clear_or_fine(lambda: world.index.query(text, k=3))
+    _clear_or_fine(lambda: world.index.search(text, k=3))
 
 
 @FAST

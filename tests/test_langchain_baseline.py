@@ -44,7 +44,7 @@ def test_the_langchain_row_is_scored_with_the_same_gold_as_ours(first_build):
         assert index.documents[chunk.doc_id].text[chunk.start : chunk.end] == chunk.text
         assert len(chunk.text) <= SPLITTER_CHUNK_SIZE
     for query, record in zip(dataset.queries, result.per_query):
-        hits = baseline.query(query.text, k=10 * DEPTH_FACTOR).hits
+        hits = baseline.search(query.text, k=10 * DEPTH_FACTOR).hits
         gold_ranks = [h.rank for h in hits
                       if any(h.chunk.doc_id == doc and normalize(passage) in normalize(h.chunk.text)
                              for doc, passage in query.evidence)]
@@ -66,8 +66,8 @@ def test_the_chunk_vectors_are_cached_and_reused(first_build, monkeypatch):
     second = LangChainBaseline(index, k=10)
     assert second.embedded == 0 and embedded == []  # nothing embedded while building
     question = "what do the gates of an LSTM decide?"
-    assert [h.chunk.chunk_id for h in second.query(question).hits] == [
-        h.chunk.chunk_id for h in first.query(question).hits]
+    assert [h.chunk.chunk_id for h in second.search(question).hits] == [
+        h.chunk.chunk_id for h in first.search(question).hits]
     assert embedded == [question]  # only the query (FAISS inside the second ensemble; the first holds the original)
 
 

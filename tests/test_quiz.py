@@ -3,7 +3,6 @@ the Anki deck, the CLI, and questions written by a (scripted) model kept only wh
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import sqlite3
@@ -46,6 +45,12 @@ def retrieval_share(index, items) -> float:
     found = [item.citation.chunk_id in {h.chunk.chunk_id for h in index.search(question_without_answer(item), k=5)}
              for item in items]
     return sum(found) / len(found)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def terms(course_index, course_settings):
+    """The course vocabulary, read from (or built into) the settings' quiz_dir once; later calls find it in memory."""
+    return course_terms(course_index, course_settings.quiz_dir)
 
 
 @pytest.fixture(scope="module")
@@ -315,8 +320,6 @@ def test_a_failing_model_and_a_users_quiz_prompt(course_index, tmp_path):
         model_quiz(course_index, chunks, BrokenBackend(model_id="broken"), n=1)
     own = tmp_path / "prompts.yaml"
     own.write_text("quiz_rule_cloze: Blank out the activation function's name.\n", encoding="utf-8")
-    index = copy.copy(course_index)
-    index.settings = course_index.settings.replace(prompts_path=own)
     writer = ScriptedQuizWriter([])
-    assert model_quiz(index, chunks, writer, n=1).items == []
+    assert model_quiz(course_index, chunks, writer, n=1, prompts_path=own).items == []
     assert "Blank out the activation function's name." in writer.prompts[0]

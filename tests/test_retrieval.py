@@ -56,12 +56,16 @@ def test_single_method_modes_leave_the_other_provenance_empty(course_index):
     assert all(h.bm25_rank is None and h.dense_rank is not None for h in course_index.search("dropout", mode="dense"))
 
 
-def test_extra_queries_are_fused_with_their_weight(course_index):
+def test_other_phrasings_are_fused_in_and_the_typed_query_at_a_low_weight(course_index):
+    from coursemate.retrieval.spelling import Correction
+
     typed, corrected = "dcgan trainning datset", "dcgan training dataset"
-    assert _found(course_index.search(typed, k=5, extra_queries=[corrected]), "blog-dcgan", "lsun")
-    equal = course_index.search(corrected, k=10, extra_queries=[typed])
-    light = course_index.search(corrected, k=10, extra_queries=[typed], extra_weight=0.3)
-    alone = course_index.search(corrected, k=10)
+    assert _found(course_index.search(typed, k=5, correct=False, also=[corrected]), "blog-dcgan", "lsun")
+    equal = course_index.search(corrected, k=10, correct=False, also=[typed])
+    made = Correction(typed, corrected, True, [("trainning", "training"), ("datset", "dataset")])
+    light = course_index.search(typed, k=10, correct=made)  # a correction made once, before the search
+    alone = course_index.search(corrected, k=10, correct=False)
+    assert light.did_you_mean == light.corrected == corrected and light.correction_ms == 0.0
     assert light[0].score < equal[0].score
     assert light[0].score > alone[0].score  # the typed query still contributes
 
@@ -229,11 +233,11 @@ def test_every_search_corrects_spelling_unless_told_not_to(course_index):
     from coursemate.retrieval.langchain_adapter import NotesRetriever
 
     typed = "what is a sadle piont"
-    results = course_index.query(typed, k=5)
+    results = course_index.search(typed, k=5)
     assert results.did_you_mean == "what is a saddle point" and results.correction_ms >= 0
     assert any("saddle point" in h.chunk.text.lower() for h in results.hits[:3])
     assert [h.chunk.chunk_id for h in course_index.search(typed, k=5)] == [h.chunk.chunk_id for h in results.hits]
-    raw = course_index.query(typed, k=5, correct=False)
+    raw = course_index.search(typed, k=5, correct=False)
     assert raw.did_you_mean is None and raw.corrected == typed
     docs = NotesRetriever(index=course_index, k=5).invoke(typed)
     assert [d.metadata["chunk_id"] for d in docs] == [h.chunk.chunk_id for h in results.hits]

@@ -27,7 +27,7 @@ def question_id(page) -> str:
 def test_practise_three_questions_and_the_boxes_persist_across_a_reload(browser, course_settings, course_index):
     settings = course_settings.replace(home=course_settings.home / "study-ui", index_dir=course_settings.index_dir,
                                        llm=UNREACHABLE_LLM, llm_timeout=5.0)
-    course_terms(course_index)  # the course vocabulary is built once per index (tens of seconds on a busy CPU)
+    course_terms(course_index, course_settings.quiz_dir)  # built once per index: tens of seconds
     with serve_app(settings, course_index) as (url, services):
         page = open_page(browser, url)
         open_tab(page, "Study")

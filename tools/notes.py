@@ -6,6 +6,8 @@ in its answer maps back to exactly one chunk of the index.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from smolagents import Tool
 
 from coursemate.errors import CoursemateError
@@ -41,7 +43,7 @@ class SearchNotesTool(Tool):
 
     def forward(self, query: str, k: int | None = None) -> str:
         k = max(1, min(int(k or 4), 10))
-        self.last_hits = self.index.search(query, k=k)  # spelling-corrected, like every search
+        self.last_hits = self.index.search(query, k=k).hits  # spelling-corrected, like every search
         if not self.last_hits:
             return "No passages found."
         return "\n\n".join(format_passage(self.log.add(h.chunk, h), text=self.index.clean_text(h.chunk))
@@ -93,8 +95,8 @@ class ReadDocumentTool(Tool):
 class SummarizeNotesTool(SummarizeTool):
     """summarize_notes whose [n] markers are renumbered into the answer's shared passage log."""
 
-    def __init__(self, index, log: PassageLog, model=None) -> None:
-        super().__init__(index, model)
+    def __init__(self, index, log: PassageLog, model=None, prompts_path: Path | None = None) -> None:
+        super().__init__(index, model, prompts_path)
         self.log = log
         self._chunks = {c.chunk_id: c for c in index.chunks}
 

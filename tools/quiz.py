@@ -187,14 +187,15 @@ _TERMS: weakref.WeakKeyDictionary[Any, CourseTerms] = weakref.WeakKeyDictionary(
 _TERMS_LOCK = threading.Lock()
 
 
-def course_terms(index: NotesIndex) -> CourseTerms:
+def course_terms(index: NotesIndex, cache_dir: Path | None = None) -> CourseTerms:
     """The course vocabulary of ``index``: built on first use (yake over the notes and one embedding per term, tens of
-    seconds on a busy CPU), then kept in memory and in ``HOME/quiz/`` beside the index it belongs to."""
+    seconds on a busy CPU), then kept in memory and in ``cache_dir`` (the settings' ``quiz_dir``), named after the
+    index's fingerprint."""
     with _TERMS_LOCK:
         if index not in _TERMS:
             fingerprint = index.manifest.get("fingerprint", "")
             name = f"terms-v{TERMS_VERSION}-{fingerprint[:16]}.npz"
-            cache = index.settings.home / "quiz" / name if fingerprint else None
+            cache = cache_dir / name if fingerprint and cache_dir is not None else None
             terms = _read_terms(cache) if cache is not None and cache.exists() else None
             if terms is None:
                 terms = _build_terms(index)
@@ -302,18 +303,22 @@ def generate_quiz(
     n: int = 10,
     kind: str = "cloze",
     model: Model | None = None,
+    prompts_path: Path | None = None,
+    cache_dir: Path | None = None,
 ) -> list[QuizItem]:
     """Up to ``n`` distinct questions of ``kind`` on one source (a document, a session, a topic; all the notes
-    when none is given), spread over its documents. With ``model``, see :func:`model_quiz`."""
+    when none is given), spread over its documents. With ``model`` (and ``prompts_path``), see :func:`model_quiz`;
+    ``cache_dir``: where the course vocabulary is kept (:func:`course_terms`)."""
     if kind not in QUIZ_KINDS:
         raise CoursemateError(f"unknown quiz kind {kind!r}; choose one of {', '.join(QUIZ_KINDS)}")
     if not 1 <= n <= MAX_ITEMS:
         raise CoursemateError(f"the number of questions must be between 1 and {MAX_ITEMS}; got {n}")
     groups = source_groups(index, doc_id=doc_id, session=session, topic=topic)
     if model is not None:
-        return model_quiz(index, [c for g in groups for c in g], model, n=n, kind=kind).items
+        return model_quiz(index, [c for g in groups for c in g], model, n=n, kind=kind, prompts_path=prompts_path).items
     query = index.embed([topic])[0] if topic is not None else None
-    per_group = [_items_of(index, chunks, kind, query) for chunks in groups]
+    terms = course_terms(index, cache_dir)
+    per_group = [_items_of(index, chunks, kind, query, terms) for chunks in groups]
     items, seen = [], set()
     for round_ in _round_robin(per_group):
         for item in round_:
@@ -383,9 +388,9 @@ def is_question_material(sentence: str, max_words: int = MAX_WORDS, min_words: i
             and sentence.count("(") == sentence.count(")"))
 
 
-def _items_of(index: NotesIndex, chunks: list[Chunk], kind: str, query: np.ndarray | None) -> list[QuizItem]:
+def _items_of(index: NotesIndex, chunks: list[Chunk], kind: str, query: np.ndarray | None,
+              terms: CourseTerms) -> list[QuizItem]:
     """Every question of ``kind`` that the key sentences of ``chunks`` give, best first."""
-    terms = course_terms(index)
     lookup = {t: i for i, t in enumerate(terms.terms)}
     notes = notes_words(index)
     items = []
@@ -780,12 +785,12 @@ class ModelQuiz:
     calls: int
 
 
-def model_quiz(index: NotesIndex, chunks: list[Chunk], model: Model, *, n: int = 10,
-               kind: str = "cloze") -> ModelQuiz:
+def model_quiz(index: NotesIndex, chunks: list[Chunk], model: Model, *, n: int = 10, kind: str = "cloze",
+               prompts_path: Path | None = None) -> ModelQuiz:
     """Ask ``model`` for questions about the source's most central chunks, one chunk per call, until ``n`` are
     kept. A question is kept only if its chunk supports it, its answer filled in (:func:`supported`). The prompt
-    is ``quiz_write`` of :mod:`coursemate.prompts` (the settings' ``prompts_path`` may override it)."""
-    prompts = load_prompts(index.settings.prompts_path)
+    is ``quiz_write`` of :mod:`coursemate.prompts` (``prompts_path``, the settings', may override it)."""
+    prompts = load_prompts(prompts_path)
     kept: list[QuizItem] = []
     dropped = calls = 0
     seen: set[str] = set()

@@ -32,6 +32,8 @@ from coursemate.tools.grounding.verify import SentenceSupport, verify_citations
 from coursemate.tools.wordclass import SUBJECT_SLOTS, WORDS, NotesWords, is_function_word, notes_words
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from smolagents.models import Model
 
     from coursemate.retrieval import NotesIndex
@@ -85,8 +87,10 @@ def summarize(
     text: str | None = None,
     words: int = DEFAULT_WORDS,
     model: Model | None = None,
+    prompts_path: Path | None = None,
 ) -> Summary:
-    """Summarize exactly one source in about ``words`` words (an outline, or map-reduce with ``model``)."""
+    """Summarize exactly one source in about ``words`` words (an outline, or map-reduce with ``model``, prompted
+    with the prompts of ``prompts_path``: the settings' ``prompts_path``, None for the shipped ones)."""
     given = {"doc_id": doc_id, "session": session, "topic": topic, "text": text}
     chosen = [name for name, value in given.items() if value is not None]
     if len(chosen) != 1:
@@ -97,7 +101,7 @@ def summarize(
         raise CoursemateError(f"the summary length must be between {MIN_WORDS} and {MAX_WORDS} words; got {words}")
     chunks = source_chunks(index, doc_id=doc_id, session=session, topic=topic, text=text)
     if model is not None:
-        return llm_summary(index, model, chunks, words)
+        return llm_summary(index, model, chunks, words, prompts_path)
     query = index.embed([topic])[0] if topic is not None else None
     return extractive_summary(index, chunks, words, query=query)
 
@@ -347,7 +351,8 @@ def _render_outline(bullets: list[Bullet], candidates: list[Candidate], chunks: 
     return Summary("\n".join(lines), citations, "extractive")
 
 
-def llm_summary(index: NotesIndex, model: Model, chunks: list[Chunk], words: int) -> Summary:
+def llm_summary(index: NotesIndex, model: Model, chunks: list[Chunk], words: int,
+                prompts_path: Path | None = None) -> Summary:
     """Map-reduce summary: batches of numbered passages (their clean sentences, :func:`clean_chunk`) within the
     context budget, then merged partials.
 
@@ -357,7 +362,7 @@ def llm_summary(index: NotesIndex, model: Model, chunks: list[Chunk], words: int
     clean = [c for c in (clean_chunk(index, chunk) for chunk in chunks) if c.text]
     numbered = [Passage(n, chunk) for n, chunk in enumerate(clean or chunks, start=1)]
     passages = [format_passage(p) for p in numbered]
-    prompts = load_prompts(index.settings.prompts_path)
+    prompts = load_prompts(prompts_path)
     partials = [
         _summary_step(model, prompts.format("summary_map", words=words, passages="\n\n".join(batch)))
         for batch in batch_by_budget(passages, CONTEXT_BUDGET_TOKENS)

@@ -12,6 +12,8 @@ from coursemate.tools.grounding.render import text_with_sources
 from coursemate.tools.summarize import DEFAULT_WORDS, Summary, summarize
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from smolagents.models import Model
 
     from coursemate.retrieval import NotesIndex
@@ -59,16 +61,18 @@ class SummarizeTool(Tool):
     }
     output_type = "string"
 
-    def __init__(self, index: NotesIndex, model: Model | None = None):
+    def __init__(self, index: NotesIndex, model: Model | None = None, prompts_path: Path | None = None):
         super().__init__()
         self.index = index
         self.model = model
+        self.prompts_path = prompts_path
 
     def forward(self, doc_id: str | None = None, session: int | None = None, topic: str | None = None,
                 words: int | None = None) -> str:
         try:
             summary = summarize(self.index, doc_id=doc_id, session=session, topic=topic,
-                                words=DEFAULT_WORDS if words is None else words, model=self.model)
+                                words=DEFAULT_WORDS if words is None else words, model=self.model,
+                                prompts_path=self.prompts_path)
         except CoursemateError as exc:
             return f"Error: {exc}"
         return self.render(summary)

@@ -16,7 +16,7 @@ PASSAGE_CHARS = 300
 def search_table(services: Services, query: str, mode: str, k: int) -> tuple[pd.DataFrame, str]:
     """The hits for ``query`` as a table, and the "searched for" line when the query was spelling-corrected
     (raises CoursemateError for an empty or oversized query)."""
-    results = services.index.query(query, k=int(k), mode=mode)
+    results = services.index.search(query, k=int(k), mode=mode)
     hits = results.hits
     rows = [
         {

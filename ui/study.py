@@ -39,12 +39,14 @@ def source_choices(services: Services) -> list[tuple[str, str]]:
 def quiz_for(services: Services, source: str, topic: str, kind: str) -> list[QuizItem]:
     """The questions of the chosen source (the topic wins when one is typed)."""
     if topic and topic.strip():
-        return generate_quiz(services.index, topic=topic.strip(), n=QUIZ_SIZE, kind=kind)
-    if source.startswith("session:"):
-        return generate_quiz(services.index, session=int(source.split(":", 1)[1]), n=QUIZ_SIZE, kind=kind)
-    if source.startswith("doc:"):
-        return generate_quiz(services.index, doc_id=source.split(":", 1)[1], n=QUIZ_SIZE, kind=kind)
-    return generate_quiz(services.index, n=QUIZ_SIZE, kind=kind)
+        chosen = {"topic": topic.strip()}
+    elif source.startswith("session:"):
+        chosen = {"session": int(source.split(":", 1)[1])}
+    elif source.startswith("doc:"):
+        chosen = {"doc_id": source.split(":", 1)[1]}
+    else:
+        chosen = {}
+    return generate_quiz(services.index, **chosen, n=QUIZ_SIZE, kind=kind, cache_dir=services.settings.quiz_dir)
 
 
 def question_html(item: QuizItem | None, boxes: StudyBoxes | None = None) -> str:

@@ -25,6 +25,7 @@ from coursemate.errors import CoursemateError
 from coursemate.tools.grounding.citations import Citation
 
 if TYPE_CHECKING:
+    from coursemate.config import Settings
     from coursemate.retrieval import NotesIndex
     from coursemate.tools.training import RunManager
 
@@ -38,10 +39,11 @@ class Clarify(Exception):
 
 @dataclass(frozen=True)
 class Context:
-    """What an intent's call may use: the notes' index and the run manager acting for the user."""
+    """What an intent's call may use: the notes' index, the run manager acting for the user, and the settings."""
 
     index: NotesIndex
     runs: RunManager
+    settings: Settings
 
 
 @dataclass(frozen=True)

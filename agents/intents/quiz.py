@@ -40,7 +40,7 @@ class Quiz(Intent):
     def call(self, arguments: dict[str, Any], context: Context) -> Outcome:
         source = one_source(arguments, "quiz you on", "quiz me on")
         options = {"n": DEFAULT_QUESTIONS, **{k: arguments[k] for k in ("n", "kind") if k in arguments}}
-        items = generate_quiz(context.index, **source, **options)
+        items = generate_quiz(context.index, **source, **options, cache_dir=context.settings.quiz_dir)
         numbers: dict[str, int] = {}
         for item in items:
             numbers.setdefault(item.citation.chunk_id, len(numbers) + 1)
