@@ -44,7 +44,7 @@ CHEAPEST_EDIT = min(DOUBLED_LETTER_COST, VOWEL_SWAP_COST, NEIGHBOUR_KEY_COST, TR
 # (a course assistant's questions are about course words: "encoer" -> "encoder", not "encore"). Chosen on the
 # misspelled variants of the course question set (eval/): 10 restored 76 of 119 questions, 100 restored 79.
 COURSE_MENTION_WEIGHT = 100
-# Weight of the typed (uncorrected) query when it is fused with the corrected one (``NotesIndex.query``): it only
+# Weight of the typed (uncorrected) query when it is fused with the corrected one (``NotesIndex.search``): it only
 # fills in and breaks
 # ties, since a heavier typed query drags good corrections down. Course set, hybrid R@5 on the misspelled
 # questions (RRF k=10): typed alone 0.857; corrected + typed at weight 0.3: 0.924; at 0.02: 0.933; clean 0.958.
