@@ -256,7 +256,7 @@ class Api:
                 raise ApiError(400, f"k must be an integer from 1 to {MAX_SEARCH_HITS}; got {k!r}", code="invalid_k")
             if mode not in SEARCH_MODES:
                 raise ApiError(400, f"mode must be one of {', '.join(SEARCH_MODES)}; got {mode!r}", code="invalid_mode")
-            results = await run_in_threadpool(self.services.index.query, query, k=k, mode=mode)
+            results = await run_in_threadpool(self.services.index.search, query, k=k, mode=mode)
         except ApiError as exc:
             return exc.response()
         except CoursemateError as exc:
