@@ -1,26 +1,33 @@
 """Load test of the chat UI: N concurrent browser sessions (gradio_client), M questions each, one training run.
 
-    python bench/load.py --sessions 8 --questions 10 [--url URL [--pid PID]] [--json]
+    python bench/load.py --sessions 8,32,64 --questions 10 [--think 2] [--url URL [--pid PID]] [--json]
 
 Without ``--url`` it starts ``coursemate ui`` on a free loopback port (answers as configured: offline, the
-extractive default) and stops it afterwards. Each session is its own gradio_client ``Client`` (its own session and
-conversation) asking course questions through the chat's ``/chat`` endpoint, one after the other; session 0 first
-starts a short training run through ``/start_training``. Prints ``{"sessions", "requests", "errors", "p50_ms",
-"p95_ms", "rss_mb_before", "rss_mb_after", ...}``: latencies are per request, as a client sees them (queueing
-included); RSS is the UI process's resident memory (with ``--url``, only when ``--pid`` names that process).
+extractive default) and stops it afterwards. Each session is its own Gradio session and conversation (Gradio's
+queue protocol over one shared async HTTP client, see :class:`Session`) asking course questions through the chat's
+``/chat`` endpoint, one after the other, pausing
+``--think`` seconds between them (as a student reading the answer would: each pause drawn uniformly from 0.5x to
+1.5x, and the sessions' first questions spread over one pause, so that they do not ask in lockstep); session 0
+first starts a short training run through ``/start_training``. Each size of ``--sessions`` runs in turn against the
+same server, and one row each is printed as a Markdown table (``--json``: a list of figures): latencies per
+request as a client sees them (queueing included), throughput (requests per second of the run's wall time), and
+the UI process's resident memory before and after (with ``--url``, only when ``--pid`` names that process).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
+import random
 import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +62,17 @@ def rss_mb(pid: int | None) -> float | None:
     return None
 
 
+def cpu_seconds(pid: int | None) -> float | None:
+    """CPU time (user + system) process ``pid`` has used so far (None when unknown)."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -81,45 +99,84 @@ def start_ui(extra: list[str]) -> tuple[subprocess.Popen, str]:
     raise LoadError(f"coursemate ui did not serve within {START_SECONDS:.0f} s")
 
 
-def connect(url: str):
-    from gradio_client import Client
+class Session:
+    """One browser session speaking Gradio's queue protocol (what the page and gradio_client send: join the queue
+    with a POST, read the events of the session from one server-sent-event stream), over a shared async HTTP
+    client, so that 64 sessions cost the machine little besides what the server does."""
 
+    def __init__(self, http, url: str, endpoints: dict[str, tuple[int, list[bool]]]) -> None:
+        self.http, self.url, self.endpoints = http, url, endpoints
+        self.session_hash = uuid.uuid4().hex[:12]
+
+    async def call(self, api_name: str, *arguments) -> tuple[bool, str]:
+        """Call the endpoint ``api_name``; ``(success, the text of its outputs)``."""
+        fn_index, is_state = self.endpoints[api_name]
+        values = iter(arguments)
+        data = [None if state else next(values) for state in is_state]
+        joined = await self.http.post(f"{self.url}gradio_api/queue/join", json={
+            "data": data, "fn_index": fn_index, "trigger_id": None, "event_data": None,
+            "session_hash": self.session_hash})
+        joined.raise_for_status()
+        event_id = joined.json()["event_id"]
+        outputs: list[str] = []
+        async with self.http.stream("GET", f"{self.url}gradio_api/queue/data",
+                                    params={"session_hash": self.session_hash}) as stream:
+            async for line in stream.aiter_lines():
+                if not line.startswith("data:"):
+                    continue
+                message = json.loads(line[5:])
+                if message.get("event_id") not in (event_id, None):
+                    continue
+                if "output" in message:
+                    outputs.append(json.dumps(message["output"], ensure_ascii=False))
+                if message["msg"] == "process_completed":
+                    return bool(message.get("success")), "".join(outputs)
+                if message["msg"] in ("close_stream", "unexpected_error"):
+                    break
+        raise LoadError(f"the event stream of {api_name} ended before its result")
+
+
+async def endpoints_of(http, url: str) -> dict[str, tuple[int, list[bool]]]:
+    """``{"/chat": (fn_index, which inputs are session state)}`` for every named endpoint of the app at ``url``."""
     try:
-        return Client(url, verbose=False)
+        response = await http.get(f"{url}config")
+        response.raise_for_status()
+        config = response.json()
     except Exception as exc:  # noqa: BLE001 - any failure to connect is one clear line
         raise LoadError(f"cannot reach the UI at {url} ({type(exc).__name__}: {exc})") from None
+    state_ids = {c["id"] for c in config["components"] if c.get("type") == "state"}
+    return {f"/{d['api_name']}": (d["id"], [i in state_ids for i in d["inputs"]])
+            for d in config["dependencies"] if d.get("api_name")}
 
 
-def run_session(url: str, number: int, asked: list[str], latencies: list[float], errors: list[str],
-                cited_answers: list[float], lock: threading.Lock) -> None:
-    """One browser session: (session 0: start a training run, then) ask every question, timing each request.
+async def run_session(session: Session, number: int, asked: list[str], think: float, latencies: list[float],
+                      errors: list[str], cited_answers: list[float]) -> None:
+    """One browser session: (session 0: start a training run, then) ask every question, timing each request and
+    pausing about ``think`` seconds between them.
 
     An error is a request that failed or an answer showing the chat's error message; answers with citations
     are counted apart (a refusal or a routed tool result is a correct answer without any)."""
-    try:
-        client = connect(url)
-    except LoadError as exc:
-        with lock:
-            errors.append(str(exc))
-        return
+    pause = random.Random(number)
     calls = ([("/start_training", TRAINING)] if number == 0 else []) + [("/chat", (q, [])) for q in asked]
-    for api_name, arguments in calls:
+    await asyncio.sleep(pause.uniform(0, think))
+    for turn, (api_name, arguments) in enumerate(calls):
+        if turn:
+            await asyncio.sleep(pause.uniform(0.5 * think, 1.5 * think))
         started = time.perf_counter()
         try:
-            result = client.predict(*arguments, api_name=api_name)
-            final = str(result[1][-1]["content"]) if api_name == "/chat" and result[1] else ""
-            problem = f"{api_name}: the chat showed an error: {final[:160]!r}" if "**Error:**" in final else None
-            cited = 'class="cite"' in final
+            success, text = await session.call(api_name, *arguments)
+            problem = None if success else f"{api_name}: the request failed: {text[:160]!r}"
+            if api_name == "/chat" and "**Error:**" in text:
+                problem = f"{api_name}: the chat showed an error: {text[text.index('**Error:**'):][:160]!r}"
+            cited = 'class=\\"cite\\"' in text
         except Exception as exc:  # noqa: BLE001 - counted as an error of this request
             problem, cited = f"{api_name}: {type(exc).__name__}: {exc}", False
         elapsed = (time.perf_counter() - started) * 1000
-        with lock:
-            latencies.append(elapsed)
-            if problem:
-                errors.append(problem)
-            if api_name == "/chat" and cited:
-                cited_answers.append(elapsed)
-    client.close()
+        latencies.append(elapsed)
+        if problem:
+            errors.append(problem)
+        if api_name == "/chat" and cited:
+            cited_answers.append(elapsed)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -130,26 +187,32 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def load(url: str, sessions: int, per_session: int, pid: int | None) -> dict:
-    """Drive ``sessions`` concurrent sessions of ``per_session`` questions against ``url``; the figures."""
-    connect(url).close()  # fail fast, before the threads
+def load(url: str, sessions: int, per_session: int, pid: int | None, think: float = 0.0) -> dict:
+    """Drive ``sessions`` concurrent sessions of ``per_session`` questions against ``url``, pausing about ``think``
+    seconds between a session's questions; the figures."""
+    return asyncio.run(_load(url, sessions, per_session, pid, think))
+
+
+async def _load(url: str, sessions: int, per_session: int, pid: int | None, think: float) -> dict:
+    import httpx
+
     asked = questions(sessions * per_session)
     latencies: list[float] = []
     errors: list[str] = []
     cited_answers: list[float] = []
-    lock = threading.Lock()
-    before = rss_mb(pid)
-    threads = [threading.Thread(target=run_session, args=(url, n, asked[n * per_session:(n + 1) * per_session],
-                                                          latencies, errors, cited_answers, lock))
-               for n in range(sessions)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
+    limits = httpx.Limits(max_connections=4 * sessions + 8, max_keepalive_connections=4 * sessions + 8)
+    async with httpx.AsyncClient(timeout=httpx.Timeout(600.0), limits=limits) as http:
+        endpoints = await endpoints_of(http, url)  # fail fast, before the sessions
+        before, server_cpu, bench_cpu = rss_mb(pid), cpu_seconds(pid), time.process_time()
+        started = time.perf_counter()
+        await asyncio.gather(*(run_session(Session(http, url, endpoints), n,
+                                           asked[n * per_session:(n + 1) * per_session], think, latencies, errors,
+                                           cited_answers) for n in range(sessions)))
+        wall = time.perf_counter() - started
+    server_cpu = cpu_seconds(pid) - server_cpu if server_cpu is not None else None
+    bench_cpu = time.process_time() - bench_cpu
     return {
-        "sessions": sessions, "requests": len(latencies), "errors": len(errors),
+        "sessions": sessions, "think_seconds": think, "requests": len(latencies), "errors": len(errors),
         "p50_ms": round(percentile(latencies, 0.5), 1) if latencies else None,
         "p95_ms": round(percentile(latencies, 0.95), 1) if latencies else None,
         "rss_mb_before": before, "rss_mb_after": rss_mb(pid),
@@ -157,22 +220,55 @@ def load(url: str, sessions: int, per_session: int, pid: int | None) -> dict:
         "mean_ms": round(statistics.fmean(latencies), 1) if latencies else None,
         "cited_answers": len(cited_answers), "wall_seconds": round(wall, 1),
         "requests_per_second": round(len(latencies) / wall, 2),
+        "server_cpu_ms_per_request": round(server_cpu * 1000 / len(latencies), 1) if server_cpu and latencies else None,
+        "bench_cpu_ms_per_request": round(bench_cpu * 1000 / len(latencies), 1) if latencies else None,
+        "load_average": round(os.getloadavg()[0], 1),
         "first_errors": errors[:5],
     }
 
 
+TABLE = (("sessions", "sessions"), ("requests", "requests"), ("errors", "errors"), ("p50 ms", "p50_ms"),
+         ("p95 ms", "p95_ms"), ("max ms", "max_ms"), ("requests/s", "requests_per_second"),
+         ("RSS MB before", "rss_mb_before"), ("RSS MB after", "rss_mb_after"),
+         ("server CPU ms/request", "server_cpu_ms_per_request"), ("bench CPU ms/request", "bench_cpu_ms_per_request"),
+         ("load average", "load_average"))
+
+
+def table(rows: list[dict]) -> str:
+    """The figures of each size as a Markdown table."""
+    lines = ["| " + " | ".join(h for h, _ in TABLE) + " |", "| " + " | ".join("---" for _ in TABLE) + " |"]
+    lines += ["| " + " | ".join(str(row[key]) for _, key in TABLE) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def sizes(text: str) -> list[int]:
+    """``"8,32,64"`` as ``[8, 32, 64]``; ValueError unless each is a positive integer."""
+    values = [int(v) for v in text.split(",") if v.strip()]
+    if not values or min(values) < 1:
+        raise ValueError(text)
+    return values
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, default=8, help="concurrent browser sessions (default 8)")
+    parser.add_argument("--sessions", default="8",
+                        help="concurrent browser sessions; several sizes, comma-separated, run in turn (default 8)")
     parser.add_argument("--questions", type=int, default=10, help="questions per session (default 10)")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="seconds a session pauses between its questions, on average (default 0)")
     parser.add_argument("--url", help="a running UI (default: start `coursemate ui` on a free port)")
     parser.add_argument("--pid", type=int, help="with --url: the UI's process id, to report its memory")
     parser.add_argument("--ui-args", default="",
                         help="extra arguments for the started `coursemate ui`, e.g. '--llm none'")
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON (default: one line each)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON (default: a Markdown table)")
     args = parser.parse_args(argv)
-    if args.sessions < 1 or args.questions < 1:
-        print("load: error: --sessions and --questions must be at least 1", file=sys.stderr)
+    try:
+        counts = sizes(args.sessions)
+    except ValueError:
+        counts = []
+    if not counts or args.questions < 1 or not 0 <= args.think < 3600:
+        print("load: error: --sessions must be positive integers (8 or 8,32,64), --questions at least 1 and --think "
+              "between 0 and 3600 seconds", file=sys.stderr)
         return 2
     process = None
     try:
@@ -181,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             process, url = start_ui(args.ui_args.split())
             pid = process.pid
-        figures = load(url, args.sessions, args.questions, pid)
+        rows = [load(url, count, args.questions, pid, args.think) for count in counts]
     except LoadError as exc:
         print(f"load: error: {exc}", file=sys.stderr)
         return 2
@@ -190,10 +286,14 @@ def main(argv: list[str] | None = None) -> int:
             process.terminate()
             process.wait(timeout=30)
     if args.json:
-        print(json.dumps(figures, indent=2))
+        print(json.dumps(rows, indent=2))
     else:
-        for name, value in figures.items():
-            print(f"{name:20} {value}")
+        print(f"{args.questions} questions per session, think time {args.think:g} s, load average "
+              f"{os.getloadavg()[0]:.1f} at the end")
+        print(table(rows))
+        for row in rows:
+            for problem in row["first_errors"]:
+                print(f"error ({row['sessions']} sessions): {problem}")
     return 0
 
 

@@ -7,8 +7,9 @@ import functools
 import logging
 import math
 import re
+import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_QUERY_CHARS = 10_000
+RECENT_VECTORS = 1024  # single texts whose embeddings NotesIndex.embed keeps (1.5 KB each with MiniLM)
 SAME_WORD_PREFIX = 0.8  # a notes word sharing this much of a word's beginning is a form of it (uses())
 _VERSIONED_LIBRARIES = ("sentence-transformers", "faiss-cpu", "rank-bm25", "bm25s", "langchain-text-splitters", "pysbd")
 SENTENCES_FORMAT = 3  # bump when the sentence splitter changes: the index is rebuilt
@@ -101,6 +103,8 @@ class NotesIndex:
         self._corrector = None
         self._positions = {c.chunk_id: i for i, c in enumerate(chunks)}
         self._sorted_vocabulary: list[str] | None = None
+        self._recent_vectors: OrderedDict[str, np.ndarray] = OrderedDict()  # single texts embedded lately
+        self._recent_lock = threading.Lock()
 
     # ----------------------------------------------------------------- building and loading
     @classmethod
@@ -235,8 +239,22 @@ class NotesIndex:
         return embedder_for(self.settings)
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """Normalized float32 embeddings of ``texts`` with the index's model."""
-        return embed(self.embedder, texts, self.settings.embedding_batch_size)
+        """Normalized float32 embeddings of ``texts`` with the index's model. One text is looked up first among the
+        last ``RECENT_VECTORS`` single texts embedded (a question is embedded by the router, the search, the
+        coverage check and the extractive answer: once)."""
+        if len(texts) != 1:
+            return embed(self.embedder, texts, self.settings.embedding_batch_size)
+        with self._recent_lock:
+            vector = self._recent_vectors.get(texts[0])
+            if vector is not None:
+                self._recent_vectors.move_to_end(texts[0])
+                return vector[None, :].copy()
+        vector = embed(self.embedder, texts, self.settings.embedding_batch_size)[0]
+        with self._recent_lock:
+            self._recent_vectors[texts[0]] = vector
+            while len(self._recent_vectors) > RECENT_VECTORS:
+                self._recent_vectors.popitem(last=False)
+        return vector[None, :].copy()
 
     @property
     def corrector(self):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import json
 import tempfile
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -42,6 +43,7 @@ EXAMPLES = [
 ]
 NO_SOURCES = "The passages cited by the answers appear here. Click a [n] in an answer to open its source."
 STEP_OUTPUT_CHARS = 600
+STREAM_SECONDS = 0.2  # the least time between two updates of a streamed answer (each re-sends the conversation)
 UNSUPPORTED = "No passage of the notes supports this sentence."
 DECLINE_LABEL = "Not now"
 KEEP_BUTTONS = (gr.skip(), gr.skip(), gr.skip())  # the pending action and its buttons left as they are
@@ -234,13 +236,19 @@ def build_chat_tab(services: Services, app: gr.Blocks) -> None:
     def checked_history(history: Any) -> list:
         return checked(lambda: check_history(history, services.settings))
 
-    def respond(text: str, history: list, conv_id: str | None, done: list, source_groups: list, request: gr.Request):
-        """Stream one answer: steps as they end, tokens as they are written, then the cited answer (runs the
-        agents start belong to the signed-in user, ``request.username``). A new message drops a proposed action."""
+    def respond(text: str, history: list, conv_id: str | None, done: list, source_groups: list, proposed,
+                request: gr.Request):
+        """Stream one answer: steps as they end and tokens as they are written (at most one update every
+        ``STREAM_SECONDS``: an extractive answer is one update), then the cited answer (runs the agents start belong
+        to the signed-in user, ``request.username``). A new message drops a proposed action (``proposed``)."""
         question, history = checked(lambda: check_message(text, services.settings)), checked_history(history)
-        conv_id = conv_id or uuid.uuid4().hex
+        kept = gr.skip()  # a session state left as it is (setting one costs the server a copy of its config)
+        new_id = None if conv_id else uuid.uuid4().hex
+        conv_id = conv_id or new_id
         history = list(history) + [gr.ChatMessage(content=question, role="user")]
-        yield "", history, conv_id, done, source_groups, gr.skip(), *_buttons(None)
+        yield "", history, new_id or kept, kept, kept, gr.skip(), *(KEEP_BUTTONS if proposed is None
+                                                                     else _buttons(None))
+        shown_at = time.monotonic()
         group = f"c{len(done) + 1}"
         written, answer_at = "", None  # the streamed answer's text and its place in the history
         try:
@@ -266,13 +274,16 @@ def build_chat_tab(services: Services, app: gr.Blocks) -> None:
                     else:
                         history[answer_at] = final
                     done, source_groups = _with_answer(answer, question, done, source_groups)
-                    yield (gr.skip(), history, conv_id, done, source_groups, sources_html(source_groups, NO_SOURCES),
-                           *_buttons(event.answer.pending))
+                    buttons = KEEP_BUTTONS if event.answer.pending is None else _buttons(event.answer.pending)
+                    yield gr.skip(), history, kept, done, source_groups, sources_html(source_groups, NO_SOURCES), \
+                        *buttons
                     return
-                yield gr.skip(), history, conv_id, done, source_groups, gr.skip(), *KEEP_BUTTONS
+                if time.monotonic() - shown_at >= STREAM_SECONDS:
+                    yield gr.skip(), history, kept, kept, kept, gr.skip(), *KEEP_BUTTONS
+                    shown_at = time.monotonic()
         except Exception as exc:  # noqa: BLE001 - the answer fails, the app keeps serving
             history.append(gr.ChatMessage(content=f"**Error:** {user_message(exc)}", role="assistant"))
-            yield gr.skip(), history, conv_id, done, source_groups, gr.skip(), *KEEP_BUTTONS
+            yield gr.skip(), history, kept, kept, kept, gr.skip(), *KEEP_BUTTONS
 
     def on_confirm(history: list, conv_id: str | None, done: list, source_groups: list, action,
                    request: gr.Request):
@@ -318,9 +329,9 @@ def build_chat_tab(services: Services, app: gr.Blocks) -> None:
 
     buttons = [pending, confirm_row, confirm]
     chat_outputs = [message, chatbot, conversation_id, turns, groups, sources, *buttons]
-    chat_inputs = [message, chatbot, conversation_id, turns, groups]
+    chat_inputs = [message, chatbot, conversation_id, turns, groups, pending]
     send.click(respond, chat_inputs, chat_outputs, api_name=False)
-    message.submit(respond, chat_inputs, chat_outputs, api_name="chat")  # also bench/load.py's entry (gradio_client)
+    message.submit(respond, chat_inputs, chat_outputs, api_name="chat")  # also the entry of bench/load.py and of API clients
     confirm.click(on_confirm, [chatbot, conversation_id, turns, groups, pending],
                   [chatbot, turns, groups, sources, *buttons], api_name="confirm_action")
     decline.click(on_decline, [chatbot, pending], [chatbot, *buttons], api_name="decline_action")

@@ -50,9 +50,10 @@ class Services:
         return self.runs.as_user(user)
 
     def warm_up(self) -> None:
-        """Load the embedding model, the spelling corrector and the language model now, so the first
-        question is answered fast (raises CoursemateError for a language model setting that cannot work)."""
+        """Load the embedding model, the spelling corrector, the intent router and the language model now, so the
+        first questions are answered fast (raises CoursemateError for a language model setting that cannot work)."""
         self.index.embed(["warm up"])
         assistant = self.assistant()
         _ = assistant.corrector  # loaded now, not by the first question
+        _ = assistant.router  # its examples embedded now (seconds), not while the first students wait
         assistant.llm()
