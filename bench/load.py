@@ -1,4 +1,4 @@
-"""Load test of the chat UI: N concurrent browser sessions (gradio_client), M questions each, one training run.
+"""Load test of the chat UI: N concurrent browser sessions, M questions each, one training run.
 
     python bench/load.py --sessions 8,32,64 --questions 10 [--think 2] [--url URL [--pid PID]] [--json]
 
