@@ -331,7 +331,7 @@ def build_chat_tab(services: Services, app: gr.Blocks) -> None:
     chat_outputs = [message, chatbot, conversation_id, turns, groups, sources, *buttons]
     chat_inputs = [message, chatbot, conversation_id, turns, groups, pending]
     send.click(respond, chat_inputs, chat_outputs, api_name=False)
-    message.submit(respond, chat_inputs, chat_outputs, api_name="chat")  # also the entry of bench/load.py and of API clients
+    message.submit(respond, chat_inputs, chat_outputs, api_name="chat")  # also bench/load.py's entry
     confirm.click(on_confirm, [chatbot, conversation_id, turns, groups, pending],
                   [chatbot, turns, groups, sources, *buttons], api_name="confirm_action")
     decline.click(on_decline, [chatbot, pending], [chatbot, *buttons], api_name="decline_action")
