@@ -89,7 +89,8 @@ _REPEATED = re.compile(r"\b([A-Za-z]{3,}(?: \w+){0,3}) \1\b", re.IGNORECASE)  # 
 _ENDS_CLAUSE = re.compile(r"(?:[.!]|[.!][)\"”’']|[A-Za-z0-9%)\]])$")
 _ENDS_SENTENCE = re.compile(r"[.!?][)\"”’']?$")
 _CLAUSE_PUNCTUATION = re.compile(r"[,;:()]")
-_FOOTNOTE = re.compile(r"(?<=[\w.)])\[\d+\]")  # "softargmax[1]": the page's own footnote, not a citation
+# "softargmax[1]", "torchsummary [125]": the page's own footnote or mark, never one of the answer's citations
+_FOOTNOTE = re.compile(r"\s?\[\d+\]")
 _CUT_SHORT = re.compile(r"\b(?:e|i|e\.g|i\.e|etc|vs|fig|eq|no|approx)\.$", re.IGNORECASE)  # split at "e.g."
 _NARRATION = re.compile(  # the course's own story, not its subject: "Let's look at ...", "we'll cover this later"
     r"\b(?:let's|let’s|let us|till now|we'll (?:cover|see|look|discuss|learn)|we’ll (?:cover|see|look|discuss|learn)"
@@ -380,6 +381,8 @@ def sentence_issue(raw: str, text: str, kind: str) -> tuple[str, str]:
         return "prose", "too long"
     if not _ENDS_CLAUSE.search(text) or words < TITLE_WORDS and not _ENDS_SENTENCE.search(text):
         return "prose", "no end"  # a short line without a full stop is a title ("Activation functions and which one")
+    if text.count("(") != text.count(")"):
+        return "prose", "unbalanced"  # "(you must be running validation ... share the link": lines run together
     if words >= RUN_ON_WORDS and not _CLAUSE_PUNCTUATION.search(text):
         return "prose", "run-on"
     if text[:1].islower():

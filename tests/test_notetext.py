@@ -51,6 +51,8 @@ def test_words_glued_where_links_were_stripped_are_split(case):
     ("Then, the computational cost with width multiplier becomes:", "figure", "lead-in without its list"),
     ("A linear activation function has two major problems: 1", "figure", "lead-in without its list"),
     ("Activation functions and which one to use", "prose", "no end"),
+    ("Copy paste your training log (you must be running validation after each epoch share the link.", "prose",
+     "unbalanced"),
     ("If is small, the previous gradients are soon discarded by the optimizer.", "figure", "missing symbol"),
     ("from smolagents import CodeAgent, HfApiModel, DuckDuckGoSearchTool", "code", "code"),
     ("Results: parameters: 13.8k best train accuracy: 99.15 best test accuracy: 99.5", "table", "table"),
@@ -87,3 +89,9 @@ def test_a_lead_in_stays_with_its_list_and_search_still_sees_every_sentence(case
 ])
 def test_a_label_defined_by_a_noun_phrase_is_said_as_a_sentence(line, sentence):
     assert tidy(line, None) == sentence
+
+
+def test_the_notes_own_bracketed_numbers_never_read_as_citations():
+    assert tidy("Copy paste the output of torchsummary [125] and the training log.", None) == \
+        "Copy paste the output of torchsummary and the training log."
+    assert tidy("It is also called softargmax[1] in papers.", None) == "It is also called softargmax in papers."
