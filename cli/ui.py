@@ -71,11 +71,11 @@ def run_ui(args: argparse.Namespace, settings: Settings) -> int:
     from coursemate.retrieval import NotesIndex
     from coursemate.ui.app import launch
     from coursemate.ui.services import Services
-    from coursemate.ui.status import model_status
+    from coursemate.ui.status import index_status, model_status
 
     print(f"coursemate: indexing the notes into {settings.index_dir} (reused when up to date)…", flush=True)
     index = NotesIndex.load_or_build(settings, progress=True)
-    print(f"coursemate: {len(index.documents)} documents, {len(index.chunks)} passages", flush=True)
+    print(f"coursemate: {index_status(index).replace('**', '')}", flush=True)
     services = Services(settings, index)
     print("coursemate: loading the embedding model, spelling corrector and language model…", flush=True)
     services.warm_up()

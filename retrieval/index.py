@@ -229,9 +229,9 @@ class NotesIndex:
         tokens = [known_tokens[t] if t in known_tokens else tokenizer(t) for t in texts]
         backend = choose_backend(settings.sparse_backend, len(chunks), settings.bm25s_min_chunks)
         sparse = BACKENDS[backend].build(tokens)
-        embedder = embedder_for(settings)
-        cache = VectorCache(f"{settings.embedding_model}\0{settings.embedding_backend}",
-                            lambda batch: embed(embedder, batch, settings.embedding_batch_size, progress=progress),
+        cache = VectorCache(f"{settings.embedding_model}\0{settings.embedding_backend}",  # the model loads if needed
+                            lambda batch: embed(embedder_for(settings), batch, settings.embedding_batch_size,
+                                                progress=progress),
                             on_progress)
         if previous is not None:
             cache.keep([indexed_text(c) for c in previous.chunks], previous.vectors)

@@ -18,8 +18,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 NOTES = REPO_ROOT / "data" / "notes"
 FIRST = ("post-lstm-one-pager", "post-what-is-relu", "blog-googlenet", "blog-mobilenet")
 ADDED = "blog-alexnet"
-QUERIES = ("what do the gates of an LSTM do?", "why is ReLU used instead of sigmoid?", "depthwise separable convolution",
-           "inception module 1x1 convolutions", "local response normalization in AlexNet", "dropout in the first net",
+QUERIES = ("what do the gates of an LSTM do?", "why is ReLU used instead of sigmoid?",
+           "depthwise separable convolution", "inception module 1x1 convolutions",
+           "local response normalization in AlexNet", "dropout in the first net",
            "how many parameters does MobileNet have?", "vanishing gradient")
 
 
