@@ -34,8 +34,8 @@ VERBS = ["routes", "stores", "compresses", "predicts", "aligns", "propagates", "
          "normalizes", "amplifies", "filters"]
 OBJECTS = ["activations", "gradients", "pose vectors", "attention maps", "hidden states", "weights", "feature maps",
            "latent codes", "spike trains", "edge messages"]
-WHEN = ["the batch is small", "training diverges", "the input is noisy", "the learning rate decays", "labels are scarce",
-        "the graph is sparse", "memory is limited", "the sequence is long"]
+WHEN = ["the batch is small", "training diverges", "the input is noisy", "the learning rate decays",
+        "labels are scarce", "the graph is sparse", "memory is limited", "the sequence is long"]
 
 
 def lecture_lines(page: int, rng: random.Random, lines: int = 24) -> list[str]:
@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the rows as JSON")
     args = parser.parse_args(argv)
     home = args.home or Path(tempfile.mkdtemp(prefix="coursemate-bench-incremental-"))
+    home.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(home / "index", ignore_errors=True)
     shutil.rmtree(home / "notes", ignore_errors=True)
     (home / "corpus.json").unlink(missing_ok=True)

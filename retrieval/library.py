@@ -71,17 +71,7 @@ def add_notes(settings: Settings, files: Sequence[Path], names: Sequence[str] | 
     """
     names = [Path(n).name for n in (names or [Path(f).name for f in files])]
     for file, name in zip(files, names):
-        if Path(name).suffix.lower() not in READERS:
-            raise CoursemateError(f"cannot add {name}: unsupported file type {Path(name).suffix or '(none)'!r}; "
-                                  f"supported: {', '.join(sorted(READERS))}")
-        if name.startswith("."):
-            raise CoursemateError(f"cannot add {name}: hidden files (a name starting with '.') are not indexed")
-        try:
-            read_file(Path(file), Path(name))
-        except SkipFile as why:
-            raise CoursemateError(f"cannot add {name}: {why}") from None
-        except FileNotFoundError:
-            raise CoursemateError(f"cannot add {name}: file not found") from None
+        check_readable(Path(file), name)
     folder = added_notes_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
     backups = {}
@@ -108,6 +98,21 @@ def add_notes(settings: Settings, files: Sequence[Path], names: Sequence[str] | 
         raise
     record_corpus_paths(settings.home, paths)
     return index
+
+
+def check_readable(file: Path, name: str) -> None:
+    """Raise a CoursemateError naming ``name`` and why, when ``file`` (uploaded as ``name``) cannot be added."""
+    if Path(name).suffix.lower() not in READERS:
+        raise CoursemateError(f"cannot add {name}: unsupported file type {Path(name).suffix or '(none)'!r}; "
+                              f"supported: {', '.join(sorted(READERS))}")
+    if name.startswith("."):
+        raise CoursemateError(f"cannot add {name}: hidden files (a name starting with '.') are not indexed")
+    try:
+        read_file(file, Path(name))
+    except SkipFile as why:
+        raise CoursemateError(f"cannot add {name}: {why}") from None
+    except FileNotFoundError:
+        raise CoursemateError(f"cannot add {name}: file not found") from None
 
 
 def remove_notes(settings: Settings, index: NotesIndex, doc_ids: Sequence[str],

@@ -65,7 +65,7 @@ def build_app(services: Services) -> gr.Blocks:
             gr.Markdown("## coursemate · your deep learning course assistant", elem_id="app-title")
         with gr.Row(equal_height=True):
             status = gr.Markdown("checking the language model…", elem_id="status-line")
-            gr.Markdown(index_status(services.index), elem_id="index-line")
+            index_line = gr.Markdown(index_status(services.index), elem_id="index-line")
             refresh = gr.Button("Check model", size="sm", scale=0, min_width=120, elem_id="status-refresh")
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
@@ -75,10 +75,16 @@ def build_app(services: Services) -> gr.Blocks:
             with gr.Tab("Search", id="search"):
                 build_search_tab(services)
             with gr.Tab("Notes", id="notes"):
-                build_notes_tab(services)
+                notes_admin = build_notes_tab(services, index_line)
             with gr.Tab("Study", id="study") as study_tab:
                 build_study_tab(services, study_tab)
         app.load(lambda: llm_status(services.settings), None, status, api_name=False, show_progress="hidden")
+
+        def admin_views(request: gr.Request):
+            """What only admins see (the notes' add and remove controls), shown once the page knows its user."""
+            return gr.update(visible=services.is_admin(request.username))
+
+        app.load(admin_views, None, notes_admin, api_name=False, show_progress="hidden")
         refresh.click(lambda: llm_status(services.settings), None, status, api_name=False)
         register_api(services)
     return app
