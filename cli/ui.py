@@ -22,6 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ui.add_argument("--insecure-no-auth", action="store_true",
                     help="serve beyond this machine (--host, --share) without --auth: everyone who reaches it acts "
                          "as the machine's owner")
+    ui.add_argument("--admin", dest="ui_admins", metavar="USER", action="append",
+                    help="an --auth user who may add and remove notes and see the Instructor tab (repeat for several; "
+                         "without --auth the local user is the admin)")
     model_flags(ui)
     ui.set_defaults(handler=run_ui)
 
@@ -66,6 +69,10 @@ def check_exposure(host: str, share: bool, auth: list | None, insecure_no_auth: 
 
 def run_ui(args: argparse.Namespace, settings: Settings) -> int:
     auth = parse_auth(args.auth)
+    unknown = set(settings.ui_admins) - {user for user, _ in auth or []}
+    if unknown:
+        raise CoursemateError(f"--admin names {', '.join(sorted(unknown))}, not a user given with --auth"
+                              if auth else "--admin needs --auth (without it, the local user is the admin)")
     check_exposure(settings.ui_host, args.share, auth, args.insecure_no_auth)
     check_writable(settings.home, "runs and study progress")
     from coursemate.retrieval import NotesIndex

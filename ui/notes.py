@@ -124,7 +124,8 @@ def build_notes_tab(services: Services, index_line: gr.Markdown) -> gr.Group:
                 add = gr.Button("Add to the notes", variant="primary", elem_id="notes-add")
                 with gr.Row(equal_height=True):
                     removable = gr.Dropdown(removable_choices(services), value=None, label="Added document",
-                                            scale=4, elem_id="notes-removable")
+                                            scale=4, elem_id="notes-removable",
+                                            allow_custom_value=True)  # any id reaches remove_document's checks
                     remove = gr.Button("Remove", variant="stop", scale=1, elem_id="notes-remove")
                 message = gr.Markdown(elem_id="notes-message")
         with gr.Column(scale=3):
