@@ -25,6 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ui.add_argument("--admin", dest="ui_admins", metavar="USER", action="append",
                     help="an --auth user who may add and remove notes and see the Instructor tab (repeat for several; "
                          "without --auth the local user is the admin)")
+    ui.add_argument("--show-users", dest="ui_show_users", action="store_true", default=None,
+                    help="name who asked in the Instructor tab and its CSV (by default questions are shown without "
+                         "user names)")
     model_flags(ui)
     ui.set_defaults(handler=run_ui)
 

@@ -121,6 +121,7 @@ class Settings:
     max_file_size: int = 50 * 1024 * 1024  # bytes of one upload to the web UI
     # With --auth: the users who may add and remove notes and see the Instructor tab (without --auth: the local user)
     ui_admins: list[str] = field(default_factory=list)
+    ui_show_users: bool = False  # the Instructor tab names who asked (off: questions are shown without user names)
 
     def __post_init__(self) -> None:
         self.home = Path(self.home).expanduser()

@@ -105,3 +105,12 @@ def test_notes_add_list_and_remove_update_the_index(mine, tmp_path, capsys, monk
     code, out, _ = run(capsys, monkeypatch, home, "notes", "remove", "capsules")
     assert code == 0 and "2 documents" in out and "(embedded 0 passages" in out
     assert not (home / "notes" / "capsules.md").exists()
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["ui", "--admin", "teacher"], "--admin needs --auth (without it, the local user is the admin)"),
+    (["ui", "--auth", "teacher:pw", "--admin", "tutor"], "--admin names tutor, not a user given with --auth"),
+])
+def test_admins_must_be_signed_in_users(tmp_path, capsys, monkeypatch, args, expected):
+    code, _, err = run(capsys, monkeypatch, tmp_path / "home", *args)
+    assert code == 2 and err.strip() == f"coursemate: error: {expected}"
