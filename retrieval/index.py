@@ -523,7 +523,8 @@ def _fingerprint(settings: Settings, documents: list[Document] | None) -> str:
     if documents is None:
         missing = [str(p) for p in settings.corpus_paths if not p.exists()]
         if missing:
-            raise CoursemateError(f"corpus path not found: {', '.join(missing)}")
+            raise CoursemateError(f"corpus path not found: {', '.join(missing)} (choose the notes with: coursemate "
+                                  "index PATHS, or the shipped ones with: coursemate index --shipped)")
         corpus_fingerprint = store.fingerprint_files(settings.corpus_paths)
     else:
         corpus_fingerprint = store.fingerprint_json([d.to_dict() for d in documents])
