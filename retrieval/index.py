@@ -137,7 +137,7 @@ class NotesIndex:
         fingerprint = _fingerprint(settings, documents)
         previous = None
         if not rebuild:
-            index = cls._open_fresh(settings, fingerprint, "updating it")
+            index = cls._open_fresh(settings, fingerprint, "rebuilding it")
             if index is not None:
                 return index
             previous = cls._open_previous(settings)
