@@ -6,7 +6,7 @@
 - :func:`missing_questions`: questions answered "not in the notes" or with low coverage, most frequent first:
   what the material is missing;
 - :func:`most_cited`: the passages answers cited most;
-- :func:`requests_per_day`;
+- requests per day come from the store itself (:meth:`coursemate.state.StateStore.questions_per_day`);
 - :func:`questions_csv`: every logged question, one row each (user names only when asked for).
 """
 
@@ -110,17 +110,13 @@ def most_cited(questions: Sequence[LoggedQuestion], top: int = 20) -> list[Cited
             for chunk_id, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]]
 
 
-def requests_per_day(questions: Sequence[LoggedQuestion]) -> list[tuple[str, int]]:
-    """``(YYYY-MM-DD, requests)`` for each day with requests (tool requests included), oldest first."""
-    return sorted(Counter(q.asked_at.strftime("%Y-%m-%d") for q in questions).items())
-
-
 def questions_csv(questions: Sequence[LoggedQuestion], with_users: bool = False) -> str:
     """Every logged question as CSV: when, the question, its topic, how it was answered, the coverage score and the
     passages cited (and the user only when ``with_users``)."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["asked_at", "question", "topic", "outcome", "coverage", "cited"] + (["user"] if with_users else []))
+    header = ["asked_at", "question", "topic", "outcome", "coverage", "cited"]
+    writer.writerow(header + (["user"] if with_users else []))
     for q in questions:
         row = [q.asked_at.isoformat(timespec="seconds"), q.question, topic_of(q), q.outcome,
                "" if q.coverage is None else f"{q.coverage:.3f}", " ".join(s.chunk_id for s in q.cited_sources)]
