@@ -42,7 +42,7 @@ class TopicCount:
 
 @dataclass(frozen=True)
 class MissingQuestion:
-    """A question (as typed, grouped case- and space-insensitively) the notes answered poorly or not at all."""
+    """A question the notes answered poorly or not at all (grouped ignoring case and spaces; its latest wording)."""
 
     question: str
     asked: int

@@ -56,7 +56,7 @@ def export_csv(services: Services, user: str | None, period: str, now: datetime 
 
 def _since(services: Services, user: str | None, period: str, now: datetime | None) -> datetime | None:
     """The start of ``period`` (None: all time), once ``user`` is known to be an admin."""
-    services.require_admin(user)
+    services.require_admin(user, "read the questions students asked")
     days = PERIODS.get(period, PERIODS[DEFAULT_PERIOD])
     return None if days is None else (now or datetime.now(timezone.utc)) - timedelta(days=days)
 

@@ -42,7 +42,7 @@ def documents_table(services: Services) -> pd.DataFrame:
 def add_files(services: Services, user: str | None, files: list[str], progress=None) -> str:
     """Add the uploaded ``files`` (paths whose names are the uploaded names) to the notes as ``user``: the readable
     ones are indexed, each unreadable one gets a line naming it and why. Returns the Markdown report."""
-    services.require_admin(user)
+    services.require_admin(user, "change the notes")
     if not files:
         raise CoursemateError("choose one or more files to add first")
     readable, lines = [], []
@@ -64,7 +64,7 @@ def add_files(services: Services, user: str | None, files: list[str], progress=N
 
 def remove_document(services: Services, user: str | None, doc_id: str | None, progress=None) -> str:
     """Remove the added document ``doc_id`` as ``user``; returns the Markdown report."""
-    services.require_admin(user)
+    services.require_admin(user, "change the notes")
     if not doc_id:
         raise CoursemateError("choose an added document to remove first")
     index = services.update_notes(lambda current: remove_notes(current.settings, current, [doc_id],

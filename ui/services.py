@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 class NotAllowed(CoursemateError):
-    """A request the signed-in user is not allowed to make (only admins change the notes)."""
+    """A request the signed-in user is not allowed to make (only admins change the notes and read the question log)."""
 
 
 class Services:
@@ -57,10 +57,11 @@ class Services:
         ``--auth``; without ``--auth`` (``user`` None) the single local user."""
         return user is None or user in self.settings.ui_admins
 
-    def require_admin(self, user: str | None) -> None:
-        """Refuse (CoursemateError) a request of a user who is not an admin: the server checks every call."""
+    def require_admin(self, user: str | None, action: str) -> None:
+        """Refuse (:class:`NotAllowed`) ``action`` ("change the notes") to a user who is not an admin: the server
+        checks every call, not only the page's buttons."""
         if not self.is_admin(user):
-            raise NotAllowed(f"{user} may not change the notes: only the users named with --admin may")
+            raise NotAllowed(f"{user} may not {action}: only the users named with --admin may")
 
     def update_notes(self, change: Callable[[NotesIndex], NotesIndex]) -> NotesIndex:
         """Apply ``change`` (current index -> updated index) one at a time, then answer from the updated index."""
