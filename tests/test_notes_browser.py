@@ -1,8 +1,9 @@
 """Notes from the browser, in real Chromium with ``--auth``: an admin uploads a .pdf and a .pptx (a progress bar while
 they are indexed) and the chat answers from them with a citation; an unreadable file is one clear line and loses
 nothing; a student sees the notes but no upload, no remove and no Instructor tab, and the server refuses the
-student's direct calls (gradio_client). The app runs in this process over its own small index (real model,
-FAISS, BM25)."""
+student's direct calls (gradio_client); the Instructor tab lists the "not in the notes" questions of a student's
+scripted session, without names. The app runs in this process over its own small index (real model, FAISS, BM25)
+and its own state store."""
 
 from __future__ import annotations
 
@@ -142,5 +143,40 @@ def test_a_student_sees_the_notes_but_cannot_change_them(browser, classroom):
         client.predict([handle_file(str(files / "capsules.pdf"))], api_name="/add_notes")
     with pytest.raises(Exception, match="may not change the notes"):
         client.predict("post-lstm-one-pager", api_name="/remove_notes")
+    with pytest.raises(Exception, match="may not read the questions students asked"):
+        client.predict("all time", api_name="/instructor_questions")
     client.close()
     assert set(services.index.documents) == documents
+
+
+SCRIPTED_SESSION = ["What is a quantum annealer?", "What do the gates of an LSTM do?",
+                    "what is a quantum annealer", "Who invented the perceptron in 1958?"]
+
+
+def test_the_instructor_tab_lists_what_the_notes_could_not_answer(browser, classroom):
+    from gradio_client import Client
+
+    url, _, _ = classroom
+    client = Client(url, auth=STUDENT, verbose=False)
+    for question in SCRIPTED_SESSION:
+        client.predict(question, [], api_name="/chat")
+    client.close()
+
+    page = sign_in(browser, url, *TEACHER)
+    page.wait_for_selector("#chat-input textarea", timeout=60_000)
+    open_tab(page, "Instructor")
+    page.click("#instructor-refresh")
+    wait_for(lambda: table_rows(page, "#instructor-missing"), 30, "the questions the notes could not answer")
+    missing = {r[0]: r for r in table_rows(page, "#instructor-missing")}
+    assert missing["what is a quantum annealer"][1:3] == ["2", "not in the notes"]  # asked twice, most asked first
+    assert table_rows(page, "#instructor-missing")[0][0] == "what is a quantum annealer"
+    assert "Who invented the perceptron in 1958?" in missing
+    assert missing.get("What do the gates of an LSTM do?", ["", "", "answered"])[2] != "not in the notes"
+    assert STUDENT[0] not in page.inner_text("#instructor-missing")  # no names without --show-users
+    topics = {r[0]: r for r in table_rows(page, "#instructor-topics")}
+    assert topics["not in the notes"][1] == "3"
+    assert any(r[0].startswith("LSTM One Pager") for r in table_rows(page, "#instructor-cited"))
+    assert [int(r[1]) for r in table_rows(page, "#instructor-per-day")] == [len(SCRIPTED_SESSION) + 2]  # + the admin's
+    assert "3 documents" in page.inner_text("#index-line")  # the notes as they are now: the upload stayed
+    screenshot(page, "instructor")
+    page.context.close()

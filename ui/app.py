@@ -90,6 +90,7 @@ def build_app(services: Services) -> gr.Blocks:
             return (gr.update(visible=services.is_admin(request.username)),) * 2
 
         app.load(admin_views, None, [notes_admin, instructor_tab], api_name=False, show_progress="hidden")
+        app.load(lambda: index_status(services.index), None, index_line, api_name=False, show_progress="hidden")
         refresh.click(lambda: llm_status(services.settings), None, status, api_name=False)
         register_api(services)
     return app

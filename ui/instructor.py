@@ -32,7 +32,7 @@ def instructor_tables(services: Services, user: str | None, period: str,
     questions = services.state.logged_questions(since=since, with_users=services.settings.ui_show_users)
     show_users = services.settings.ui_show_users
     topics = pd.DataFrame([(t.topic, t.questions, t.not_in_notes) for t in questions_by_topic(questions)],
-                          columns=["topic", "questions", "not in the notes"])
+                          columns=["topic", "asked", "not in notes"])
     missing_rows = [(m.question, m.asked, m.why, "" if m.coverage is None else round(m.coverage, 2))
                     + ((", ".join(m.users),) if show_users else ())
                     for m in missing_questions(questions, services.settings.coverage_min_score, show_users)]
@@ -73,7 +73,7 @@ def build_instructor_tab(services: Services) -> None:
     with gr.Row():
         topics = gr.Dataframe(label="Questions by topic", interactive=False, wrap=True, elem_id="instructor-topics")
         cited = gr.Dataframe(label="Most cited passages", interactive=False, wrap=True, elem_id="instructor-cited")
-    per_day = gr.BarPlot(x="day", y="requests", label="Requests per day", elem_id="instructor-per-day")
+        per_day = gr.Dataframe(label="Requests per day", interactive=False, elem_id="instructor-per-day")
 
     def show(chosen: str, request: gr.Request):
         try:
