@@ -83,6 +83,11 @@ class CourseAssistant:
                 self._index = NotesIndex.load_or_build(self.settings, progress=False)
             return self._index
 
+    def use_index(self, index) -> None:
+        """Answer from ``index`` from now on (the notes changed); what was built over the previous one is dropped."""
+        with self._lock:
+            self._index, self._router, self._corrector = index, None, None
+
     @property
     def router(self):
         """The offline intent router (:class:`agents.router.IntentRouter`) over the index's embedder."""

@@ -17,12 +17,12 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from coursemate.cli import ask_chat, eval as eval_commands, index_search, quiz, serve, text, token, train, ui
+from coursemate.cli import ask_chat, eval as eval_commands, index_search, notes, quiz, serve, text, token, train, ui
 from coursemate.cli.flags import global_flags
 from coursemate.config import Settings
 from coursemate.errors import CoursemateError
 
-COMMAND_GROUPS = (index_search, train, text, quiz, ask_chat, serve, ui, token, eval_commands)
+COMMAND_GROUPS = (index_search, notes, train, text, quiz, ask_chat, serve, ui, token, eval_commands)
 SETTING_NAMES = {f.name for f in dataclasses.fields(Settings)}
 
 

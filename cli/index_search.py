@@ -6,15 +6,26 @@ import argparse
 import json
 import textwrap
 
-from coursemate.config import DENSE_INDEXES, SEARCH_MODES, SPARSE_BACKENDS, Settings
+from coursemate.config import (
+    DEFAULT_CORPUS_DIR,
+    DENSE_INDEXES,
+    SEARCH_MODES,
+    SPARSE_BACKENDS,
+    Settings,
+    record_corpus_paths,
+)
+from coursemate.errors import CoursemateError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``index`` and ``search``."""
     index = subparsers.add_parser("index", help="build (or reuse) the index of the notes")
     index.add_argument("corpus_paths", nargs="*", metavar="PATHS", default=None,
-                       help="notes files or folders (default: the shipped notes)")
-    index.add_argument("--rebuild", action="store_true", help="rebuild even if the index is up to date")
+                       help="notes files or folders, recorded in the home: later commands use them until another "
+                            "index names others (default: the recorded notes, else the shipped notes)")
+    index.add_argument("--shipped", action="store_true", help="index the shipped course notes again (and record them)")
+    index.add_argument("--rebuild", action="store_true",
+                       help="embed everything again (by default a changed corpus embeds only its new text)")
     index.add_argument("--chunk-size", type=int)
     index.add_argument("--chunk-overlap", type=int)
     index.add_argument("--sparse-backend", choices=SPARSE_BACKENDS)
@@ -38,16 +49,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_index(args: argparse.Namespace, settings: Settings) -> int:
     from coursemate.retrieval.index import NotesIndex
+    from coursemate.retrieval.library import corpus_label
 
+    if args.shipped and args.corpus_paths:
+        raise CoursemateError("name PATHS or --shipped, not both")
+    if args.shipped:
+        settings = settings.replace(corpus_paths=[DEFAULT_CORPUS_DIR])
     index = NotesIndex.load_or_build(settings, rebuild=args.rebuild, progress=not args.json)
+    if args.corpus_paths or args.shipped:
+        record_corpus_paths(settings.home, settings.corpus_paths)
     m = index.manifest
     if args.json:
         print(json.dumps({k: v for k, v in m.items() if k != "files"}, indent=2))
     else:
         print(f"index: {settings.index_dir}")
+        print(f"notes: {corpus_label(settings.corpus_paths)}")
         print(f"{m['documents']} documents, {m['chunks']} chunks, BM25 backend {m['sparse_backend']}, "
               f"dense {m['dense_index']} ({m['params']['embedding_model']}), "
-              f"built {m['built_at']}")
+              f"{'updated' if m.get('update') == 'incremental' else 'built'} {m['built_at']} "
+              f"(embedded {m['embedded']['passages']} passages, {m['embedded']['sentences']} sentences)")
         for skipped in m.get("skipped", []):
             print(skipped)
     return 0

@@ -22,6 +22,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ui.add_argument("--insecure-no-auth", action="store_true",
                     help="serve beyond this machine (--host, --share) without --auth: everyone who reaches it acts "
                          "as the machine's owner")
+    ui.add_argument("--admin", dest="ui_admins", metavar="USER", action="append",
+                    help="an --auth user who may add and remove notes and see the Instructor tab (repeat for several; "
+                         "without --auth the local user is the admin)")
+    ui.add_argument("--show-users", dest="ui_show_users", action="store_true", default=None,
+                    help="name who asked in the Instructor tab and its CSV (by default questions are shown without "
+                         "user names)")
     model_flags(ui)
     ui.set_defaults(handler=run_ui)
 
@@ -66,16 +72,20 @@ def check_exposure(host: str, share: bool, auth: list | None, insecure_no_auth: 
 
 def run_ui(args: argparse.Namespace, settings: Settings) -> int:
     auth = parse_auth(args.auth)
+    unknown = set(settings.ui_admins) - {user for user, _ in auth or []}
+    if unknown:
+        raise CoursemateError(f"--admin names {', '.join(sorted(unknown))}, not a user given with --auth"
+                              if auth else "--admin needs --auth (without it, the local user is the admin)")
     check_exposure(settings.ui_host, args.share, auth, args.insecure_no_auth)
     check_writable(settings.home, "runs and study progress")
     from coursemate.retrieval import NotesIndex
     from coursemate.ui.app import launch
     from coursemate.ui.services import Services
-    from coursemate.ui.status import model_status
+    from coursemate.ui.status import index_status, model_status
 
     print(f"coursemate: indexing the notes into {settings.index_dir} (reused when up to date)…", flush=True)
     index = NotesIndex.load_or_build(settings, progress=True)
-    print(f"coursemate: {len(index.documents)} documents, {len(index.chunks)} passages", flush=True)
+    print(f"coursemate: {index_status(index).replace('**', '')}", flush=True)
     services = Services(settings, index)
     print("coursemate: loading the embedding model, spelling corrector and language model…", flush=True)
     services.warm_up()

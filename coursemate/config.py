@@ -9,6 +9,7 @@ defaults, then environment, then explicit overrides (``None`` overrides are igno
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import os
 from dataclasses import dataclass, field, fields
@@ -16,12 +17,14 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from coursemate.errors import CoursemateError
+from coursemate.io import atomic_write_json
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 # The shipped notes: a wheel installs them as coursemate/notes (package data); a checkout keeps them in data/notes.
 DEFAULT_CORPUS_DIR = next((p for p in (_PACKAGE_DIR / "notes", _PACKAGE_DIR.parent / "data" / "notes") if p.is_dir()),
                           _PACKAGE_DIR / "notes")
 ENV_PREFIX = "COURSEMATE_"
+CORPUS_RECORD = "corpus.json"  # under the home: the notes the last `coursemate index PATHS` chose
 EMBEDDING_BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
 # Allowed values of settings and flags, defined once (the CLI's choices and Settings' validation use them).
 SEARCH_MODES = ("hybrid", "bm25", "dense")
@@ -55,7 +58,8 @@ class Settings:
     quiz_dir: Path | None = None  # the quizzes' course vocabulary, one file per index fingerprint
 
     # Corpus and retrieval.
-    corpus_paths: list[Path] = field(default_factory=lambda: [DEFAULT_CORPUS_DIR])
+    # None: the paths the last `coursemate index PATHS` recorded in the home (CORPUS_RECORD), else the shipped notes
+    corpus_paths: list[Path] | None = None
     embedding_model: str = "all-MiniLM-L6-v2"
     embedding_backend: str = "auto"  # auto | torch | onnx | onnx-int8 (retrieval/embeddings.py, bench/embedding.py)
     embedding_batch_size: int = 64
@@ -115,6 +119,9 @@ class Settings:
     max_history_messages: int = 40  # most messages of a conversation sent in one request
     api_requests_per_minute: int = 30  # per user (per client address without --auth); more gets HTTP 429
     max_file_size: int = 50 * 1024 * 1024  # bytes of one upload to the web UI
+    # With --auth: the users who may add and remove notes and see the Instructor tab (without --auth: the local user)
+    ui_admins: list[str] = field(default_factory=list)
+    ui_show_users: bool = False  # the Instructor tab names who asked (off: questions are shown without user names)
 
     def __post_init__(self) -> None:
         self.home = Path(self.home).expanduser()
@@ -124,7 +131,10 @@ class Settings:
         self.models_dir = Path(self.models_dir).expanduser() if self.models_dir else self.home / "models"
         self.quiz_dir = Path(self.quiz_dir).expanduser() if self.quiz_dir else self.home / "quiz"
         self.prompts_path = Path(self.prompts_path).expanduser() if self.prompts_path else None
+        if self.corpus_paths is None:
+            self.corpus_paths = recorded_corpus_paths(self.home) or [DEFAULT_CORPUS_DIR]
         self.corpus_paths = [Path(p).expanduser() for p in self.corpus_paths]
+        self.ui_admins = [str(u) for u in self.ui_admins]
         self.data_roots = [Path(p).expanduser() for p in self.data_roots] or [self.home / "datasets"]
         self._validate()
 
@@ -242,6 +252,28 @@ def _bounds_text(low: float | None, high: float | None, positive: bool) -> str:
     if low is not None and high is not None:
         return f"between {low:g} and {high:g}"
     return f"at least {low:g}" if low is not None else f"at most {high:g}"
+def recorded_corpus_paths(home: Path) -> list[Path] | None:
+    """The corpus paths that ``coursemate index PATHS`` recorded in ``home``, or None when none were."""
+    path = Path(home).expanduser() / CORPUS_RECORD
+    if not path.is_file():
+        return None
+    try:
+        paths = json.loads(path.read_text())["paths"]
+        if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+            raise TypeError
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ConfigError(f"{path} is damaged; choose the notes again with: coursemate index PATHS") from None
+    return [Path(p) for p in paths] or None
+
+
+def record_corpus_paths(home: Path, paths: list[Path]) -> None:
+    """Record ``paths`` (made absolute) as the corpus of ``home``: later commands use them until replaced."""
+    atomic_write_json(Path(home) / CORPUS_RECORD, {"paths": [str(Path(p).expanduser().resolve()) for p in paths]})
+
+
+def is_shipped_corpus(paths: list[Path]) -> bool:
+    """Whether ``paths`` are the shipped course notes."""
+    return [Path(p).resolve() for p in paths] == [DEFAULT_CORPUS_DIR.resolve()]
 
 
 def _from_environment() -> dict[str, Any]:

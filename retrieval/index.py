@@ -31,6 +31,7 @@ from coursemate.retrieval.sentences import SentenceIndex, note_sentences
 from coursemate.retrieval.sparse import BACKENDS, SparseIndex, choose_backend, top_k
 from coursemate.retrieval.tokenize import Tokenizer
 from coursemate.retrieval.types import Chunk, Document, Hit
+from coursemate.retrieval.vectors import ProgressCallback, VectorCache
 
 if TYPE_CHECKING:
     from coursemate.retrieval.spelling import Correction
@@ -43,6 +44,9 @@ SAME_WORD_PREFIX = 0.8  # a notes word sharing this much of a word's beginning i
 _VERSIONED_LIBRARIES = ("sentence-transformers", "faiss-cpu", "rank-bm25", "bm25s", "langchain-text-splitters", "pysbd")
 SENTENCES_FORMAT = 3  # bump when the sentence splitter changes: the index is rebuilt
 TOPICS_FORMAT = 2  # bump when the topic sub-sections (retrieval/topics.py) change: the index is rebuilt
+INDEX_FORMAT = 2  # bump when the index folder's files change: the index is rebuilt
+TOKENS_FILE = "tokens.jsonl"  # each chunk's BM25 tokens: an update rebuilds BM25 from them
+VECTORS_FILE = "chunk_vectors.npy"  # each chunk's embedding: an update reuses them (retrieval/vectors.py)
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _HYPHENATED = re.compile(r"[a-z]+(?:-[a-z]+)+")
 _SENTENCE_START = re.compile(r"(?<=[.!?:;])\s+(?=\S)|\s+(?=[-*•]\s|\d+[.)]\s)")
@@ -90,6 +94,7 @@ class NotesIndex:
         dense: DenseIndex,
         manifest: dict,
         sentences: SentenceIndex | None = None,
+        vectors: np.ndarray | None = None,
     ) -> None:
         self.settings = settings
         self.documents = {d.doc_id: d for d in documents}
@@ -98,6 +103,7 @@ class NotesIndex:
         self.dense = dense
         self.manifest = manifest
         self.sentences = sentences or SentenceIndex([], [], np.zeros((0, 1), dtype=np.float32))
+        self.vectors = vectors if vectors is not None else np.zeros((0, 1), dtype=np.float32)  # a row per chunk
         self.tokenizer = Tokenizer(settings.bm25_stemming, settings.bm25_stopwords)
         self._vocabulary: Counter[str] | None = None
         self._corrector = None
@@ -116,30 +122,38 @@ class NotesIndex:
         documents: list[Document] | None = None,
         rebuild: bool = False,
         progress: bool = True,
+        on_progress: ProgressCallback | None = None,
     ) -> NotesIndex:
-        """Open the index in ``settings.index_dir``, (re)building it when missing, stale or damaged.
+        """Open the index in ``settings.index_dir``, building or updating it when missing, stale or damaged.
 
         The corpus is ``documents`` when given, else the files at ``paths`` (default: the configured
-        corpus paths). The index is rebuilt whenever the corpus or an indexing setting changed.
+        corpus paths). When the corpus changed, the index is updated: only text the previous index has not
+        embedded is embedded (``rebuild`` embeds everything again). ``on_progress(stage, fraction)`` hears
+        about reading, chunking and embedding.
         """
         settings = settings or Settings.load()
         if paths is not None:
             settings = settings.replace(corpus_paths=[Path(p) for p in paths])
         fingerprint = _fingerprint(settings, documents)
+        previous = None
         if not rebuild:
             index = cls._open_fresh(settings, fingerprint, "rebuilding it")
             if index is not None:
                 return index
+            previous = cls._open_previous(settings)
 
         check_writable(settings.index_dir.parent, "the index")  # before minutes of embedding, not after
         skipped: list[str] = []
         if documents is None:
             from coursemate.retrieval.ingest import load_corpus
 
+            if on_progress:
+                on_progress("reading", 0.0)
             documents, skipped = load_corpus(settings.corpus_paths, topics=settings.topic_sections)
             for message in skipped:
                 log.warning("%s", message)
-        return cls.build(settings, documents, fingerprint=fingerprint, skipped=skipped, progress=progress)
+        return cls.build(settings, documents, fingerprint=fingerprint, skipped=skipped, progress=progress,
+                         previous=previous, on_progress=on_progress)
 
     @classmethod
     def load_if_fresh(cls, settings: Settings) -> NotesIndex | None:
@@ -165,6 +179,20 @@ class NotesIndex:
         return None
 
     @classmethod
+    def _open_previous(cls, settings: Settings) -> NotesIndex | None:
+        """The index in ``settings.index_dir`` whatever corpus it was built for, when its vectors can be reused by an
+        update (the same embedding model and backend); None when there is none, another model or it cannot be read."""
+        try:
+            manifest = store.read_manifest(settings.index_dir)
+            params = manifest.get("params", {}) if manifest is not None else {}
+            if any(params.get(name) != getattr(settings, name) for name in ("embedding_model", "embedding_backend")):
+                return None
+            return cls._load(settings, settings.index_dir, manifest)
+        except Exception as exc:  # noqa: BLE001 - an unreadable index is rebuilt in full, never a crash
+            log.info("not reusing the index at %s (%s: %s)", settings.index_dir, type(exc).__name__, exc)
+            return None
+
+    @classmethod
     def build(
         cls,
         settings: Settings,
@@ -173,32 +201,52 @@ class NotesIndex:
         fingerprint: str = "",
         skipped: Sequence[str] = (),
         progress: bool = True,
+        previous: NotesIndex | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> NotesIndex:
-        """Chunk, tokenize and embed ``documents``, then write the index folder atomically."""
+        """Chunk, tokenize and embed ``documents``, then write the index folder atomically.
+
+        With a ``previous`` index, the vectors of text it embedded with the same model and the tokens of
+        passages it tokenized the same way are reused: only new text is embedded.
+        """
         if not documents:
             more = ", ..." if len(skipped) > 1 else ""
             raise CoursemateError("the corpus has no readable documents to index"
                                   + (f"; {len(skipped)} file(s) were skipped ({skipped[0]}{more})" if skipped else ""))
         started = time.perf_counter()
+        if on_progress:
+            on_progress("chunking", 0.0)
         chunks = chunk_documents(documents, settings.chunk_size, settings.chunk_overlap)
         if not chunks:
             raise CoursemateError(
                 f"nothing to index: the {len(documents)} readable document(s) hold only headings or blank lines"
                 + (f"; {len(skipped)} other file(s) were skipped (logged above)" if skipped else "")
             )
+        params = _index_params(settings)
         texts = [indexed_text(c) for c in chunks]
         tokenizer = Tokenizer(settings.bm25_stemming, settings.bm25_stopwords)
+        known_tokens = previous.stored_tokens() if previous and _same_tokens(previous.manifest, params) else {}
+        tokens = [known_tokens[t] if t in known_tokens else tokenizer(t) for t in texts]
         backend = choose_backend(settings.sparse_backend, len(chunks), settings.bm25s_min_chunks)
-        sparse = BACKENDS[backend].build(tokenizer.many(texts))
-        embedder = embedder_for(settings)
-        vectors = embed(embedder, texts, settings.embedding_batch_size, progress=progress)
+        sparse = BACKENDS[backend].build(tokens)
+        cache = VectorCache(f"{settings.embedding_model}\0{settings.embedding_backend}",  # the model loads if needed
+                            lambda batch: embed(embedder_for(settings), batch, settings.embedding_batch_size,
+                                                progress=progress),
+                            on_progress)
+        if previous is not None:
+            cache.keep([indexed_text(c) for c in previous.chunks], previous.vectors)
+            cache.keep(previous.sentences.texts, previous.sentences.vectors)
+        vectors = cache.rows(texts, "embedding passages")
+        embedded_passages = cache.embedded
         dense = DenseIndex.build(vectors, choose_kind(settings.dense_index, len(chunks), settings.hnsw_min_chunks))
         sentences = SentenceIndex.build([c.text for c in chunks],
-                                        lambda t: embed(embedder, t, settings.embedding_batch_size),
+                                        lambda batch: cache.rows(batch, "embedding sentences"),
                                         CaseModel.learn(d.text for d in documents))
+        now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        added = previous.manifest.get("added", {}) if previous is not None else {}
         manifest = {
             "fingerprint": fingerprint,
-            "params": _index_params(settings),
+            "params": params,
             "sparse_backend": backend,
             "dense_index": dense.kind,
             "documents": len(documents),
@@ -206,19 +254,27 @@ class NotesIndex:
             "sentences": len(sentences.texts),
             "skipped": list(skipped),
             "corpus_paths": [str(p) for p in settings.corpus_paths],
+            "added": {d.doc_id: added.get(d.doc_id, now) for d in documents},
+            "update": "incremental" if previous is not None else "full",
+            "embedded": {"passages": embedded_passages, "sentences": cache.embedded - embedded_passages},
             "versions": _library_versions(),
             "build_seconds": round(time.perf_counter() - started, 2),
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "built_at": now,
         }
         with atomic_folder(settings.index_dir) as tmp:
             atomic_write_jsonl(tmp / "documents.jsonl", (d.to_dict() for d in documents))
             atomic_write_jsonl(tmp / "chunks.jsonl", (c.to_dict() for c in chunks))
+            atomic_write_jsonl(tmp / TOKENS_FILE, tokens)
+            with open(tmp / VECTORS_FILE, "wb") as handle:
+                np.save(handle, vectors)
             sparse.save(tmp)
             dense.save(tmp)
             sentences.save(tmp)
             store.write_manifest(tmp, manifest)
-        log.info("indexed %d documents into %d chunks in %.1fs", len(documents), len(chunks), manifest["build_seconds"])
-        return cls(settings, documents, chunks, sparse, dense, manifest, sentences)
+        log.info("indexed %d documents into %d chunks in %.1fs (%s; embedded %d passages, %d sentences)",
+                 len(documents), len(chunks), manifest["build_seconds"], manifest["update"],
+                 *manifest["embedded"].values())
+        return cls(settings, documents, chunks, sparse, dense, manifest, sentences, vectors)
 
     @classmethod
     def _load(cls, settings: Settings, folder: Path, manifest: dict) -> NotesIndex:
@@ -230,7 +286,17 @@ class NotesIndex:
         if len(chunks) != manifest["chunks"] or dense.index.ntotal != len(chunks):
             raise store.DamagedIndex(f"{folder}: chunk counts disagree")
         sentences = SentenceIndex.load(folder)
-        return cls(settings, documents, chunks, sparse, dense, manifest, sentences)
+        vectors = np.load(folder / VECTORS_FILE)
+        if len(vectors) != len(chunks):
+            raise store.DamagedIndex(f"{folder}: passage vector counts disagree")
+        return cls(settings, documents, chunks, sparse, dense, manifest, sentences, vectors)
+
+    def stored_tokens(self) -> dict[str, list[str]]:
+        """The BM25 tokens of each passage's indexed text, as stored with the index (read on demand)."""
+        rows = read_jsonl(self.settings.index_dir / TOKENS_FILE)
+        if len(rows) != len(self.chunks):
+            return {}
+        return {indexed_text(c): tokens for c, tokens in zip(self.chunks, rows)}
 
     # ----------------------------------------------------------------- querying
     @property
@@ -457,7 +523,8 @@ def _fingerprint(settings: Settings, documents: list[Document] | None) -> str:
     if documents is None:
         missing = [str(p) for p in settings.corpus_paths if not p.exists()]
         if missing:
-            raise CoursemateError(f"corpus path not found: {', '.join(missing)}")
+            raise CoursemateError(f"corpus path not found: {', '.join(missing)} (choose the notes with: coursemate "
+                                  "index PATHS, or the shipped ones with: coursemate index --shipped)")
         corpus_fingerprint = store.fingerprint_files(settings.corpus_paths)
     else:
         corpus_fingerprint = store.fingerprint_json([d.to_dict() for d in documents])
@@ -478,7 +545,13 @@ def _index_params(settings: Settings) -> dict:
         "hnsw_min_chunks": settings.hnsw_min_chunks,
         "sentences": SENTENCES_FORMAT,
         "topics": TOPICS_FORMAT if settings.topic_sections else 0,
+        "format": INDEX_FORMAT,
     }
+
+
+def _same_tokens(manifest: dict, params: dict) -> bool:
+    """Whether an index with ``manifest`` tokenized its passages as ``params`` would."""
+    return all(manifest.get("params", {}).get(name) == params[name] for name in ("bm25_stemming", "bm25_stopwords"))
 
 
 def _library_versions() -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""Read notes from disk into Documents: Markdown, plain text, HTML, PDF and blog-export CSV.
+"""Read notes from disk into Documents: Markdown, plain text, HTML, PDF, blog-export CSV, Word (.docx) and
+PowerPoint (.pptx).
 
 ``load_corpus(paths)`` walks folders (recursively, sorted) and files; what it cannot read (binary,
 empty, unreadable files, unsupported extensions) is skipped and reported, never silently lost.
@@ -12,6 +13,7 @@ import csv
 import datetime as dt
 import io
 import re
+import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -52,12 +54,17 @@ def load_corpus(paths: Sequence[Path | str], topics: bool = True) -> tuple[list[
         if not root.exists():
             raise CoursemateError(f"corpus path not found: {root}")
         for file, relative in _files_under(root):
-            if file.resolve() in seen_files:
+            try:
+                resolved = file.resolve()
+            except (RuntimeError, OSError):  # a symbolic link loop (l1 -> l2 -> l1)
+                skipped.append(f"skipped {file}: a symbolic link loop")
                 continue
-            if root.is_dir() and not file.resolve().is_relative_to(root.resolve()):
-                skipped.append(f"skipped {file}: a link to {file.resolve()}, outside the corpus folder {root}")
+            if resolved in seen_files:
                 continue
-            seen_files.add(file.resolve())
+            if root.is_dir() and not resolved.is_relative_to(root.resolve()):
+                skipped.append(f"skipped {file}: a link to {resolved}, outside the corpus folder {root}")
+                continue
+            seen_files.add(resolved)
             try:
                 found = read_file(file, relative)
             except SkipFile as why:
@@ -65,6 +72,7 @@ def load_corpus(paths: Sequence[Path | str], topics: bool = True) -> tuple[list[
                 continue
             for document in found:
                 document.doc_id = _unique(document.doc_id, seen_ids)
+                document.metadata["file"] = str(file)  # what removing the document deletes (retrieval/library.py)
                 if topics:
                     document.sections = [sub for s in document.sections for sub in topic_sections(document.text, s)]
                 documents.append(document)
@@ -74,11 +82,13 @@ def load_corpus(paths: Sequence[Path | str], topics: bool = True) -> tuple[list[
 def read_file(path: Path, relative: Path | None = None) -> list[Document]:
     """The documents of one file (a CSV gives one per row). Raises SkipFile when it has none.
 
-    ``relative`` (the path below the folder it was found in) names documents without a doc_id.
+    ``relative`` (the path below the folder it was found in, or the name a file was uploaded with) names documents
+    without a doc_id, and its extension says the format.
     """
-    reader = READERS.get(path.suffix.lower())
+    relative = relative or Path(path.name)
+    reader = READERS.get(relative.suffix.lower())
     if reader is None:
-        raise SkipFile(f"unsupported file type {path.suffix or '(no extension)'!r}")
+        raise SkipFile(f"unsupported file type {relative.suffix or '(no extension)'!r}")
     if path.exists() and not path.is_file():
         raise SkipFile("not a regular file")
     try:
@@ -87,7 +97,7 @@ def read_file(path: Path, relative: Path | None = None) -> list[Document]:
         raise SkipFile(f"unreadable ({error.strerror or error})") from error
     if not data.strip():
         raise SkipFile("empty file")
-    return reader(data, path, relative or Path(path.name))
+    return reader(data, path, relative)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -199,6 +209,70 @@ def read_blog_csv(data: bytes, path: Path, relative: Path) -> list[Document]:
     return documents
 
 
+def read_docx(data: bytes, path: Path, relative: Path) -> list[Document]:
+    """Word (.docx) via python-docx: "Heading N" and "Title" paragraphs start sections, list paragraphs get "- ",
+    table rows become lines of cells joined by " | "."""
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+    from docx.table import Table
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (PackageNotFoundError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        raise SkipFile(f"unreadable Word file ({error or type(error).__name__})") from error
+    parts: list[tuple[str, str]] = [("", "")]
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            lines = [" | ".join(" ".join(cell.text.split()) for cell in row.cells) for row in block.rows]
+        else:
+            text = " ".join(block.text.split())
+            style = (block.style.name if block.style is not None else "") or ""
+            if text and style.startswith(("Heading", "Title")):
+                parts.append((text, ""))
+                continue
+            lines = [f"- {text}" if text and "List" in style else text]
+        title, body = parts[-1]
+        parts[-1] = (title, "\n".join(line for line in [body, *lines] if line))
+    text, sections = join_parts([(title, body) for title, body in parts if body])
+    if not text.strip():
+        raise SkipFile("no text in the Word file")
+    first_heading = next((s.title for s in sections if s.title), "")
+    title = document.core_properties.title or first_heading or title_from_name(path)
+    return [Document(doc_id_for(relative), title, text, str(path), sections)]
+
+
+def read_pptx(data: bytes, path: Path, relative: Path) -> list[Document]:
+    """PowerPoint (.pptx) via python-pptx: one section per slide with text, titled "slide N: its title"; the text of
+    every shape (its title included; tables row by row) and the speaker notes."""
+    import pptx
+    from pptx.exc import PackageNotFoundError
+
+    try:
+        deck = pptx.Presentation(io.BytesIO(data))
+    except (PackageNotFoundError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        raise SkipFile(f"unreadable PowerPoint file ({error or type(error).__name__})") from error
+    parts = []
+    for n, slide in enumerate(deck.slides, start=1):
+        title_shape = slide.shapes.title
+        heading = " ".join(title_shape.text_frame.text.split()) if title_shape is not None else ""
+        lines = []
+        for shape in slide.shapes:
+            if shape.has_text_frame:
+                lines += [" ".join(p.text.split()) for p in shape.text_frame.paragraphs]
+            elif shape.has_table:
+                lines += [" | ".join(" ".join(c.text.split()) for c in row.cells) for row in shape.table.rows]
+        if slide.has_notes_slide:
+            lines += slide.notes_slide.notes_text_frame.text.splitlines()
+        body = "\n".join(line.strip() for line in lines if line.strip())
+        if body:
+            parts.append((f"slide {n}: {heading}" if heading else f"slide {n}", body))
+    if not parts:
+        raise SkipFile("no text in the PowerPoint file")
+    text, sections = join_parts(parts)
+    title = deck.core_properties.title or title_from_name(path)
+    return [Document(doc_id_for(relative), title, text, str(path), sections)]
+
+
 READERS: dict[str, Callable[[bytes, Path, Path], list[Document]]] = {
     ".md": read_markdown,
     ".markdown": read_markdown,
@@ -207,6 +281,8 @@ READERS: dict[str, Callable[[bytes, Path, Path], list[Document]]] = {
     ".htm": read_html,
     ".pdf": read_pdf,
     ".csv": read_blog_csv,
+    ".docx": read_docx,
+    ".pptx": read_pptx,
 }
 
 HTML_HEADINGS = ["h1", "h2", "h3", "h4", "h5", "h6"]

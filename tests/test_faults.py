@@ -130,13 +130,13 @@ def test_the_llm_server_killed_mid_stream_gives_cited_passages_and_a_notice(smal
 
 # ----------------------------------------------------------------------------------------------- index writes
 INTERRUPTED_BUILD = textwrap.dedent('''
-    """Rebuild the index and die (SIGKILL, no clean-up) in the middle of writing FILE."""
+    """Rebuild (or update: "update") the index and die (SIGKILL, no clean-up) in the middle of writing FILE."""
     import os, signal, sys
     from pathlib import Path
     from coursemate.config import Settings
     from coursemate.retrieval import NotesIndex, dense, sentences, sparse
 
-    home, notes, victim = sys.argv[1:4]
+    home, notes, victim, how = sys.argv[1:5]
     targets = {"dense": (dense.DenseIndex, "save"), "sentences": (sentences.SentenceIndex, "save")}
     cls, name = targets[victim]
     original = getattr(cls, name)
@@ -148,12 +148,13 @@ INTERRUPTED_BUILD = textwrap.dedent('''
         os.kill(os.getpid(), signal.SIGKILL)
 
     setattr(cls, name, dying_save)
-    NotesIndex.load_or_build(Settings.load(home=home, corpus_paths=[notes]), rebuild=True, progress=False)
+    NotesIndex.load_or_build(Settings.load(home=home, corpus_paths=[notes]), rebuild=how == "rebuild", progress=False)
 ''')
 
 
-@pytest.mark.parametrize("victim", ["dense", "sentences"])
-def test_an_interrupted_index_write_leaves_the_previous_index_loading(tmp_path, victim):
+@pytest.mark.parametrize(("victim", "how"), [("dense", "rebuild"), ("sentences", "rebuild"), ("dense", "update")])
+def test_an_interrupted_index_write_leaves_the_previous_index_loading(tmp_path, victim, how):
+    """A full rebuild, or an update adding a document (``how``), killed mid-write."""
     from coursemate.retrieval import NotesIndex
 
     notes = tmp_path / "notes"
@@ -162,10 +163,14 @@ def test_an_interrupted_index_write_leaves_the_previous_index_loading(tmp_path, 
         shutil.copy(NOTES / f"{name}.md", notes)
     settings = Settings.load(home=tmp_path / "home", corpus_paths=[notes])
     first = NotesIndex.load_or_build(settings, progress=False)
-    result = subprocess.run([sys.executable, "-c", INTERRUPTED_BUILD, str(settings.home), str(notes), victim],
+    added = notes / "blog-googlenet.md"
+    if how == "update":
+        shutil.copy(NOTES / added.name, added)
+    result = subprocess.run([sys.executable, "-c", INTERRUPTED_BUILD, str(settings.home), str(notes), victim, how],
                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == -signal.SIGKILL, result.stderr[-2000:]
     assert any(p.name.startswith(".index.tmp-") for p in settings.index_dir.parent.iterdir())  # it died mid-write
+    added.unlink(missing_ok=True)
     again = NotesIndex.load_or_build(settings, progress=False)
     assert again.manifest["built_at"] == first.manifest["built_at"]  # the previous index, loaded, not rebuilt
     assert again.search("what do LSTM gates do?", k=1)[0].chunk.doc_id == "post-lstm-one-pager"

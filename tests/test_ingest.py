@@ -86,7 +86,7 @@ def test_markdown_front_matter_and_heading_sections(tmp_path: Path) -> None:
     assert skipped == []
     [doc] = documents
     assert (doc.doc_id, doc.title, doc.source) == ("batchnorm-notes", "Batch normalization", "https://example.org/bn")
-    assert doc.metadata == {"session": 5, "date": "2024-12-07"}
+    assert doc.metadata == {"session": 5, "date": "2024-12-07", "file": str(tmp_path / "bn.md")}
     assert not doc.text.startswith("---")
     assert section_titles(doc) == ["Batch normalization", "Why it helps", "Placement"]
     assert "# a comment, not a heading" in doc.section_text("Why it helps")

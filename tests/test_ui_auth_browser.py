@@ -22,14 +22,14 @@ USERS = [("alice", "wonderland-42"), ("bob", "builder-7")]
 
 
 @contextlib.contextmanager
-def serve_with_auth(settings, index) -> Iterator[tuple[str, object]]:
+def serve_with_auth(settings, index, users=USERS) -> Iterator[tuple[str, object]]:
     from coursemate.ui.app import launch
     from coursemate.ui.services import Services
 
     services = Services(settings, index)
     services.warm_up()
     port = free_port()
-    app = launch(services, "127.0.0.1", port, auth=USERS, block=False)
+    app = launch(services, "127.0.0.1", port, auth=users, block=False)
     try:
         yield f"http://127.0.0.1:{port}/", services
     finally:

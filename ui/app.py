@@ -1,4 +1,5 @@
-"""The Gradio app: a status line and the Chat, Training, Search, Notes and Study tabs; the /v1 API beside it."""
+"""The Gradio app: a status line and the Chat, Training, Search, Notes and Study tabs, the Instructor tab for admins;
+the /v1 API beside it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from coursemate.tools.grounding.render import OPEN_SOURCE_JS
 from coursemate.ui.api import api_routes
 from coursemate.ui.chat import build_chat_tab
 from coursemate.ui.gradio_api import register_api
+from coursemate.ui.instructor import build_instructor_tab
 from coursemate.ui.limits import BodyLimit, max_request_bytes
 from coursemate.ui.login import ClientAddress, LoginGuard
 from coursemate.ui.notes import build_notes_tab
@@ -65,7 +67,7 @@ def build_app(services: Services) -> gr.Blocks:
             gr.Markdown("## coursemate · your deep learning course assistant", elem_id="app-title")
         with gr.Row(equal_height=True):
             status = gr.Markdown("checking the language model…", elem_id="status-line")
-            gr.Markdown(index_status(services.index), elem_id="index-line")
+            index_line = gr.Markdown(index_status(services.index), elem_id="index-line")
             refresh = gr.Button("Check model", size="sm", scale=0, min_width=120, elem_id="status-refresh")
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
@@ -75,10 +77,20 @@ def build_app(services: Services) -> gr.Blocks:
             with gr.Tab("Search", id="search"):
                 build_search_tab(services)
             with gr.Tab("Notes", id="notes"):
-                build_notes_tab(services)
+                notes_admin = build_notes_tab(services, index_line)
             with gr.Tab("Study", id="study") as study_tab:
                 build_study_tab(services, study_tab)
+            with gr.Tab("Instructor", id="instructor", visible=False) as instructor_tab:
+                build_instructor_tab(services)
         app.load(lambda: llm_status(services.settings), None, status, api_name=False, show_progress="hidden")
+
+        def admin_views(request: gr.Request):
+            """What only admins see (the notes' add and remove controls, the Instructor tab), shown once the page
+            knows its user."""
+            return (gr.update(visible=services.is_admin(request.username)),) * 2
+
+        app.load(admin_views, None, [notes_admin, instructor_tab], api_name=False, show_progress="hidden")
+        app.load(lambda: index_status(services.index), None, index_line, api_name=False, show_progress="hidden")
         refresh.click(lambda: llm_status(services.settings), None, status, api_name=False)
         register_api(services)
     return app

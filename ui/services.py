@@ -8,15 +8,21 @@ live in the home's state store (:mod:`coursemate.state`), so they survive a rest
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from coursemate.config import Settings
+from coursemate.errors import CoursemateError
 from coursemate.state import StateStore, open_state
 
 if TYPE_CHECKING:
     from coursemate.agents import CourseAssistant
     from coursemate.retrieval import NotesIndex
     from coursemate.tools.training import RunManager
+
+
+class NotAllowed(CoursemateError):
+    """A request the signed-in user is not allowed to make (only admins change the notes and read the question log)."""
 
 
 class Services:
@@ -32,6 +38,7 @@ class Services:
         self.browser_secret = self.state.secret("browser_state")  # the same after a restart: local storage reads
         self._assistant: CourseAssistant | None = None
         self._lock = threading.Lock()
+        self._notes_lock = threading.Lock()
 
     def assistant(self) -> CourseAssistant:
         """The course assistant, built on first use (loads the language model)."""
@@ -44,6 +51,27 @@ class Services:
                                                   self.settings.conversation_idle_seconds)
                 self._assistant = CourseAssistant(self.settings, index=self.index, conversations=conversations)
             return self._assistant
+
+    def is_admin(self, user: str | None) -> bool:
+        """Whether ``user`` may change the notes and see the Instructor tab: the users named with ``--admin`` under
+        ``--auth``; without ``--auth`` (``user`` None) the single local user."""
+        return user is None or user in self.settings.ui_admins
+
+    def require_admin(self, user: str | None, action: str) -> None:
+        """Refuse (:class:`NotAllowed`) ``action`` ("change the notes") to a user who is not an admin: the server
+        checks every call, not only the page's buttons."""
+        if not self.is_admin(user):
+            raise NotAllowed(f"{user} may not {action}: only the users named with --admin may")
+
+    def update_notes(self, change: Callable[[NotesIndex], NotesIndex]) -> NotesIndex:
+        """Apply ``change`` (current index -> updated index) one at a time, then answer from the updated index."""
+        with self._notes_lock:
+            index = change(self.index)
+            self.index = index
+            with self._lock:
+                if self._assistant is not None:
+                    self._assistant.use_index(index)
+            return index
 
     def runs_for(self, user: str | None) -> RunManager:
         """The training runs as ``user`` (the signed-in user with ``--auth``; None: the single local user)."""

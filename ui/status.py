@@ -50,7 +50,10 @@ def llm_status(settings: Settings) -> str:
 
 
 def index_status(index) -> str:
-    """One Markdown line describing the notes index."""
+    """One Markdown line saying which notes are loaded and how many documents and passages they hold."""
+    from coursemate.retrieval.library import corpus_label
+
     manifest = index.manifest
-    return (f"**Notes:** {manifest.get('documents', len(index.documents))} documents, "
+    return (f"**Notes:** {corpus_label(index.settings.corpus_paths)}: "
+            f"{manifest.get('documents', len(index.documents))} documents, "
             f"{manifest.get('chunks', len(index.chunks))} passages")
