@@ -100,10 +100,7 @@ _FIRST_PERSON = re.compile(r"\b(?:I|I'm|I’m|I've|I’ve|I'll|I’ll|I'd|[Mm]y|
 _DEIXIS = re.compile(  # "To solve these issues", "he": it needs the sentence before it
     r"\b(?:these|those|this|such|that|the same|the above|the previous) (?:issues?|problems?|concepts?|methods?"
     r"|approach(?:es)?|ideas?|cases?|steps?|results?|techniques?|examples?|papers?|ways?|things?|points?|changes?)\b"
-    r"|\b(?:he|she|his|her|him)\b|\b(?:this|that|these|those|it)\s*[,.;:!?]"
-    r"|^(?:[\w'’-]+ ){0,4}(?:this|these|those|such) [\w'’-]+(?: [\w'’-]+)?,"  # "To overcome this trade-off, we ..."
-    r"|\b(?:aforementioned|above-mentioned|mentioned (?:above|earlier|before)|(?:with|using|by) (?:the )?mentioned)\b",
-    re.IGNORECASE)
+    r"|\b(?:he|she|his|her|him)\b|\b(?:this|that|these|those|it)\s*[,.;:!?]", re.IGNORECASE)
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*")
 _ALPHA = re.compile(r"[A-Za-z]+")
 _WORDLIKE = re.compile(r"[A-Za-z0-9]")
