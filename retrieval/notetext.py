@@ -42,6 +42,12 @@ _INFLECTIONS = ("s", "es", "ies", "d", "ed", "ing", "er", "or", "ly")
 FUNCTION_WORDS = frozenset("""the an and or but than then that this these those with without from into onto of in on
 at to by for as is are was were be been has have had its their our your it we they not also which where when while
 how what""".split())
+HEADING_MAX_WORDS = 8  # a heading glued to the start of a sentence has at most this many words
+HEADING_ECHO_WORDS = 15  # ... and the clause after it names it again within this many words
+HEADING_INNER_WORDS = frozenset("of and & vs on for in to with".split())  # "concept of channels", "lr on plateau"
+CLOSED_CLASS = frozenset("""each every few many most some any all both several no even before after since because
+although though while once until unless whether using given""".split())  # they open a clause, never a heading
+CLAUSE_OPENERS = frozenset("we this these it here there let's our you i in now what".split())  # lowercase, mid-line
 KNOWN_USES = 3  # a word the corpus uses this often is a word of its own, even when English does not know it
 BACK_REFERENCES = ("it ", "it's ", "this ", "these ", "they ", "that ", "such ", "those ", "its ", "their ",
                    "here ", "however", "therefore", "thus", "hence", "so ", "so,", "also", "instead", "similarly",
@@ -90,6 +96,8 @@ _ENDS_CLAUSE = re.compile(r"(?:[.!]|[.!][)\"”’']|[A-Za-z0-9%)\]])$")
 _ENDS_SENTENCE = re.compile(r"[.!?][)\"”’']?$")
 _CLAUSE_PUNCTUATION = re.compile(r"[,;:()]")
 # "softargmax[1]", "torchsummary [125]": the page's own footnote or mark, never one of the answer's citations
+_RUN_TOGETHER = re.compile(r"(?<=[a-z0-9)\]])\s+(?=(?:The|This|These|We|It|Here|There|Our|If|When|However|Now|"
+                           r"Let's|Let’s)[ ,])")  # "... the image) Here, image patches ...": a sentence starts
 _FOOTNOTE = re.compile(r"\s?\[\d+\]")
 _CUT_SHORT = re.compile(r"\b(?:e|i|e\.g|i\.e|etc|vs|fig|eq|no|approx)\.$", re.IGNORECASE)  # split at "e.g."
 _NARRATION = re.compile(  # the course's own story, not its subject: "Let's look at ...", "we'll cover this later"
@@ -271,11 +279,17 @@ def _segment(word: str, cost) -> list[str] | None:
     return pieces[::-1]
 
 
+def split_run_together(piece: str) -> list[str]:
+    """``piece`` split where two sentences of a cased text run together without a full stop ("... (flattening the
+    image) Here, image patches are ...": a capitalized sentence opener right after a lowercase word or a bracket)."""
+    return [part for part in _RUN_TOGETHER.split(piece) if part.strip()]
+
+
 def strip_glued_heading(sentence: str) -> str:
     """``sentence`` without a heading glued to its start: a leading phrase said again right after it ("Clip clip
     stands for ..."), and a date line after a heading ("Patchgaussian - 6 june 2019 prior work ...")."""
     words = sentence.split()
-    cut = next((start for k in (4, 3, 2, 1) for start in _repeats_at(words, k)), 0)
+    cut = next((start for k in (4, 3, 2, 1) for start in _repeats_at(words, k)), 0) or _heading_said_again(words)
     text = " ".join(words[cut:])
     date = _DATE.search(text)
     if date and word_count(text[:date.start()]) <= 6 and word_count(text[date.end():]) >= MIN_STANDALONE_WORDS:
@@ -315,6 +329,34 @@ def _repeats_at(words: list[str], k: int) -> list[int]:
         if any(_plain(words[start:start + m]) == head for m in range(1, k + 2)):
             return [start]
     return []
+
+
+def _heading_said_again(words: list[str]) -> int:
+    """Where a clause starts after a short heading that the clause names again ("Learning rates the learning rate
+    is ...", "Kernels let's look at what 3x3 kernels ...", "Step 2 in the second step, ..."): the heading is a noun
+    phrase (no auxiliary, no function word but "of", "and", "vs", ...) and the clause opens with a pronoun or a
+    preposition that names it within :data:`HEADING_ECHO_WORDS` words, or with an article right before it; 0 when
+    there is none."""
+    for k in range(1, min(HEADING_MAX_WORDS + 1, len(words) - MIN_STANDALONE_WORDS)):
+        word = words[k - 1].lower()
+        if not re.fullmatch(r"[A-Za-z0-9&'-]+", word) or _AUXILIARY.fullmatch(word) or word in CLOSED_CLASS or (
+                word in FUNCTION_WORDS | {"a"} and (k == 1 or word not in HEADING_INNER_WORDS)):
+            return 0
+        opener = words[k]
+        if opener not in CLAUSE_OPENERS and opener not in ("the", "a", "an"):
+            continue
+        named = {_stem(w) for w in words[:k] if w.lower() not in FUNCTION_WORDS and len(_stem(w)) >= 3}
+        span = words[k + 1:k + 3] if opener in ("the", "a", "an") else words[k + 1:k + 1 + HEADING_ECHO_WORDS]
+        if named & {_stem(w) for w in span}:
+            return k
+    return 0
+
+
+def _stem(word: str) -> str:
+    """``word`` lowercased, without marks or a plural "s"/"es" ("commits" and "commit" are one word here)."""
+    plain = re.sub(r"[^a-z0-9]", "", word.lower())
+    return plain[:-2] if plain.endswith("es") and len(plain) > 4 else plain[:-1] if plain.endswith("s") and len(
+        plain) > 3 else plain
 
 
 def _plain(words: list[str]) -> str:
@@ -397,16 +439,15 @@ def sentence_issue(raw: str, text: str, kind: str) -> tuple[str, str]:
 
 
 def tidy(piece: str, case: CaseModel | None) -> str:
-    """The clean text of one sentence: list marks, emphasis, glued headings and a label before a whole sentence
-    ("Sparsity: ReLU often ...") removed, words unglued, truecased."""
+    """The clean text of one sentence: list marks, emphasis, glued headings and a label that the sentence after it
+    restates ("Sparsity: ReLU often results in sparsity", "Pooling the gradients: pool the gradients ...") removed,
+    words unglued, truecased."""
     text = _FOOTNOTE.sub("", _EMPHASIS.sub("", _LIST_ITEM.sub("", piece.strip())))
     text = " ".join(_GLUED_PUNCTUATION.sub(r"\1 ", text).split()).strip("* ")
-    text = strip_glued_heading(text)
+    text = strip_glued_heading(case.unglue(text) if case is not None else text)
     label = _LABEL.match(text)
-    if label and label.group(1).isupper() and _restates(text[:label.start(1)], text[label.start(1):]):
-        text = text[label.start(1):]
+    if label and _restates(text[:label.start(1)], text[label.start(1):]):
+        text = text[label.start(1):]  # "Pooling the gradients: pool the gradients ..." (truecasing capitalizes it)
     elif label:
         text = _defined(text[:label.start(1) - 2], text[label.start(1):]) or text
-    if case is not None:
-        text = case.truecase(case.unglue(text))
-    return text
+    return case.truecase(text) if case is not None else text

@@ -18,7 +18,15 @@ from pathlib import Path
 import numpy as np
 
 from coursemate.io import atomic_write_jsonl, read_jsonl
-from coursemate.retrieval.notetext import CaseModel, NoteSentence, line_kind, sentence_issue, tidy, word_count
+from coursemate.retrieval.notetext import (
+    CaseModel,
+    NoteSentence,
+    line_kind,
+    sentence_issue,
+    split_run_together,
+    tidy,
+    word_count,
+)
 from coursemate.retrieval.store import DamagedIndex
 
 MIN_SENTENCE_WORDS = 4
@@ -48,7 +56,7 @@ def note_sentences(text: str, case: CaseModel | None = None) -> list[NoteSentenc
         if _SKIP.match(stripped):
             continue
         kind = "code" if in_code else line_kind(stripped, lines[i + 1] if i + 1 < len(lines) else "")
-        for piece in segmenter().segment(stripped):
+        for piece in (part for segment in segmenter().segment(stripped) for part in split_run_together(segment)):
             clean = tidy(piece, case)
             if word_count(clean) < MIN_SENTENCE_WORDS or _is_title(clean):
                 continue

@@ -63,6 +63,8 @@ def test_the_lead_sentence_answers_what_was_asked(extractive):
     assert "two gates" in answer_sentences(extractive.ask("How many gates does a GRU have?").answer)[0]
     lead = answer_sentences(extractive.ask("What is a saddle point?").answer)[0]
     assert lead.lower().startswith("saddle point is a point"), lead
+    lead = answer_sentences(extractive.ask("What does BERT stand for?").answer)[0]
+    assert "Bidirectional Encoder Representations from Transformers" in lead, lead  # the expansion, not "BERT is ..."
 
 
 @pytest.mark.parametrize("question", [

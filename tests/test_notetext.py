@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from coursemate.retrieval.notetext import CaseModel, comes_from, is_lowercased, line_kind, sentence_issue, tidy
+from coursemate.retrieval.notetext import (
+    CaseModel,
+    comes_from,
+    is_lowercased,
+    line_kind,
+    sentence_issue,
+    split_run_together,
+    tidy,
+)
 from coursemate.retrieval.sentences import note_sentences
 
 CASED = ("We train ResNet on ImageNet with SGD, and BN after every convolution. The ViT paper used AdamW. "
@@ -34,6 +42,39 @@ def test_a_heading_glued_to_its_sentence_is_cut_off(case):
         "Ricap crops four training images and patches them together."
     assert tidy("clip clip stands for contrastive language-image pre-training.", case) == \
         "Clip stands for contrastive language-image pre-training."
+
+
+@pytest.mark.parametrize("line, sentence", [
+    ("learning rates the learning rate is a hyperparameter that controls the step size.",
+     "The learning rate is a hyperparameter that controls the step size."),
+    ("kernels let's look at what 3x3 kernels are trying to extract from the image.",
+     "Let's look at what 3x3 kernels are trying to extract from the image."),
+    ("step 2 in the second step, we pass these patches through the same linear layer.",
+     "In the second step, we pass these patches through the same linear layer."),
+    # a clause, not a heading: a verb, a quantifier or an article before the repeated word
+    ("document frequency represents the number of documents containing a term.",
+     "Document frequency represents the number of documents containing a term."),
+    ("each channel in the kernel will look only at one channel of the input.",
+     "Each channel in the kernel will look only at one channel of the input."),
+    ("minimum edit distanceis the minimum number of edits to transform one string to another.",
+     "Minimum edit distance is the minimum number of edits to transform one string to another."),
+])
+def test_a_heading_that_the_sentence_names_again_is_cut_off(case, line, sentence):
+    assert tidy(line, case) == sentence
+
+
+def test_sentences_run_together_without_a_full_stop_are_split_apart():
+    assert split_run_together("Embed the patches (flattening the image) Here, patches are treated as tokens.") == \
+        ["Embed the patches (flattening the image)", "Here, patches are treated as tokens."]
+    assert split_run_together("We use it. The Matrix is a film about the ReLU unit.") == \
+        ["We use it. The Matrix is a film about the ReLU unit."]
+
+
+def test_a_label_that_the_sentence_restates_is_dropped(case):
+    assert tidy("pooling the gradients: pool the gradients spatially, by taking the average.", case) == \
+        "Pool the gradients spatially, by taking the average."
+    assert tidy("weighing the outputs: multiply the feature maps with the pooled gradients.", case) == \
+        "Weighing the outputs: multiply the feature maps with the pooled gradients."
 
 
 def test_words_glued_where_links_were_stripped_are_split(case):

@@ -47,7 +47,8 @@ uses mean means meaning meant call called tell explain describe define definitio
 compare compared comparison versus vs way ways thing things kind type types example examples get gets got make
 makes made give gives given happen happens happened work works worked need needs needed say says said notes note
 course lecture session sessions part one two first second does doing idea purpose reason point role actually
-exactly really basically please help show shown like different value number size whats
+exactly really basically please help show shown like different value number size whats stand stands acronym
+abbreviation
 """.split())
 
 
