@@ -109,6 +109,10 @@ _DEIXIS = re.compile(  # "To solve these issues", "he": it needs the sentence be
     r"\b(?:these|those|this|such|that|the same|the above|the previous) (?:issues?|problems?|concepts?|methods?"
     r"|approach(?:es)?|ideas?|cases?|steps?|results?|techniques?|examples?|papers?|ways?|things?|points?|changes?)\b"
     r"|\b(?:he|she|his|her|him)\b|\b(?:this|that|these|those|it)\s*[,.;:!?]", re.IGNORECASE)
+_OPENING_REFERENCE = re.compile(  # "To overcome this trade-off, we ...", "with mentioned approach"
+    r"^(?:[\w'’-]+ ){0,4}(?:this|these|those|such) [\w'’-]+(?: [\w'’-]+)?,"
+    r"|\b(?:aforementioned|above-mentioned|mentioned (?:above|earlier|before)|(?:with|using|by) (?:the )?mentioned)\b",
+    re.IGNORECASE)
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*")
 _ALPHA = re.compile(r"[A-Za-z]+")
 _WORDLIKE = re.compile(r"[A-Za-z0-9]")
@@ -166,6 +170,13 @@ def english_count(word: str) -> int:
 def points_back(sentence: str) -> bool:
     """Whether ``sentence`` opens by pointing back at an earlier one ("It ...", "This ...", "However ...")."""
     return sentence.lower().startswith(BACK_REFERENCES)
+
+
+def refers_back_in_opening(sentence: str) -> bool:
+    """Whether ``sentence``'s opening clause names something said before it ("To overcome this trade-off, we
+    introduce ...", "... with mentioned approach"): whole, it still reads as a sentence (a quiz may use it), but an
+    answer that quotes it needs the sentence before it."""
+    return bool(_OPENING_REFERENCE.search(sentence))
 
 
 class CaseModel:

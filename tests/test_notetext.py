@@ -10,6 +10,7 @@ from coursemate.retrieval.notetext import (
     comes_from,
     is_lowercased,
     line_kind,
+    refers_back_in_opening,
     sentence_issue,
     split_run_together,
     tidy,
@@ -136,3 +137,14 @@ def test_the_notes_own_bracketed_numbers_never_read_as_citations():
     assert tidy("Copy paste the output of torchsummary [125] and the training log.", None) == \
         "Copy paste the output of torchsummary and the training log."
     assert tidy("It is also called softargmax[1] in papers.", None) == "It is also called softargmax in papers."
+
+
+@pytest.mark.parametrize("sentence, refers", [
+    ("To overcome this trade-off, we introduce patch gaussian, a simple augmentation scheme.", True),
+    ("If we have large sentence, calculating edit distance with mentioned approach becomes tedious.", True),
+    ("In this paper, the authors train a residual network with 152 layers.", True),
+    ("Minimum edit distance is the minimum number of edits required to transform one string to another.", False),
+    ("Dropout is a regularization technique, and this technique reduces overfitting.", False),
+])
+def test_an_opening_clause_that_points_back_is_recognized(sentence, refers):
+    assert refers_back_in_opening(sentence) == refers

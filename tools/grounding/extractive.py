@@ -12,12 +12,12 @@ line, figure pointer or sentence over 60 words, nothing said twice. A list quest
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from coursemate.retrieval.notetext import word_count
+from coursemate.retrieval.notetext import refers_back_in_opening, word_count
 from coursemate.retrieval.types import Chunk
 from coursemate.tools.grounding.citations import Citation, Passage
 from coursemate.tools.grounding.questions import Question, analyze
@@ -162,6 +162,8 @@ def extractive_answer(index: NotesIndex, question: str, passages: list[Passage],
     candidates, vectors = candidates_of([p.chunk for p in passages], index.chunk_sentences)
     if not candidates:
         return "", []
+    candidates = [replace(c, issue="back-reference") if not c.issue and refers_back_in_opening(c.text) else c
+                  for c in candidates]  # quoted, it needs the sentence before it
     asked = analyze(question)
     query = index.embed([question])[0] if query_vector is None else query_vector
     texts = [c.text for c in candidates]
