@@ -42,12 +42,15 @@ _INFLECTIONS = ("s", "es", "ies", "d", "ed", "ing", "er", "or", "ly")
 FUNCTION_WORDS = frozenset("""the an and or but than then that this these those with without from into onto of in on
 at to by for as is are was were be been has have had its their our your it we they not also which where when while
 how what""".split())
-HEADING_MAX_WORDS = 8  # a heading glued to the start of a sentence has at most this many words
+HEADING_MAX_WORDS = 12  # a heading glued to the start of a sentence has at most this many words (a list of them)
+HEADING_BEFORE_ARTICLE = 4  # ... and at most this many before "the", "a", "an", "in" ("Making commits a commit is")
 HEADING_ECHO_WORDS = 15  # ... and the clause after it names it again within this many words
 HEADING_INNER_WORDS = frozenset("of and & vs on for in to with".split())  # "concept of channels", "lr on plateau"
+# words that open or carry a clause, never a heading: quantifiers, subordinators, object pronouns
 CLOSED_CLASS = frozenset("""each every few many most some any all both several no even before after since because
-although though while once until unless whether using given""".split())  # they open a clause, never a heading
-CLAUSE_OPENERS = frozenset("we this these it here there let's our you i in now what".split())  # lowercase, mid-line
+although though while once until unless whether using given them us him her""".split())
+CLAUSE_OPENERS = frozenset("we this these it here there let's our you i now what".split())  # lowercase, mid-line
+SHORT_HEADING_OPENERS = frozenset("the a an in".split())  # ... and after a short heading only
 KNOWN_USES = 3  # a word the corpus uses this often is a word of its own, even when English does not know it
 BACK_REFERENCES = ("it ", "it's ", "this ", "these ", "they ", "that ", "such ", "those ", "its ", "their ",
                    "here ", "however", "therefore", "thus", "hence", "so ", "so,", "also", "instead", "similarly",
@@ -345,16 +348,16 @@ def _repeats_at(words: list[str], k: int) -> list[int]:
 def _heading_said_again(words: list[str]) -> int:
     """Where a clause starts after a short heading that the clause names again ("Learning rates the learning rate
     is ...", "Kernels let's look at what 3x3 kernels ...", "Step 2 in the second step, ..."): the heading is a noun
-    phrase (no auxiliary, no function word but "of", "and", "vs", ...) and the clause opens with a pronoun or a
-    preposition that names it within :data:`HEADING_ECHO_WORDS` words, or with an article right before it; 0 when
-    there is none."""
+    phrase (no auxiliary, no function word but "of", "and", "vs", ...) and the clause opens with a pronoun (after a
+    short heading also "in") and names it within :data:`HEADING_ECHO_WORDS` words, or, after a short heading, with
+    an article right before the word it names again; 0 when there is none."""
     for k in range(1, min(HEADING_MAX_WORDS + 1, len(words) - MIN_STANDALONE_WORDS)):
         word = words[k - 1].lower()
         if not re.fullmatch(r"[A-Za-z0-9&'-]+", word) or _AUXILIARY.fullmatch(word) or word in CLOSED_CLASS or (
                 word in FUNCTION_WORDS | {"a"} and (k == 1 or word not in HEADING_INNER_WORDS)):
             return 0
         opener = words[k]
-        if opener not in CLAUSE_OPENERS and opener not in ("the", "a", "an"):
+        if opener not in CLAUSE_OPENERS and (opener not in SHORT_HEADING_OPENERS or k > HEADING_BEFORE_ARTICLE):
             continue
         named = {_stem(w) for w in words[:k] if w.lower() not in FUNCTION_WORDS and len(_stem(w)) >= 3}
         span = words[k + 1:k + 3] if opener in ("the", "a", "an") else words[k + 1:k + 1 + HEADING_ECHO_WORDS]

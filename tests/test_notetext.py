@@ -52,7 +52,11 @@ def test_a_heading_glued_to_its_sentence_is_cut_off(case):
      "Let's look at what 3x3 kernels are trying to extract from the image."),
     ("step 2 in the second step, we pass these patches through the same linear layer.",
      "In the second step, we pass these patches through the same linear layer."),
-    # a clause, not a heading: a verb, a quantifier or an article before the repeated word
+    ("advanced convolutions pointwise convolutions concept of channels receptive fields we observe that large "
+     "receptive fields help.", "We observe that large receptive fields help."),  # a session's list of headings
+    # a clause, not a heading: a verb, a quantifier, a pronoun or an article before the repeated word
+    ("ricap crops four training images and patches them to construct a new training image.",
+     "Ricap crops four training images and patches them to construct a new training image."),
     ("document frequency represents the number of documents containing a term.",
      "Document frequency represents the number of documents containing a term."),
     ("each channel in the kernel will look only at one channel of the input.",
