@@ -13,6 +13,7 @@ from coursemate.cli import main
 from coursemate.eval.answers import answer_sentences, readability_failures
 from coursemate.retrieval.notetext import comes_from, word_count
 from coursemate.tools.grounding.citations import strip_markers
+from coursemate.tools.grounding.extractive import type_fit
 from coursemate.tools.grounding.questions import analyze
 
 
@@ -27,6 +28,16 @@ from coursemate.tools.grounding.questions import analyze
 ])
 def test_the_question_type_comes_from_its_wording(question, kind):
     assert analyze(question).kind == kind
+
+
+@pytest.mark.parametrize("question, sentence, fits", [
+    ("What is the degradation problem?", "Extra layers degrade performance (called the degradation problem).", True),
+    ("What is the degradation problem?", "The paper addresses the degradation problem with residual blocks.", False),
+    ("What does BERT stand for?", "BERT (Bidirectional Encoder Representations from Transformers) is a model.", True),
+    ("What does BERT stand for?", "BERT is based on the encoder of the Transformer.", False),
+])
+def test_a_definition_is_the_sentence_that_defines_or_spells_out_the_term(question, sentence, fits):
+    assert type_fit(analyze(question), sentence, [], None) == float(fits)
 
 
 def test_a_name_is_what_a_question_is_about():

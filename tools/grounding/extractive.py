@@ -52,6 +52,7 @@ _MEANS = re.compile(r"\b(?:by|using|uses|use|through|via|first|then|step|steps|a
 _CONTRAST = re.compile(r"\b(?:whereas|while|unlike|compared|than|but|instead|on the other hand|however|differ\w*)\b",
                        re.IGNORECASE)
 _EXPANSION_ASKED = re.compile(r"\bstands? for\b|\bshort for\b|\babbreviat|\bacronym|\bfull form\b", re.IGNORECASE)
+_NAMED = r"\b(?:called|known as|termed|referred to as)"
 _DEFINES = r"\b(?:is|are|was|were|refers? to|means?|stands? for|is called|are called|is defined as|describes?)\b"
 
 
@@ -150,7 +151,8 @@ def type_fit(question: Question, text: str, stems, tokenizer) -> float:
             spelled = (rf"\b(?:{head})\w*\s*\((?:[A-Za-z][\w-]*[\s)]+){{2,}}|\b(?:{head})\w*\s+stands? for\b"
                        rf"|\(\s*(?:{head})\s*\)")
             return 1.0 if re.search(spelled, text, re.IGNORECASE) else 0.0
-        defines = rf"\b(?:{head})\w*\b(?:\s*\([^)]{{0,80}}\))?[^.;]{{0,40}}?{_DEFINES}|\b(?:{head})\w*\s*\([A-Z]"
+        defines = (rf"\b(?:{head})\w*\b(?:\s*\([^)]{{0,80}}\))?[^.;]{{0,40}}?{_DEFINES}|\b(?:{head})\w*\s*\([A-Z]"
+                   rf"|\b{_NAMED} (?:the |an? )?(?:{head})")  # "... (called the degradation problem)"
         return 1.0 if re.search(defines, text, re.IGNORECASE) else 0.0
     return 0.0
 
