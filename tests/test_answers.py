@@ -25,9 +25,19 @@ from coursemate.tools.grounding.questions import analyze
     ("What does BERT stand for?", "definition"),
     ("How does RICAP build a new training image?", "how"),
     ("Is batch normalization used in ResNet?", "yesno"),
+    ("What batch size were DCGAN models trained with?", "number"),
+    ("Which activation does the DCGAN discriminator use?", "other"),
 ])
 def test_the_question_type_comes_from_its_wording(question, kind):
     assert analyze(question).kind == kind
+
+
+def test_a_which_question_asks_for_a_kind_of_thing_that_the_answer_names():
+    asked = analyze("Which activation does the DCGAN discriminator use?")
+    assert asked.slot == ("activation",)
+    tokenizer = str.split
+    assert type_fit(asked, "leakyrelu activation is used in the discriminator", [], tokenizer) == 1.0
+    assert type_fit(asked, "dcgan uses convolutional layers in its design", [], tokenizer) == 0.0
 
 
 @pytest.mark.parametrize("question, sentence, fits", [

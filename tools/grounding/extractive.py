@@ -135,8 +135,10 @@ def term_overlap(index: NotesIndex, query: str, texts: list[str]) -> np.ndarray:
 def type_fit(question: Question, text: str, stems, tokenizer) -> float:
     """How well ``text`` has what the question's type asks for, from 0 to 1 (``stems``: a term set per side)."""
     kind = question.kind
-    if kind == "number":
-        return 1.0 if _NUMBER.search(text) else 0.0
+    slot = set(tokenizer(" ".join(question.slot))) if question.slot else set()
+    named = len(slot & set(tokenizer(text))) / len(slot) if slot else 1.0  # "which activation": names an activation
+    if kind == "number":  # "What batch size ...?": a number, and the batch size's
+        return (0.5 + 0.5 * named) if _NUMBER.search(text) else 0.0
     if kind == "why":
         return 1.0 if _CAUSE.search(text) else 0.0
     if kind == "how":
@@ -145,6 +147,8 @@ def type_fit(question: Question, text: str, stems, tokenizer) -> float:
         words = set(tokenizer(text))
         named = sum(bool(side and side <= words) or bool(side & words) for side in stems)
         return named / 2 + (0.25 if _CONTRAST.search(text) and named else 0.0)
+    if kind == "other" and slot:
+        return named
     if kind == "definition" and question.focus:
         head = "|".join(re.escape(w) for w in question.focus)
         if _EXPANSION_ASKED.search(question.text):  # "What does BERT stand for?": the sentence that spells it out

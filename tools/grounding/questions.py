@@ -21,7 +21,8 @@ _NUMBER = re.compile(
     r"^\W*(?:how (?:many|much|long|big|large|deep|wide|fast|often|far|old|small)|what(?:'s| is| was)? (?:the )?"
     r"(?:percentage|percent|number|size|count|value|accuracy|error rate|rate|year|ratio|dimension|depth|amount"
     r"|budget|total)|in (?:what|which) year|when (?:was|did|were))\b|\bhow many\b|\bnumber of\b|\bwhat (?:value|"
-    r"accuracy|size|percentage)\b", re.IGNORECASE)
+    r"accuracy|size|percentage)\b|^\W*(?:which|what) (?:[\w-]+ ){0,2}(?:value|size|rate|accuracy|percentage|count|"
+    r"ratio|budget|dimension)s? (?:do|does|did|is|are|was|were|can|should|would)\b", re.IGNORECASE)
 _WHY = re.compile(r"^\W*(?:why|what (?:is|was) the (?:reason|purpose|point|motivation)|what for|for what reason)\b"
                   r"|\b(?:why|reason|purpose)\b", re.IGNORECASE)
 _HOW = re.compile(r"^\W*(?:how (?:do|does|did|is|are|was|were|can|should|to|would)|what happens|in what way)\b",
@@ -35,6 +36,8 @@ _LIST = re.compile(r"^\W*(?:list|name|enumerate)\b|\b(?:what|which) (?:are|were)
 _DEFINITION = re.compile(r"^\W*(?:what(?:'s| is| are| was| were| does| do)|define|definition of|meaning of|"
                          r"what do you mean|who (?:is|was)|explain)\b|\b(?:stand for|stands for|mean by|refer to|"
                          r"refers to|defined)\b", re.IGNORECASE)
+_SLOT = re.compile(r"^\W*(?:which|what)\s+((?:[\w-]+\s+){0,2}?[\w-]+)\s+(?:do|does|did|is|are|was|were|can|could|"
+                   r"has|have|had|will|would|should|must|may|might)\b", re.IGNORECASE)  # "which activation does"
 _YESNO = re.compile(r"^\W*(?:is|are|does|do|did|can|could|should|will|would|was|were|has|have)\b", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#-]*[A-Za-z0-9+#]|[A-Za-z]")
 _NOT_FOCUS = frozenset("""
@@ -55,8 +58,9 @@ abbreviation
 @dataclass(frozen=True)
 class Question:
     """A question's ``kind`` (one of :data:`QUESTION_TYPES`), its ``focus`` words (in order, lowercase), its
-    ``specific`` terms (focus words rare in general English or written as names, rarest first) and, for a
-    comparison or an "X or Y" question, its two ``sides``."""
+    ``specific`` terms (focus words rare in general English or written as names, rarest first), for a
+    comparison or an "X or Y" question, its two ``sides``, and for a "which X ...?" question the ``slot`` X: what
+    kind of thing the answer names ("activation" in "Which activation does the discriminator use?")."""
 
     text: str
     kind: str
@@ -64,6 +68,7 @@ class Question:
     specific: tuple[str, ...]
     sides: tuple[str, str] | None = None
     names: frozenset[str] = frozenset()
+    slot: tuple[str, ...] = ()
 
     def focus_term(self, idf) -> str | None:
         """The specific term that the notes use most rarely (``idf(word) -> float``, 0 when unused), or None."""
@@ -86,7 +91,9 @@ def analyze(question: str) -> Question:
     focus = tuple(dict.fromkeys(w.lower() for w in words))
     names = {m.group().lower() for m in _WORD.finditer(text) if m.group().lower() in focus and (
         any(ch.isupper() for ch in m.group()[1:]) or (m.group()[0].isupper() and m.start() > 0))}  # DDIM, Mamba
-    return Question(text, _kind(text), focus, _specific(focus, names), _sides(text), frozenset(names))
+    slot = _SLOT.match(text)
+    slot_words = tuple(w.lower() for w in _WORD.findall(slot.group(1)) if w.lower() not in _NOT_FOCUS) if slot else ()
+    return Question(text, _kind(text), focus, _specific(focus, names), _sides(text), frozenset(names), slot_words)
 
 
 def _kind(text: str) -> str:
