@@ -31,6 +31,7 @@ DICTIONARY_NAME = f"symspellpy {DICTIONARY_FILE}"
 MAX_EDIT_DISTANCE = 2
 MAX_TEXT_CHARS = 20_000  # a few pages; longer texts are refused with a clear error
 MIN_WORD_LENGTH = 3
+MIN_NAME_LENGTH = 5  # a shorter name written capitalized inside a sentence ("Swin") is left as written
 RANKINGS = ("noisy-channel", "top")
 # Weights of the typing distance and the penalty per unit of distance, tuned on Norvig's development set
 # (spell-testset1); spell-testset2 is the held-out check.
@@ -228,7 +229,11 @@ class SpellingCorrector:
 
         def fix_token(match: re.Match) -> str:
             before, core, after = _EDGES.match(match.group(1)).groups()
-            if _CAMEL.search(core) and _PLAIN_WORD.fullmatch(core):
+            written_as_name = _CAMEL.search(core) or (core[:1].isupper() and text[:match.start()].strip()[-1:] not in
+                                                      ("", ".", "!", "?", ":"))  # "MoileNet", "the Swin Transformer"
+            if written_as_name and len(core) < MIN_NAME_LENGTH:  # "Swin", "Adam": too short to tell from a typo
+                return match.group(0)
+            if written_as_name and _PLAIN_WORD.fullmatch(core):
                 return before + self._fix_course_name(core, changes) + after
             if is_code_like(core):
                 return match.group(0)
@@ -239,7 +244,8 @@ class SpellingCorrector:
         return Correction(original=text, corrected=corrected, changed=corrected != text, changes=changes)
 
     def _fix_course_name(self, name: str, changes: list[tuple[str, str]]) -> str:
-        """A camelCase name ("MoileNet") is corrected only towards a course word ("mobilenet"), never English."""
+        """A name ("MoileNet", a capitalized word inside a sentence) is corrected only towards a course word
+        ("mobilenet"), never towards English ("Swin" is not "Swim")."""
         lower = name.lower()
         if self.is_known(lower):
             return name

@@ -58,6 +58,12 @@ def test_course_vocabulary_is_what_makes_domain_words_known(corrector):
     assert not corrector.correct(text).changed
 
 
+def test_a_name_inside_a_sentence_is_corrected_only_towards_a_course_word(corrector):
+    assert corrector.correct("How does the Swin Transformer use windows?").corrected == \
+        "How does the Swin Transformer use windows?"  # not "Swim" nor "skin": the notes never name it
+    assert corrector.correct("What did the Alexnett paper use?").corrected == "What did the alexnet paper use?"
+
+
 def test_casing_punctuation_and_changes_are_kept(corrector):
     result = corrector.correct("Convolutoin, then (dropuot)!  Done.")
     assert result.corrected == "Convolution, then (dropout)!  Done."
