@@ -48,9 +48,10 @@ HEADING_ECHO_WORDS = 15  # ... and the clause after it names it again within thi
 HEADING_INNER_WORDS = frozenset("of and & vs on for in to with".split())  # "concept of channels", "lr on plateau"
 # words that open or carry a clause, never a heading: quantifiers, subordinators, object pronouns
 CLOSED_CLASS = frozenset("""each every few many most some any all both several no even before after since because
-although though while once until unless whether using given them us him her""".split())
+although though while once until unless whether using given them us him her let's""".split())
 CLAUSE_OPENERS = frozenset("we this these it here there let's our you i now what".split())  # lowercase, mid-line
 SHORT_HEADING_OPENERS = frozenset("the a an in".split())  # ... and after a short heading only
+OUTLINE_MIN_WORDS = 20  # a lowercased export's first line this long is its outline: the headings it goes through
 KNOWN_USES = 3  # a word the corpus uses this often is a word of its own, even when English does not know it
 BACK_REFERENCES = ("it ", "it's ", "this ", "these ", "they ", "that ", "such ", "those ", "its ", "their ",
                    "here ", "however", "therefore", "thus", "hence", "so ", "so,", "also", "instead", "similarly",
@@ -183,21 +184,27 @@ def refers_back_in_opening(sentence: str) -> bool:
 
 
 class CaseModel:
-    """How the corpus writes its words: the cased form of each term (learned from its cased documents) and the
-    corpus' word counts, used to truecase lowercased exports and to split glued words."""
+    """How the corpus writes its words: the cased form of each term (learned from its cased documents), the
+    corpus' word counts, and the outlines of its lowercased exports (a session's first line lists its headings),
+    used to truecase lowercased exports, to split glued words and to cut off headings glued to sentences."""
 
-    def __init__(self, forms: dict[str, str], counts: Counter[str]) -> None:
+    def __init__(self, forms: dict[str, str], counts: Counter[str], outlines: tuple[str, ...] = ()) -> None:
         self.forms = forms
         self.counts = counts
+        self.outlines = outlines
 
     @classmethod
     def learn(cls, texts: Iterable[str]) -> CaseModel:
         """The model of ``texts`` (the documents of a corpus): forms from those that are not lowercased."""
         votes: dict[str, Counter[str]] = {}
         counts: Counter[str] = Counter()
+        outlines: list[str] = []
         for text in texts:
             counts.update(m.group().lower() for m in _TOKEN.finditer(text))
             if is_lowercased(text):
+                first = next((line for line in text.splitlines() if line.strip() and not line.startswith("#")), "")
+                if word_count(first) >= OUTLINE_MIN_WORDS:
+                    outlines.append(f" {_plain_words(first)} ")
                 continue
             for line in text.splitlines():
                 words = list(_TOKEN.finditer(line))
@@ -213,7 +220,7 @@ class CaseModel:
             if form != lower and n >= (3 if common else 1) and n >= (
                     COMMON_CASED_MAJORITY if common else CASED_MAJORITY) * sum(forms_seen.values()):
                 forms[lower] = form
-        return cls(forms, counts)
+        return cls(forms, counts, tuple(outlines))
 
     def truecase(self, sentence: str) -> str:
         """``sentence`` with its terms in the corpus' cased forms, "i" as "I", and a capital first letter."""
@@ -299,11 +306,13 @@ def split_run_together(piece: str) -> list[str]:
     return [part for part in _RUN_TOGETHER.split(piece) if part.strip()]
 
 
-def strip_glued_heading(sentence: str) -> str:
+def strip_glued_heading(sentence: str, outlines: tuple[str, ...] = ()) -> str:
     """``sentence`` without a heading glued to its start: a leading phrase said again right after it ("Clip clip
-    stands for ..."), and a date line after a heading ("Patchgaussian - 6 june 2019 prior work ...")."""
+    stands for ..."), a heading that the clause after it names again or that an export's ``outlines`` list (see
+    :func:`_glued_heading_end`), and a date line after a heading ("Patchgaussian - 6 june 2019 prior work ...")."""
     words = sentence.split()
-    cut = next((start for k in (4, 3, 2, 1) for start in _repeats_at(words, k)), 0) or _heading_said_again(words)
+    cut = next((start for k in (4, 3, 2, 1) for start in _repeats_at(words, k)), 0) or _glued_heading_end(words,
+                                                                                                           outlines)
     text = " ".join(words[cut:])
     date = _DATE.search(text)
     if date and word_count(text[:date.start()]) <= 6 and word_count(text[date.end():]) >= MIN_STANDALONE_WORDS:
@@ -345,12 +354,13 @@ def _repeats_at(words: list[str], k: int) -> list[int]:
     return []
 
 
-def _heading_said_again(words: list[str]) -> int:
-    """Where a clause starts after a short heading that the clause names again ("Learning rates the learning rate
-    is ...", "Kernels let's look at what 3x3 kernels ...", "Step 2 in the second step, ..."): the heading is a noun
-    phrase (no auxiliary, no function word but "of", "and", "vs", ...) and the clause opens with a pronoun (after a
-    short heading also "in") and names it within :data:`HEADING_ECHO_WORDS` words, or, after a short heading, with
-    an article right before the word it names again; 0 when there is none."""
+def _glued_heading_end(words: list[str], outlines: tuple[str, ...] = ()) -> int:
+    """Where a clause starts after a heading glued to it, 0 when there is none. The heading is a noun phrase (no
+    auxiliary, no function word but "of", "and", "vs", ...) followed by a word that opens a clause: a pronoun (after
+    a short heading also "in" or an article), and either an export's outline lists it ("Reduce lr on plateau the
+    "patience" ...": the session's first line names "reduce lr on plateau") or the clause names it again ("Learning
+    rates the learning rate is ...", "Kernels let's look at what 3x3 kernels ...", "Step 2 in the second step"):
+    within :data:`HEADING_ECHO_WORDS` words, or right after the article."""
     for k in range(1, min(HEADING_MAX_WORDS + 1, len(words) - MIN_STANDALONE_WORDS)):
         word = words[k - 1].lower()
         if not re.fullmatch(r"[A-Za-z0-9&'-]+", word) or _AUXILIARY.fullmatch(word) or word in CLOSED_CLASS or (
@@ -359,11 +369,19 @@ def _heading_said_again(words: list[str]) -> int:
         opener = words[k]
         if opener not in CLAUSE_OPENERS and (opener not in SHORT_HEADING_OPENERS or k > HEADING_BEFORE_ARTICLE):
             continue
+        if k >= 2 and any(f" {_plain_words(' '.join(words[:k]))} " in outline for outline in outlines):
+            return k
         named = {_stem(w) for w in words[:k] if w.lower() not in FUNCTION_WORDS and len(_stem(w)) >= 3}
         span = words[k + 1:k + 3] if opener in ("the", "a", "an") else words[k + 1:k + 1 + HEADING_ECHO_WORDS]
         if named & {_stem(w) for w in span}:
             return k
     return 0
+
+
+def _plain_words(text: str) -> str:
+    """``text``'s words, lowercase, without marks, one space apart ("Reduce LR on plateau" -> "reduce lr on
+    plateau")."""
+    return " ".join(re.findall(r"[a-z0-9&'’-]+", text.lower()))
 
 
 def _stem(word: str) -> str:
@@ -458,7 +476,7 @@ def tidy(piece: str, case: CaseModel | None) -> str:
     words unglued, truecased."""
     text = _FOOTNOTE.sub("", _EMPHASIS.sub("", _LIST_ITEM.sub("", piece.strip())))
     text = " ".join(_GLUED_PUNCTUATION.sub(r"\1 ", text).split()).strip("* ")
-    text = strip_glued_heading(case.unglue(text) if case is not None else text)
+    text = strip_glued_heading(case.unglue(text), case.outlines) if case is not None else strip_glued_heading(text)
     label = _LABEL.match(text)
     if label and _restates(text[:label.start(1)], text[label.start(1):]):
         text = text[label.start(1):]  # "Pooling the gradients: pool the gradients ..." (truecasing capitalizes it)

@@ -68,6 +68,16 @@ def test_a_heading_that_the_sentence_names_again_is_cut_off(case, line, sentence
     assert tidy(line, case) == sentence
 
 
+def test_a_heading_that_the_export_outline_lists_is_cut_off():
+    session = ("class activation maps gradcam learning rates weight updates sgd momentum rmsprop adam one cycle policy "
+               "reduce lr on plateau what kind of minima do we want\n" + LOWERCASED)
+    case = CaseModel.learn([CASED, session])
+    assert tidy('reduce lr on plateau the "patience" parameter sets how long to wait before the decay.', case) == \
+        'The "patience" parameter sets how long to wait before the decay.'
+    assert tidy("momentum helps the optimizer keep its direction across steps.", case) == \
+        "Momentum helps the optimizer keep its direction across steps."  # a heading word, then a verb: a clause
+
+
 def test_sentences_run_together_without_a_full_stop_are_split_apart():
     assert split_run_together("Embed the patches (flattening the image) Here, patches are treated as tokens.") == \
         ["Embed the patches (flattening the image)", "Here, patches are treated as tokens."]
