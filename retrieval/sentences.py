@@ -33,6 +33,7 @@ MIN_SENTENCE_WORDS = 4
 SENTENCES_FILE = "sentences.jsonl"
 VECTORS_FILE = "sentence_vectors.npy"
 
+_CREDITED = re.compile(r"\w\.?\s*\(?\[?source\]?\)?\s*$", re.IGNORECASE)  # a caption ends with its image's credit
 _SKIP = re.compile(r"^(?:#|```|---|[a-z_]+:\s*['\"]?\d)")
 
 
@@ -56,11 +57,12 @@ def note_sentences(text: str, case: CaseModel | None = None) -> list[NoteSentenc
         if _SKIP.match(stripped):
             continue
         kind = "code" if in_code else line_kind(stripped, lines[i + 1] if i + 1 < len(lines) else "")
+        caption = kind == "prose" and _CREDITED.search(stripped)  # "... with multiple panels.source": a caption
         for piece in (part for segment in segmenter().segment(stripped) for part in split_run_together(segment)):
             clean = tidy(piece, case)
             if word_count(clean) < MIN_SENTENCE_WORDS or _is_title(clean):
                 continue
-            sentence_kind, issue = sentence_issue(piece, clean, kind)
+            sentence_kind, issue = ("figure", "caption") if caption else sentence_issue(piece, clean, kind)
             sentences.append(NoteSentence(clean, sentence_kind, issue))
     return sentences
 

@@ -78,6 +78,13 @@ def test_a_heading_that_the_export_outline_lists_is_cut_off():
         "Momentum helps the optimizer keep its direction across steps."  # a heading word, then a verb: a clause
 
 
+def test_a_caption_line_ending_in_its_image_credit_is_a_figure(case):
+    text = ("Example prompt showing the visual input capability. The prompt asks about an image with panels.source\n"
+            "The open source library is what we use for this purpose in the course.")
+    assert [(s.kind, s.issue) for s in note_sentences(text, case)] == [("figure", "caption"), ("figure", "caption"),
+                                                                         ("prose", "")]
+
+
 def test_sentences_run_together_without_a_full_stop_are_split_apart():
     assert split_run_together("Embed the patches (flattening the image) Here, patches are treated as tokens.") == \
         ["Embed the patches (flattening the image)", "Here, patches are treated as tokens."]
