@@ -72,13 +72,15 @@ class Draft:
 class Retrieved:
     """A question as searched: ``question`` the resolved question as typed (what a model reads), ``wanted`` what an
     extractive answer matches (the corrected question, with the notes' abbreviation of its term), the ``hits``,
-    whether the notes cover it, and the conversation so far."""
+    whether the notes cover it, the conversation so far, and, for a follow-up, the previous answer (``said``: an
+    extractive answer does not say it again)."""
 
     question: str
     wanted: str
     hits: list[Hit]
     covered: bool
     history: str = ""
+    said: str = ""
 
 
 @dataclass
@@ -131,7 +133,7 @@ class ExtractiveAnswerer:
         """The extractive answer (numbered 1, 2, ... in the order it cites, unless ``renumber`` is false: beside
         another answer, it shares that answer's numbers); the refusal when no sentence answers."""
         t = time.perf_counter()
-        text, citations = extractive_answer(run.index, asked.wanted, run.passages(asked.hits))
+        text, citations = extractive_answer(run.index, asked.wanted, run.passages(asked.hits), said=asked.said)
         if renumber:
             order = {n: i for i, n in enumerate(cited_numbers(text), start=1)}
             text = renumber_markers(text, order.get)

@@ -243,7 +243,8 @@ class CourseAssistant:
                   arguments={**signals.to_dict(), "min_score": self.settings.coverage_min_score,
                              "missing_term": unknown})
         yield from run.new_steps()
-        return did_you_mean, Retrieved(resolved, wanted, hits, covered, conversation.history_text())
+        said = conversation.turns[-1].answer if resolved != question and conversation.turns else ""  # a follow-up
+        return did_you_mean, Retrieved(resolved, wanted, hits, covered, conversation.history_text(), said)
 
     def _routed_answer(self, question: str, conversation_id: str, draft: Draft, trace: Trace,
                        started: float, user: str | None) -> Answer:

@@ -109,6 +109,13 @@ def test_a_follow_up_names_the_topic_it_points_back_to(extractive):
     assert any("relu" in c.text.lower() for c in answer.citations)
 
 
+def test_a_follow_up_answer_says_something_new(extractive):
+    first = extractive.ask("What is the receptive field of a convolution?", conversation_id="increase")
+    answer = extractive.ask("how do we increase it?", conversation_id="increase")
+    said = {strip_markers(s) for s in answer_sentences(first.answer)}
+    assert answer.answer and not said & {strip_markers(s) for s in answer_sentences(answer.answer)}, answer.answer
+
+
 def test_a_question_about_something_the_last_answer_named_keeps_its_topic(extractive):
     extractive.ask("How does self-attention work?", conversation_id="attention")
     answer = extractive.ask("what are the queries, keys and values?", conversation_id="attention")

@@ -20,7 +20,7 @@ import numpy as np
 
 from coursemate.retrieval.notetext import refers_back_in_opening, word_count
 from coursemate.retrieval.types import Chunk
-from coursemate.tools.grounding.citations import Citation, Passage
+from coursemate.tools.grounding.citations import Citation, Passage, strip_markers
 from coursemate.tools.grounding.questions import Question, analyze
 
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ SUPPORT_RELATIVE = 0.6  # a supporting sentence is at least this close to the le
 LEAD_MIN_OVERLAP = 0.25  # the lead holds at least this share of the question's terms when any sentence does
 SUPPORT_MIN_OVERLAP = 0.2  # ... and holds at least this share of the question's terms (IDF-weighted): no padding
 OTHER_PASSAGE_RELATIVE = 0.75  # ... and this close when it comes from another passage than the lead's
+FRESH_RELATIVE = 0.8  # a follow-up's new sentences are preferred when this close to the repeated ones (dev split)
 REDUNDANT = 0.85  # a sentence this similar to a chosen one says the same thing
 USABLE = ("", "back-reference")  # the issues an answer sentence may have (a back-reference only after its antecedent)
 _NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|hundred|thousand|million|"
@@ -161,9 +162,10 @@ def type_fit(question: Question, text: str, stems, tokenizer) -> float:
 
 
 def extractive_answer(index: NotesIndex, question: str, passages: list[Passage],
-                      query_vector: np.ndarray | None = None) -> tuple[str, list[Citation]]:
+                      query_vector: np.ndarray | None = None, said: str = "") -> tuple[str, list[Citation]]:
     """An answer to ``question`` composed of the passages' sentences, each followed by its ``[n]``; ("", [])
-    when no usable sentence is about the question's most specific term."""
+    when no usable sentence is about the question's most specific term. ``said``: what the conversation's last
+    answer said, which a follow-up's answer does not repeat while other sentences can answer."""
     candidates, vectors = candidates_of([p.chunk for p in passages], index.chunk_sentences)
     if not candidates:
         return "", []
@@ -183,6 +185,11 @@ def extractive_answer(index: NotesIndex, question: str, passages: list[Passage],
         stems = set(index.tokenizer(focus))
         relevance += FOCUS_WEIGHT * np.array([bool(stems & set(index.tokenizer(t))) for t in texts], dtype=np.float32)
     usable = _usable(candidates)
+    if said:  # a follow-up says something new when a new sentence answers about as well as a repeated one
+        heard = _plain(strip_markers(said))
+        fresh = [i for i in usable if _plain(texts[i]) not in heard]
+        if fresh and max(relevance[fresh]) >= FRESH_RELATIVE * max(relevance[usable]):
+            usable = fresh
     if not usable:
         return "", []
     if asked.kind == "list":
@@ -225,6 +232,11 @@ def _usable(candidates: list[Candidate]) -> list[int]:
             previous = position.get((c.source, c.position - 1))
             ok[i] = previous is not None and ok[previous]
     return [i for i, good in enumerate(ok) if good]
+
+
+def _plain(text: str) -> str:
+    """``text`` lowercase, its words one space apart, without marks (what "said before" compares)."""
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
 def _corpus_idf(index: NotesIndex, word: str) -> float:
