@@ -102,7 +102,7 @@ _CLAUSE_PUNCTUATION = re.compile(r"[,;:()]")
 # "softargmax[1]", "torchsummary [125]": the page's own footnote or mark, never one of the answer's citations
 _RUN_TOGETHER = re.compile(r"(?<=[a-z0-9)\]])\s+(?=(?:The|This|These|We|It|Here|There|Our|If|When|However|Now|"
                            r"Let's|Let’s)[ ,])")  # "... the image) Here, image patches ...": a sentence starts
-_FOOTNOTE = re.compile(r"\s?\[\d+\]")
+_FOOTNOTE = re.compile(r"\s?\[(?:\d+|ref|reference|source|citation needed)\s*\]", re.IGNORECASE)  # "[125]", "[ref]"
 _CUT_SHORT = re.compile(r"\b(?:e|i|e\.g|i\.e|etc|vs|fig|eq|no|approx)\.$", re.IGNORECASE)  # split at "e.g."
 _NARRATION = re.compile(  # the course's own story, not its subject: "Let's look at ...", "we'll cover this later"
     r"\b(?:let's|let’s|let us|till now|we'll (?:cover|see|look|discuss|learn)|we’ll (?:cover|see|look|discuss|learn)"
@@ -144,7 +144,7 @@ def comes_from(sentence: str, text: str) -> bool:
 
 
 def _letters(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
+    return re.sub(r"[^a-z0-9]", "", _FOOTNOTE.sub("", text).lower())  # the notes' own "[125]", "[ref]" marks dropped
 
 
 def word_count(text: str) -> int:

@@ -158,6 +158,9 @@ def test_the_notes_own_bracketed_numbers_never_read_as_citations():
     assert tidy("Copy paste the output of torchsummary [125] and the training log.", None) == \
         "Copy paste the output of torchsummary and the training log."
     assert tidy("It is also called softargmax[1] in papers.", None) == "It is also called softargmax in papers."
+    text = "Ricap mixes class labels like label smoothing [ref] in mixup, the pixel stays [source ] local."
+    assert tidy(text, None) == "Ricap mixes class labels like label smoothing in mixup, the pixel stays local."
+    assert comes_from(tidy(text, None), text)
 
 
 @pytest.mark.parametrize("sentence, refers", [
