@@ -53,7 +53,7 @@ def test_extractive_answers_quote_the_passages_they_cite(extractive, course_inde
     for sentence, n in _quoted(answer.answer):
         assert comes_from(sentence, by_number[n].text), f"[{n}] does not hold {sentence!r}"
     assert_every_citation_supports_its_sentence(course_index, answer.answer, answer.citations)
-    assert 10 <= len(strip_markers(answer.answer).split()) <= 160
+    assert 6 <= len(strip_markers(answer.answer).split()) <= 160  # one whole sentence at least: no padding
 
 
 def _quoted(text: str) -> list[tuple[str, int]]:
