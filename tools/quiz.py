@@ -358,13 +358,15 @@ def _round_robin(lists: list[list[QuizItem]]):
 
 
 def key_sentences(index: NotesIndex, chunks: list[Chunk], query: np.ndarray | None = None) -> list[tuple[str, int]]:
-    """The standalone prose sentences of ``chunks`` that read well alone (:func:`tools.summarize.reads_well`, no
-    pointer at other text: "the above methods") as ``(text, chunk position)``, most central and least redundant
-    first (centrality to the centroid, pulled towards ``query``, then maximal marginal relevance)."""
+    """The standalone prose sentences and whole list items of ``chunks`` that read well alone
+    (:func:`tools.summarize.reads_well`, no pointer at other text: "the above methods") as ``(text, chunk
+    position)``, most central and least redundant first (centrality to the centroid, pulled towards ``query``, then
+    maximal marginal relevance)."""
     candidates, vectors = candidates_of(chunks, index.chunk_sentences)
     notes = notes_words(index)
     keep = [i for i, c in enumerate(candidates)
-            if c.kind == "prose" and not c.issue and reads_well(c.text, notes) and not _DEICTIC.search(c.text)]
+            if c.kind in ("prose", "list") and not c.issue and reads_well(c.text, notes)
+            and not _DEICTIC.search(c.text)]
     if not keep:
         return []
     candidates, vectors = [candidates[i] for i in keep], vectors[keep]
@@ -608,17 +610,19 @@ def _action_item(sentence: str, chunk: Chunk, lookup: dict[str, int], notes: Not
     """"What does X reduce?" from "X reduces Y ..." ("What do Xs ...?" from "Xs reduce Y ...", "What can X
     ...?" from "X can ..."): a course term or noun phrase doing what the notes say it does; the object and the rest
     of the sentence are the key. A preposition after the verb goes with it ("What do larger receptive fields lead
-    to?"); "X learns by Y" asks how ("How does X learn?", the key keeps its "by")."""
+    to?"); "X learns by Y" asks how ("How does X learn?", the key keeps its "by"); an adverb between the subject
+    and the verb is left out ("X generally requires Y": "What does X require?")."""
     words = sentence.rstrip(".").split()
     for k in range(1, min(len(words) - 3, MAX_SUBJECT_WORDS + 1)):
-        subject, modal = " ".join(words[:k]), words[k].lower() if words[k].lower() in _MODALS else ""
-        verb = words[k + 1].lower() if modal else words[k].lower()
+        at = k + 1 if words[k].endswith("ly") and words[k].islower() else k  # "X generally requires Y"
+        subject, modal = " ".join(words[:k]), words[at].lower() if words[at].lower() in _MODALS else ""
+        verb = words[at + 1].lower() if modal else words[at].lower()
         singular = not modal and verb.endswith("s") and notes.is_verb(_base(verb))
         plural = not modal and subject.endswith("s") and not verb.endswith("s") and notes.is_verb(verb)
         if (singular or plural or (modal and notes.is_verb(verb))) and verb not in _AUXILIARIES | {"be"} \
                 and _is_subject(subject, lookup, notes):
             does, base = (modal, verb) if modal else ("does", _base(verb)) if singular else ("do", verb)
-            rest = words[k + 2 if modal else k + 1:]
+            rest = words[at + 2 if modal else at + 1:]
             return _action_question(does, _mid_sentence(subject), base, rest, chunk, notes)
         if not re.fullmatch(r"[A-Za-z][\w-]*", words[k]):
             return None
