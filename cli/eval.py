@@ -178,16 +178,17 @@ def run_routing(args: argparse.Namespace, settings: Settings) -> int:
     """Route the chat requests of one split and every question of the course question sets; print the metrics
     (and the misrouted requests); save the report."""
     from coursemate.agents.router import IntentRouter
+    from coursemate.eval.datasets import load_dataset
     from coursemate.eval.reports import save_json
     from coursemate.eval.routing import COURSE_QUESTIONS, course_question_tool_calls, evaluate_routing, load_requests
-    from coursemate.retrieval import NotesIndex
+    from coursemate.eval.runner import open_index
 
     load_requests(args.split)  # a bad split fails before the index loads
     question_sets = args.questions or [COURSE_QUESTIONS]
     for path in question_sets:
         if not path.is_file():
             raise CoursemateError(f"no course question set {path}")
-    index = NotesIndex.load_or_build(settings, progress=not args.json)
+    index = open_index(settings, load_dataset("course", "all"), progress=not args.json)  # the shipped notes
     router = IntentRouter(index)
     summary, rows = evaluate_routing(index, args.split, router=router)
     sets = course_question_tool_calls(index, question_sets, router=router)

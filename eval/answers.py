@@ -27,6 +27,7 @@ from typing import Any
 
 from coursemate.config import Settings
 from coursemate.eval.datasets import COURSE_QUESTIONS, EvalQuery, load_dataset, normalize
+from coursemate.eval.runner import open_index
 from coursemate.io import atomic_write_jsonl, read_jsonl
 from coursemate.retrieval.notetext import (
     MAX_STANDALONE_WORDS,
@@ -114,10 +115,10 @@ def benchmark(settings: Settings, modes: list[str], split: str = "test", limit: 
     ``dataset``: "course" (with the shipped out-of-scope and follow-up sets) or a course-style questions file;
     ``dump``: where to write the first mode's answers for a blind grader."""
     from coursemate.agents import CourseAssistant
-    from coursemate.retrieval import NotesIndex
 
-    index = index or NotesIndex.load_or_build(settings, progress=False)
-    questions = load_dataset(dataset, split).queries
+    loaded = load_dataset(dataset, split)
+    index = index or open_index(settings, loaded, progress=False)  # the shipped notes, whatever the home serves
+    questions = loaded.queries
     course = [q for q in questions if not q.out_of_scope][:limit]
     if dataset == "course":
         scope = [r for r in read_jsonl(OUT_OF_SCOPE) if r["split"] == split][:limit]

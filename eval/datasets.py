@@ -55,7 +55,7 @@ class EvalQuery:
 
 @dataclass
 class EvalDataset:
-    """Queries plus the corpus they are asked over: ``documents`` (BEIR) or the configured notes (None)."""
+    """Queries plus the corpus they are asked over: ``documents`` (BEIR) or the shipped course notes (None)."""
 
     name: str
     queries: list[EvalQuery]

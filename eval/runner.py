@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from coursemate.config import Settings
+from coursemate.config import DEFAULT_CORPUS_DIR, Settings
 from coursemate.errors import CoursemateError
 from coursemate.eval.datasets import EvalDataset, EvalQuery
 from coursemate.eval.metrics import aggregate, dedupe, query_metrics
@@ -37,11 +37,19 @@ class RunResult:
     per_query: list[dict[str, Any]] = field(default_factory=list)
 
 
+def course_notes(settings: Settings) -> Settings:
+    """``settings`` over the shipped course notes: the course question sets ask about them, whatever notes the home
+    serves (an instructor's own notes would make every figure meaningless)."""
+    return settings.replace(corpus_paths=[DEFAULT_CORPUS_DIR])
+
+
 def open_index(settings: Settings, dataset: EvalDataset, progress: bool = True) -> NotesIndex:
-    """The cached evaluation index of ``dataset`` for the indexing parameters in ``settings``."""
+    """The cached evaluation index of ``dataset`` for the indexing parameters in ``settings``; a dataset without
+    documents of its own is evaluated over the shipped course notes (:func:`course_notes`)."""
     from coursemate.retrieval import NotesIndex
 
-    if dataset.documents is None:  # the configured notes: their index, when it is up to date, is the one to use
+    if dataset.documents is None:  # the home's index, when it is of the shipped notes and up to date, is the one
+        settings = course_notes(settings)
         fresh = NotesIndex.load_if_fresh(settings)
         if fresh is not None:
             return fresh

@@ -1,7 +1,8 @@
 """The answer checks that need no language model: refusal detection, citation markers, gold citations."""
 
 from coursemate.eval.answers import cites_gold
-from coursemate.eval.datasets import GOLD, EvalQuery
+from coursemate.eval.datasets import GOLD, EvalQuery, load_dataset
+from coursemate.eval.runner import open_index
 from coursemate.tools.grounding.citations import NOT_IN_NOTES, Citation, says_not_in_notes
 
 
@@ -24,3 +25,11 @@ def test_a_citation_counts_when_it_holds_the_gold_evidence():
     other = citation(2, "Unrelated.", "notes#3")
     assert cites_gold(query, [other, gold])
     assert not cites_gold(query, [other])
+
+
+def test_course_questions_are_evaluated_over_the_shipped_notes_whatever_the_home_serves(course_settings, tmp_path):
+    own = tmp_path / "my-notes"
+    own.mkdir()
+    (own / "cooking.md").write_text("# Bread\n\nKnead the dough for ten minutes before it rises.\n")
+    index = open_index(course_settings.replace(corpus_paths=[own]), load_dataset("course", "dev"), progress=False)
+    assert "blog-alexnet" in index.documents and not any("cooking" in d for d in index.documents)
