@@ -122,6 +122,8 @@ class Settings:
     # With --auth: the users who may add and remove notes and see the Instructor tab (without --auth: the local user)
     ui_admins: list[str] = field(default_factory=list)
     ui_show_users: bool = False  # the Instructor tab names who asked (off: questions are shown without user names)
+    # a web session unused this long (its page closed: an open page polls every second) has its server state dropped
+    session_idle_seconds: float = 600.0
 
     def __post_init__(self) -> None:
         self.home = Path(self.home).expanduser()
@@ -213,7 +215,7 @@ class Settings:
 
 
 MAX_WEIGHT = 100.0
-POSITIVE = frozenset({"llm_timeout", "conversation_idle_seconds"})  # floats that must be above their lower bound
+POSITIVE = frozenset({"llm_timeout", "conversation_idle_seconds", "session_idle_seconds"})  # floats that must be above their lower bound
 # (lowest, highest) allowed value of each numeric setting (None: unbounded on that side).
 NUMBER_BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "embedding_batch_size": (1, 100_000),
@@ -243,6 +245,7 @@ NUMBER_BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "max_file_size": (1, 1 << 40),
     "max_concurrent_runs": (1, 1024),
     "ui_port": (1, 65535),
+    "session_idle_seconds": (0.0, 86_400.0),
 }
 
 

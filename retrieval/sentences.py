@@ -97,6 +97,8 @@ class SentenceIndex:
         self.by_chunk: dict[int, list[int]] = {}
         for i, c in enumerate(self.chunk_of):
             self.by_chunk.setdefault(c, []).append(i)
+        # made once: every answer reads the sentences of its passages
+        self._records = [NoteSentence(*fields) for fields in zip(self.texts, self.kinds, self.issues)]
 
     @classmethod
     def build(cls, chunk_texts: list[str], embed, case: CaseModel | None = None) -> SentenceIndex:
@@ -117,7 +119,7 @@ class SentenceIndex:
 
     def records(self, rows: Iterable[int]) -> list[NoteSentence]:
         """The typed sentences at positions ``rows``."""
-        return [NoteSentence(self.texts[i], self.kinds[i], self.issues[i]) for i in rows]
+        return [self._records[i] for i in rows]
 
     def rank_by_best_sentence(self, query_vector: np.ndarray, chunks: Iterable[int]) -> list[int]:
         """``chunks`` (positions) ordered by their best sentence's similarity to ``query_vector``, best first.

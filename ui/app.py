@@ -3,6 +3,8 @@ the /v1 API beside it."""
 
 from __future__ import annotations
 
+import os
+
 import gradio as gr
 
 from coursemate.tools.grounding.render import OPEN_SOURCE_JS
@@ -15,6 +17,7 @@ from coursemate.ui.login import ClientAddress, LoginGuard
 from coursemate.ui.notes import build_notes_tab
 from coursemate.ui.search import build_search_tab
 from coursemate.ui.services import Services
+from coursemate.ui.sessions import keep_releasing_idle_sessions
 from coursemate.ui.status import index_status, llm_status
 from coursemate.ui.study import build_study_tab
 from coursemate.ui.training import build_training_tab
@@ -55,6 +58,12 @@ details.source.highlight { border-color: var(--color-accent); box-shadow: 0 0 0 
 .study-text { font-size: 1.15em; line-height: 1.5; }
 .study-answer { margin: 8px 0; font-size: 1.05em; }
 """
+# Gradio's queue, tuned for a class at once. By default it summarizes its last 10,000 events with pandas after every
+# event (for its /monitoring page, which is off here): never, and it keeps one event's record. It sends every waiting
+# request its place in the queue whenever another one starts (with 60 waiting, 60 messages per answer): once a second.
+GRADIO_QUEUE_ENVIRONMENT = {"GRADIO_ANALYTICS_CACHE_FREQUENCY": str(10**12), "GRADIO_ANALYTICS_MAX_EVENTS": "1"}
+QUEUE_STATUS_SECONDS = 1.0
+QUEUE_CONCURRENCY = 2  # requests of one kind (an event of the page) answered at once
 # System fonts only: the app works offline, with no request to a font host.
 THEME = gr.themes.Soft(font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"],
                        font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"])
@@ -102,17 +111,23 @@ def launch(services: Services, host: str, port: int, share: bool = False,
     ``/v1`` (:mod:`ui.api`); ``auth``: the (user, password) pairs allowed in, each user owning the training runs it
     starts (the API then wants a user's bearer token), failed logins slowed down (:mod:`ui.login`). Uploads are
     limited to ``max_file_size`` bytes, the bodies of Gradio's other requests to what a chat request may need
-    (:mod:`ui.limits`; the /v1 API bounds its own)."""
+    (:mod:`ui.limits`; the /v1 API bounds its own). The state of a session unused for ``session_idle_seconds`` is
+    dropped (:mod:`ui.sessions`)."""
     from fastapi.middleware import Middleware
 
     guard = LoginGuard(auth).check if auth else None
     app = build_app(services)
-    app.queue(default_concurrency_limit=2)
+    for name, value in GRADIO_QUEUE_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+    app.queue(status_update_rate=QUEUE_STATUS_SECONDS, default_concurrency_limit=QUEUE_CONCURRENCY)
     # The API's routes go first in Gradio's own FastAPI app (its constructor's ``routes``), before Gradio's.
     routes = api_routes(services, require_token=bool(auth))
     app.launch(server_name=host, server_port=port, share=share, auth=guard, theme=THEME, css=CSS,
-               head=OPEN_SOURCE_JS, footer_links=[], run_history=False, prevent_thread_lock=not block, quiet=False,
-               max_file_size=services.settings.max_file_size,
+               head=OPEN_SOURCE_JS, footer_links=[], run_history=False, prevent_thread_lock=True, quiet=False,
+               max_file_size=services.settings.max_file_size, enable_monitoring=False,
                app_kwargs={"routes": routes, "middleware": [
                    Middleware(ClientAddress), Middleware(BodyLimit, max_bytes=max_request_bytes(services.settings))]})
+    keep_releasing_idle_sessions(app, services.settings.session_idle_seconds)
+    if block:
+        app.block_thread()
     return app

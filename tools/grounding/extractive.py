@@ -128,7 +128,8 @@ def term_overlap(index: NotesIndex, query: str, texts: list[str]) -> np.ndarray:
         return np.zeros(len(texts), dtype=np.float32)
     weights = index.idf(terms)
     weights = weights / (weights.sum() or 1.0)
-    found = np.array([[t in set(index.tokenizer(text)) for t in terms] for text in texts], dtype=np.float32)
+    found = np.array([[t in words for t in terms] for words in (set(index.tokenizer(text)) for text in texts)],
+                     dtype=np.float32)
     return found @ weights
 
 
