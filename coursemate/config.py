@@ -215,7 +215,8 @@ class Settings:
 
 
 MAX_WEIGHT = 100.0
-POSITIVE = frozenset({"llm_timeout", "conversation_idle_seconds", "session_idle_seconds"})  # floats that must be above their lower bound
+# floats that must be above their lower bound
+POSITIVE = frozenset({"llm_timeout", "conversation_idle_seconds", "session_idle_seconds"})
 # (lowest, highest) allowed value of each numeric setting (None: unbounded on that side).
 NUMBER_BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "embedding_batch_size": (1, 100_000),
