@@ -117,6 +117,7 @@ class ExtractiveAnswerer:
 
     mode = "extractive"
     routes_itself = False  # the offline router sends requests to intents first
+    instant = True  # no model writes: the answer is ready at once (the UI sends it in one update)
 
     def __init__(self, info: LLMInfo) -> None:
         self.info = info
@@ -150,6 +151,7 @@ class PassagesAnswerer:
 
     mode = "passages"
     routes_itself = False
+    instant = True
 
     def __init__(self, info: LLMInfo) -> None:
         self.info = info
@@ -170,6 +172,7 @@ class GroundedAnswerer:
 
     mode = "grounded"
     routes_itself = False
+    instant = False
 
     def __init__(self, model, info: LLMInfo) -> None:
         self.model = model
@@ -211,6 +214,7 @@ class AgentTeam:
 
     mode = "agent"
     routes_itself = True
+    instant = False
 
     def __init__(self, model, info: LLMInfo) -> None:
         self.model = model

@@ -238,16 +238,20 @@ def build_chat_tab(services: Services, app: gr.Blocks) -> None:
 
     def respond(text: str, history: list, conv_id: str | None, done: list, source_groups: list, proposed,
                 request: gr.Request):
-        """Stream one answer: steps as they end and tokens as they are written (at most one update every
-        ``STREAM_SECONDS``: an extractive answer is one update), then the cited answer (runs the agents start belong
-        to the signed-in user, ``request.username``). A new message drops a proposed action (``proposed``)."""
+        """Stream one answer: the question at once when a model writes the answer, steps as they end and tokens as
+        they are written (at most one update every ``STREAM_SECONDS``), then the cited answer; an answer made
+        without a model is one update (runs the agents start belong to the signed-in user, ``request.username``).
+        A new message drops a proposed action (``proposed``)."""
         question, history = checked(lambda: check_message(text, services.settings)), checked_history(history)
         kept = gr.skip()  # a session state left as it is (setting one costs the server a copy of its config)
         new_id = None if conv_id else uuid.uuid4().hex
         conv_id = conv_id or new_id
         history = list(history) + [gr.ChatMessage(content=question, role="user")]
-        yield "", history, new_id or kept, kept, kept, gr.skip(), *(KEEP_BUTTONS if proposed is None
-                                                                     else _buttons(None))
+        # what the first update sends: the emptied textbox, the new conversation's id, the proposal's buttons hidden
+        box, new_state, buttons = "", new_id or kept, KEEP_BUTTONS if proposed is None else _buttons(None)
+        if not services.assistant().answerer().instant:
+            yield box, history, new_state, kept, kept, gr.skip(), *buttons
+            box, new_state, buttons = gr.skip(), kept, KEEP_BUTTONS
         shown_at = time.monotonic()
         group = f"c{len(done) + 1}"
         written, answer_at = "", None  # the streamed answer's text and its place in the history
@@ -274,16 +278,18 @@ def build_chat_tab(services: Services, app: gr.Blocks) -> None:
                     else:
                         history[answer_at] = final
                     done, source_groups = _with_answer(answer, question, done, source_groups)
-                    buttons = KEEP_BUTTONS if event.answer.pending is None else _buttons(event.answer.pending)
-                    yield gr.skip(), history, kept, done, source_groups, sources_html(source_groups, NO_SOURCES), \
+                    if event.answer.pending is not None:
+                        buttons = _buttons(event.answer.pending)
+                    yield box, history, new_state, done, source_groups, sources_html(source_groups, NO_SOURCES), \
                         *buttons
                     return
                 if time.monotonic() - shown_at >= STREAM_SECONDS:
-                    yield gr.skip(), history, kept, kept, kept, gr.skip(), *KEEP_BUTTONS
+                    yield box, history, new_state, kept, kept, gr.skip(), *buttons
+                    box, new_state, buttons = gr.skip(), kept, KEEP_BUTTONS
                     shown_at = time.monotonic()
         except Exception as exc:  # noqa: BLE001 - the answer fails, the app keeps serving
             history.append(gr.ChatMessage(content=f"**Error:** {user_message(exc)}", role="assistant"))
-            yield gr.skip(), history, kept, kept, kept, gr.skip(), *KEEP_BUTTONS
+            yield box, history, new_state, kept, kept, gr.skip(), *buttons
 
     def on_confirm(history: list, conv_id: str | None, done: list, source_groups: list, action,
                    request: gr.Request):
