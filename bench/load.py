@@ -8,7 +8,9 @@ queue protocol over one shared async HTTP client, see :class:`Session`) asking c
 ``/chat`` endpoint, one after the other, pausing
 ``--think`` seconds between them (as a student reading the answer would: each pause drawn uniformly from 0.5x to
 1.5x, and the sessions' first questions spread over one pause, so that they do not ask in lockstep); session 0
-first starts a short training run through ``/start_training``. Each size of ``--sessions`` runs in turn against the
+first starts a short training run through ``/start_training``, and session 1 (session 0 when it is alone) then
+takes a quiz in the Study tab (``/study_quiz``, then ``/study_mark`` for its first questions), pausing as well;
+every request counts in the figures. Each size of ``--sessions`` runs in turn against the
 same server, and one row each is printed as a Markdown table (``--json``: a list of figures): latencies per
 request as a client sees them (queueing included), throughput (requests per second of the run's wall time), and
 the UI process's resident memory before and after (with ``--url``, only when ``--pid`` names that process).
@@ -29,11 +31,15 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 QUESTIONS_FILE = REPO_ROOT / "eval" / "datasets" / "course_questions.jsonl"
 TRAINING = ("digits", "mlp", 2, 64, "sgd", 0.05, "onecycle", 0, False)  # the Training tab's form, in its order
+STUDY_SESSION = 1  # this session (session 0 when it is alone) takes a quiz after its questions
+STUDY_QUIZ = ("all", "", "cloze")  # the Study tab's form: all the notes, no topic, cloze questions
+STUDY_MARKS = 5  # quiz questions it answers, alternately right and wrong
 START_SECONDS = 600.0
 
 
@@ -108,8 +114,8 @@ class Session:
         self.http, self.url, self.endpoints = http, url, endpoints
         self.session_hash = uuid.uuid4().hex[:12]
 
-    async def call(self, api_name: str, *arguments) -> tuple[bool, str]:
-        """Call the endpoint ``api_name``; ``(success, the text of its outputs)``."""
+    async def call(self, api_name: str, *arguments) -> tuple[bool, str, Any]:
+        """Call the endpoint ``api_name``; ``(success, the text of its outputs, its first output's last value)``."""
         fn_index, is_state = self.endpoints[api_name]
         values = iter(arguments)
         data = [None if state else next(values) for state in is_state]
@@ -119,6 +125,7 @@ class Session:
         joined.raise_for_status()
         event_id = joined.json()["event_id"]
         outputs: list[str] = []
+        value = None
         async with self.http.stream("GET", f"{self.url}gradio_api/queue/data",
                                     params={"session_hash": self.session_hash}) as stream:
             async for line in stream.aiter_lines():
@@ -129,8 +136,9 @@ class Session:
                     continue
                 if "output" in message:
                     outputs.append(json.dumps(message["output"], ensure_ascii=False))
+                    value = (message["output"].get("data") or [value])[0]
                 if message["msg"] == "process_completed":
-                    return bool(message.get("success")), "".join(outputs)
+                    return bool(message.get("success")), "".join(outputs), value
                 if message["msg"] in ("close_stream", "unexpected_error"):
                     break
         raise LoadError(f"the event stream of {api_name} ended before its result")
@@ -149,25 +157,33 @@ async def endpoints_of(http, url: str) -> dict[str, tuple[int, list[bool]]]:
             for d in config["dependencies"] if d.get("api_name")}
 
 
-async def run_session(session: Session, number: int, asked: list[str], think: float, latencies: list[float],
-                      errors: list[str], cited_answers: list[float]) -> None:
-    """One browser session: (session 0: start a training run, then) ask every question, timing each request and
-    pausing about ``think`` seconds between them.
+async def run_session(session: Session, number: int, asked: list[str], think: float, studies: bool,
+                      latencies: list[float], errors: list[str], cited_answers: list[float]) -> None:
+    """One browser session: (session 0: start a training run, then) ask every question, (``studies``: then take
+    a quiz in the Study tab,) timing each request and pausing about ``think`` seconds between them.
 
-    An error is a request that failed or an answer showing the chat's error message; answers with citations
-    are counted apart (a refusal or a routed tool result is a correct answer without any)."""
+    An error is a request that failed, an answer showing the chat's error message or a quiz without questions;
+    answers with citations are counted apart (a refusal or a routed tool result is a correct answer without
+    any)."""
     pause = random.Random(number)
-    calls = ([("/start_training", TRAINING)] if number == 0 else []) + [("/chat", (q, [])) for q in asked]
     await asyncio.sleep(pause.uniform(0, think))
-    for turn, (api_name, arguments) in enumerate(calls):
-        if turn:
+    requests = 0
+
+    async def timed(api_name: str, *arguments) -> Any:
+        """One request, after a pause unless it is the session's first; its value (None when it failed)."""
+        nonlocal requests
+        if requests:
             await asyncio.sleep(pause.uniform(0.5 * think, 1.5 * think))
+        requests += 1
         started = time.perf_counter()
+        value = None
         try:
-            success, text = await session.call(api_name, *arguments)
+            success, text, value = await session.call(api_name, *arguments)
             problem = None if success else f"{api_name}: the request failed: {text[:160]!r}"
             if api_name == "/chat" and "**Error:**" in text:
                 problem = f"{api_name}: the chat showed an error: {text[text.index('**Error:**'):][:160]!r}"
+            if api_name == "/study_quiz" and success and not value:
+                problem = f"{api_name}: the quiz has no questions"
             cited = 'class=\\"cite\\"' in text
         except Exception as exc:  # noqa: BLE001 - counted as an error of this request
             problem, cited = f"{api_name}: {type(exc).__name__}: {exc}", False
@@ -177,6 +193,16 @@ async def run_session(session: Session, number: int, asked: list[str], think: fl
             errors.append(problem)
         if api_name == "/chat" and cited:
             cited_answers.append(elapsed)
+        return None if problem else value
+
+    if number == 0:
+        await timed("/start_training", *TRAINING)
+    for question in asked:
+        await timed("/chat", question, [])
+    if studies:
+        quiz = await timed("/study_quiz", *STUDY_QUIZ) or []
+        for turn, item in enumerate(quiz[:STUDY_MARKS]):
+            await timed("/study_mark", item, turn % 2 == 0, f"bench-{session.session_hash}")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -206,8 +232,9 @@ async def _load(url: str, sessions: int, per_session: int, pid: int | None, thin
         before, server_cpu, bench_cpu = rss_mb(pid), cpu_seconds(pid), time.process_time()
         started = time.perf_counter()
         await asyncio.gather(*(run_session(Session(http, url, endpoints), n,
-                                           asked[n * per_session:(n + 1) * per_session], think, latencies, errors,
-                                           cited_answers) for n in range(sessions)))
+                                           asked[n * per_session:(n + 1) * per_session], think,
+                                           n == min(STUDY_SESSION, sessions - 1), latencies, errors, cited_answers)
+                               for n in range(sessions)))
         wall = time.perf_counter() - started
     server_cpu = cpu_seconds(pid) - server_cpu if server_cpu is not None else None
     bench_cpu = time.process_time() - bench_cpu
