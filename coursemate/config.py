@@ -64,7 +64,7 @@ class Settings:
     embedding_backend: str = "auto"  # auto | torch | onnx | onnx-int8 (retrieval/embeddings.py, bench/embedding.py)
     embedding_batch_size: int = 64
     device: str = "auto"
-    torch_threads: int = 0  # CPU threads for query embedding; 0 = torch's default (1 is faster on a busy machine)
+    torch_threads: int = 0  # CPU threads of the embedder; 0 = torch's default (and one for queries: faster)
     chunk_size: int = 1200  # characters; 1200/180 beat 400-1600 on the course dev split (eval ablate --grid chunking)
     chunk_overlap: int = 180
     # split long heading-less sections (the course sessions) into topics (retrieval/topics.py)
