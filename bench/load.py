@@ -1,19 +1,19 @@
-"""Load test of the chat UI: N concurrent browser sessions, M questions each, one training run.
+"""Load test of the chat UI: N concurrent browser sessions, M questions each, a training run and a study quiz.
 
     python bench/load.py --sessions 8,32,64 --questions 10 [--think 2] [--url URL [--pid PID]] [--json]
 
 Without ``--url`` it starts ``coursemate ui`` on a free loopback port (answers as configured: offline, the
 extractive default) and stops it afterwards. Each session is its own Gradio session and conversation (Gradio's
 queue protocol over one shared async HTTP client, see :class:`Session`) asking course questions through the chat's
-``/chat`` endpoint, one after the other, pausing
-``--think`` seconds between them (as a student reading the answer would: each pause drawn uniformly from 0.5x to
-1.5x, and the sessions' first questions spread over one pause, so that they do not ask in lockstep); session 0
-first starts a short training run through ``/start_training``, and session 1 (session 0 when it is alone) then
-takes a quiz in the Study tab (``/study_quiz``, then ``/study_mark`` for its first questions), pausing as well;
-every request counts in the figures. Each size of ``--sessions`` runs in turn against the
-same server, and one row each is printed as a Markdown table (``--json``: a list of figures): latencies per
-request as a client sees them (queueing included), throughput (requests per second of the run's wall time), and
-the UI process's resident memory before and after (with ``--url``, only when ``--pid`` names that process).
+``/chat`` endpoint, one after the other, pausing ``--think`` seconds between them (as a student reading the answer
+would: each pause drawn uniformly from 0.5x to 1.5x, and the sessions' first questions spread over one pause, so
+that they do not ask in lockstep); session 0 first starts a short training run through ``/start_training``, and
+session 1 (session 0 when it is alone) then takes a quiz in the Study tab (``/study_quiz``, then ``/study_mark`` for
+its first questions), pausing as well; every request counts in the figures. Each size of ``--sessions`` runs in turn
+against the same server, and one row each is printed as a Markdown table (``--json``: a list of figures): latencies
+per request as a client sees them (queueing included), throughput (the chat's answers per second of the run's wall
+time; ``--json`` also gives all requests per second), and the UI process's resident memory before and after (with
+``--url``, only when ``--pid`` names that process).
 """
 
 from __future__ import annotations
@@ -247,6 +247,7 @@ async def _load(url: str, sessions: int, per_session: int, pid: int | None, thin
         "mean_ms": round(statistics.fmean(latencies), 1) if latencies else None,
         "cited_answers": len(cited_answers), "wall_seconds": round(wall, 1),
         "requests_per_second": round(len(latencies) / wall, 2),
+        "answers_per_second": round(len(asked) / wall, 2),  # the chat's answers (without training and quiz)
         "server_cpu_ms_per_request": round(server_cpu * 1000 / len(latencies), 1) if server_cpu and latencies else None,
         "bench_cpu_ms_per_request": round(bench_cpu * 1000 / len(latencies), 1) if latencies else None,
         "load_average": round(os.getloadavg()[0], 1),
@@ -255,7 +256,7 @@ async def _load(url: str, sessions: int, per_session: int, pid: int | None, thin
 
 
 TABLE = (("sessions", "sessions"), ("requests", "requests"), ("errors", "errors"), ("p50 ms", "p50_ms"),
-         ("p95 ms", "p95_ms"), ("max ms", "max_ms"), ("requests/s", "requests_per_second"),
+         ("p95 ms", "p95_ms"), ("max ms", "max_ms"), ("answers/s", "answers_per_second"),
          ("RSS MB before", "rss_mb_before"), ("RSS MB after", "rss_mb_after"),
          ("server CPU ms/request", "server_cpu_ms_per_request"), ("bench CPU ms/request", "bench_cpu_ms_per_request"),
          ("load average", "load_average"))
