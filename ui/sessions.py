@@ -21,20 +21,24 @@ LONGEST_CHECK_SECONDS = 60.0
 
 
 def release_idle_sessions(app: gr.Blocks, idle_seconds: float) -> int:
-    """Drop the state of every session of the running ``app`` unused for more than ``idle_seconds`` (their
-    ``gr.State`` delete callbacks run first); how many were dropped."""
+    """Drop the state of every session of the running ``app`` unused for more than ``idle_seconds`` (the delete
+    callbacks of its ``gr.State`` values run, as when Gradio expires them); how many were dropped."""
     holder = app.state_holder
     cutoff = datetime.datetime.now() - datetime.timedelta(seconds=idle_seconds)
     released = 0
     for session_id, used in list(holder.time_last_used.items()):
         if used >= cutoff:
             continue
-        holder.delete_state(session_id)
         with holder.lock:
-            if holder.time_last_used.get(session_id, cutoff) < cutoff:  # not used again meanwhile
-                holder.session_data.pop(session_id, None)
-                holder.time_last_used.pop(session_id, None)
-                released += 1
+            if holder.time_last_used.get(session_id, cutoff) >= cutoff:  # used again meanwhile
+                continue
+            state = holder.session_data.pop(session_id, None)
+            holder.time_last_used.pop(session_id, None)
+        if state is None:
+            continue
+        released += 1
+        for component, value, _ in state.state_components:
+            component.delete_callback(value)
     return released
 
 
