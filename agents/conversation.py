@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +89,8 @@ class ConversationStore:
 
     def add(self, conversation_id: str, turn: Turn, user: str | None = None) -> None:
         """Append ``turn`` to the conversation of ``user`` (None: the machine's owner), in one transaction."""
-        self.state.add_turn(conversation_id, user, asdict(turn), self._clock())
+        fields_of_turn = {f.name: getattr(turn, f.name) for f in fields(turn)}  # as asdict, without copying the record
+        self.state.add_turn(conversation_id, user, fields_of_turn, self._clock())
 
     def replay(self, conversation_id: str, exchanges: Iterable[tuple[str, str]], user: str | None = None) -> None:
         """Add the ``(question, answer)`` exchanges of a history kept elsewhere (an API client's messages) as turns

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 OUTPUT_PREVIEW_CHARS = 600
@@ -52,7 +52,7 @@ class Trace:
         return step
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "steps": [s.to_dict() for s in self.steps]}
+        return {**{f.name: getattr(self, f.name) for f in fields(self)}, "steps": [s.to_dict() for s in self.steps]}
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, default=str)
