@@ -36,7 +36,7 @@ _PACKAGED_MINILM = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"
 # The ``auto`` backend sends calls with at most this many texts (a query, a question and its rewrite) to ONNX.
 QUERY_TEXTS = 4
 # ... on one thread unless ``torch_threads`` says otherwise: a query is fastest so (2-core machine, one query: 2.1 ms
-# and 1.9 ms of CPU on one thread; 4.4 ms and 6.3 ms of CPU on ONNX Runtime's default threads, which spin)
+# and 1.9 ms of CPU on one thread; 4.4 ms and 6.3 ms of CPU on ONNX Runtime's default threads)
 QUERY_THREADS = 1
 VNNI_FLAGS = {"avx512_vnni", "avx_vnni"}
 BF16_FLAGS = {"amx_bf16", "avx512_bf16"}
