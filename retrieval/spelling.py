@@ -106,6 +106,15 @@ def vocabulary_from_texts(texts: Iterable[str]) -> Counter[str]:
     return Counter(w for text in texts for w in _WORD.findall(text.lower()))
 
 
+def _opens_sentence(text: str, start: int) -> bool:
+    """Whether the word at ``start`` opens a sentence of ``text`` (nothing but spaces before it since the text's start
+    or a ".", "!", "?" or ":"), so its capital says nothing ("MoileNet", "the Swin Transformer" are names)."""
+    i = start - 1
+    while i >= 0 and text[i].isspace():
+        i -= 1
+    return i < 0 or text[i] in ".!?:"
+
+
 def is_code_like(token: str) -> bool:
     """True for tokens that are not plain words: numbers, identifiers, paths, camelCase, ALLCAPS acronyms."""
     if not _PLAIN_WORD.fullmatch(token):
@@ -229,8 +238,7 @@ class SpellingCorrector:
 
         def fix_token(match: re.Match) -> str:
             before, core, after = _EDGES.match(match.group(1)).groups()
-            written_as_name = _CAMEL.search(core) or (core[:1].isupper() and text[:match.start()].strip()[-1:] not in
-                                                      ("", ".", "!", "?", ":"))  # "MoileNet", "the Swin Transformer"
+            written_as_name = _CAMEL.search(core) or (core[:1].isupper() and not _opens_sentence(text, match.start()))
             if written_as_name and len(core) < MIN_NAME_LENGTH:  # "Swin", "Adam": too short to tell from a typo
                 return match.group(0)
             if written_as_name and _PLAIN_WORD.fullmatch(core):

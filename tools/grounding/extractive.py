@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from coursemate.retrieval.notetext import refers_back_in_opening, word_count
+from coursemate.retrieval.notetext import comes_from, refers_back_in_opening, word_count
 from coursemate.retrieval.types import Chunk
 from coursemate.tools.grounding.citations import Citation, Passage, strip_markers
 from coursemate.tools.grounding.questions import Question, analyze
@@ -187,8 +187,8 @@ def extractive_answer(index: NotesIndex, question: str, passages: list[Passage],
         relevance += FOCUS_WEIGHT * np.array([bool(stems & set(index.tokenizer(t))) for t in texts], dtype=np.float32)
     usable = _usable(candidates)
     if said:  # a follow-up says something new when a new sentence answers about as well as a repeated one
-        heard = _plain(strip_markers(said))
-        fresh = [i for i in usable if _plain(texts[i]) not in heard]
+        heard = strip_markers(said)
+        fresh = [i for i in usable if not comes_from(texts[i], heard)]
         if fresh and max(relevance[fresh]) >= FRESH_RELATIVE * max(relevance[usable]):
             usable = fresh
     if not usable:
@@ -233,11 +233,6 @@ def _usable(candidates: list[Candidate]) -> list[int]:
             previous = position.get((c.source, c.position - 1))
             ok[i] = previous is not None and ok[previous]
     return [i for i, good in enumerate(ok) if good]
-
-
-def _plain(text: str) -> str:
-    """``text`` lowercase, its words one space apart, without marks (what "said before" compares)."""
-    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
 def _corpus_idf(index: NotesIndex, word: str) -> float:
