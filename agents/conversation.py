@@ -28,6 +28,7 @@ _CONTINUATIONS = re.compile(
 )
 HISTORY_TURNS = 3
 _JOINERS = frozenset({"of", "the", "a", "an", "in", "for", "and"})
+_CLAUSE_SUBJECT = re.compile(r"\b(?:so|so that|because|when|if|until|while|since|once|and|but)\s+(it|they)\b", re.I)
 _ABOUT = re.compile(r"^\W*(?:and |but )?(?:what|how) about (.+?)\W*$", re.I)
 _DEFINITE = re.compile(r"\b(?:the|we|our)\b", re.I)  # "what is the margin for?", "why do we pool the gradients?"
 _STEM = 5  # words compared by their first letters ("gradients" names "gradient")
@@ -112,8 +113,13 @@ class ConversationStore:
 def is_follow_up(question: str) -> bool:
     """Whether ``question`` leans on earlier turns: it opens as a continuation ("and ...", "what about ...") or
     points back with a pronoun ("it", "they", "the previous"). A short question that names its own topic
-    ("Summarize session 5", "What does the forget gate do?") stands alone."""
-    return bool(_CONTINUATIONS.search(question) or _POINTERS.search(question))
+    ("Summarize session 5", "What does the forget gate do?") stands alone, and so does one whose pronoun follows a
+    term it names itself ("how do I train a CNN so it stops overfitting?")."""
+    if _CONTINUATIONS.search(question):
+        return True
+    pointer = _POINTERS.search(question)
+    own = _CLAUSE_SUBJECT.search(question)  # "... a CNN so it stops ...": the pronoun's noun comes before it
+    return bool(pointer) and not (own and own.start(1) == pointer.start() and analyze(question[:own.start()]).specific)
 
 
 def resolve_follow_up(question: str, conversation: Conversation) -> str:

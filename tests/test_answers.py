@@ -109,6 +109,13 @@ def test_a_follow_up_names_the_topic_it_points_back_to(extractive):
     assert any("relu" in c.text.lower() for c in answer.citations)
 
 
+def test_a_pronoun_whose_noun_the_question_names_itself_is_no_follow_up(extractive):
+    extractive.ask("What does the width multiplier do in MobileNet?", conversation_id="own-noun")
+    answer = extractive.ask("how do I train a CNN so it stops overfitting?", conversation_id="own-noun")
+    assert answer.trace.resolved_question == "how do I train a CNN so it stops overfitting?"
+    assert answer.mode == "extractive" and "overfit" in answer.answer.lower()
+
+
 def test_a_follow_up_answer_says_something_new(extractive):
     first = extractive.ask("What is the receptive field of a convolution?", conversation_id="increase")
     answer = extractive.ask("how do we increase it?", conversation_id="increase")
