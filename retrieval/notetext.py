@@ -60,7 +60,8 @@ BACK_REFERENCES = ("it ", "it's ", "this ", "these ", "they ", "that ", "such ",
                    "as a result", "in addition", "additionally", "moreover", "furthermore", "for example",
                    "for instance", "likewise", "in this case", "in that case", "to do this", "to do so",
                    "in other words", "otherwise", "again", "one such", "another ", "similar is", "the same is",
-                   "same is", "same goes", "the same goes")
+                   "same is", "same goes", "the same goes", "here,", "then,", "thereby", "of course", "after this",
+                   "after that", "firstly", "secondly", "thirdly", "lastly", "besides", "still,", "apart from this")
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _EMPHASIS = re.compile(r"(\*\*|__|`)")
@@ -72,7 +73,7 @@ _FIGURE = re.compile(
     r"|code|example)s?|(?:figure|image|diagram|picture|chart|graph|table|animation|video|gif) (?:below|above)"
     r"|look at (?:this|these|the (?:image|figure|diagram|picture))|take a look|see (?:the )?(?:figure|image|"
     r"diagram|below|above)|this (?:image|figure|diagram|picture|animation|video|chart)|below is|above is|here is"
-    r"|is given (?:below|by)|given below|like this|as below|shown here|\bfig\b\.?|source\s*$|click|watch"
+    r"|is given (?:below|by)|given below|like this|as below|as the following|shown here|\bfig\b\.?|source\s*$|click|watch"
     r"|below|above|(?:on|to) the (?:right|left)|right side|left side|mentioned (?:earlier|before|previously)"
     r"|as mentioned|as discussed|as we (?:saw|discussed|have seen)|we saw|earlier|previous (?:section|image|figure"
     r"|example|step|code|lecture|session)|in this (?:post|blog|article|video|session|lecture)|this blog)\b",
@@ -102,6 +103,8 @@ _CLAUSE_PUNCTUATION = re.compile(r"[,;:()]")
 # "softargmax[1]", "torchsummary [125]": the page's own footnote or mark, never one of the answer's citations
 _RUN_TOGETHER = re.compile(r"(?<=[a-z0-9)\]])\s+(?=(?:The|This|These|We|It|Here|There|Our|If|When|However|Now|"
                            r"Let's|Let’s)[ ,])")  # "... the image) Here, image patches ...": a sentence starts
+# "(remember heads) the paper ...": a speaker's aside, never "(x, y) are ..." or "(2017)"
+_ASIDE = re.compile(r"^\((?=[^()]*[A-Za-z]{3})[A-Za-z][^(),]{0,40}\)\s+(?=[a-z]+ )")
 _FOOTNOTE = re.compile(r"\s?\[(?:\d+|ref|reference|source|citation needed)\s*\]", re.IGNORECASE)  # "[125]", "[ref]"
 _CUT_SHORT = re.compile(r"\b(?:e|i|e\.g|i\.e|etc|vs|fig|eq|no|approx)\.$", re.IGNORECASE)  # split at "e.g."
 _NARRATION = re.compile(  # the course's own story, not its subject: "Let's look at ...", "we'll cover this later"
@@ -471,10 +474,10 @@ def sentence_issue(raw: str, text: str, kind: str) -> tuple[str, str]:
 
 
 def tidy(piece: str, case: CaseModel | None) -> str:
-    """The clean text of one sentence: list marks, emphasis, glued headings and a label that the sentence after it
+    """The clean text of one sentence: list marks, emphasis, an opening aside, glued headings and a label that the sentence after it
     restates ("Sparsity: ReLU often results in sparsity", "Pooling the gradients: pool the gradients ...") removed,
     words unglued, truecased."""
-    text = _FOOTNOTE.sub("", _EMPHASIS.sub("", _LIST_ITEM.sub("", piece.strip())))
+    text = _ASIDE.sub("", _FOOTNOTE.sub("", _EMPHASIS.sub("", _LIST_ITEM.sub("", piece.strip()))))
     text = " ".join(_GLUED_PUNCTUATION.sub(r"\1 ", text).split()).strip("* ")
     text = strip_glued_heading(case.unglue(text), case.outlines) if case is not None else strip_glued_heading(text)
     label = _LABEL.match(text)

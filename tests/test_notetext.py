@@ -99,6 +99,13 @@ def test_a_label_that_the_sentence_restates_is_dropped(case):
         "Weighing the outputs: multiply the feature maps with the pooled gradients."
 
 
+def test_a_speakers_aside_that_opens_a_sentence_is_dropped(case):
+    assert tidy("(remember heads) the paper introduces the transformer, an encoder-decoder model.", case) == \
+        "The paper introduces the transformer, an encoder-decoder model."
+    assert tidy("(Xception, 2017) is built from depthwise separable convolutions.", case) == \
+        "(Xception, 2017) is built from depthwise separable convolutions."
+
+
 def test_words_glued_where_links_were_stripped_are_split(case):
     assert tidy("GoogLeNet used 12x fewer parameters thanResNetused in 2012.", case) == \
         "GoogLeNet used 12x fewer parameters than ResNet used in 2012."
@@ -120,6 +127,10 @@ def test_words_glued_where_links_were_stripped_are_split(case):
     ("from smolagents import CodeAgent, HfApiModel, DuckDuckGoSearchTool", "code", "code"),
     ("Results: parameters: 13.8k best train accuracy: 99.15 best test accuracy: 99.5", "table", "table"),
     ("It keeps the cell state from exploding over long sequences of inputs.", "prose", "back-reference"),
+    ("Here, image patches are treated the same way as the tokens of a sentence.", "prose", "back-reference"),
+    ("Of course, global shutter cameras are complex, expensive and bulky to make.", "prose", "back-reference"),
+    ("Thereby, mixup makes deep CNNs robust to adversarial examples.", "prose", "back-reference"),
+    ("A residual block is displayed as the following: the residual unit obtains F(x) from x.", "figure", "figure"),
     ("Why do we need an activation function at all in a deep network?", "prose", "question"),
     ("Receptive fields convolution mathematics max pooling max pooling in variances layer count kernels here.",
      "prose", "repeated words"),
