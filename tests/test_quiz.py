@@ -162,14 +162,20 @@ def test_distractors_are_of_the_keys_kind(course_index):
 
 def test_short_answers_come_from_definitions_causes_and_actions(course_index):
     items = generate_quiz(course_index, n=MAX_ITEMS, kind="short")
-    assert len(items) >= 80  # 88 on the shipped notes (the issue asks for 100: not reached yet)
+    assert len(items) >= 100  # 100 on the shipped notes
     assert len({i.question for i in items}) == len(items)
     assert len(generate_quiz(course_index, topic="attention", n=5, kind="short")) == 5
     for item in items:
         assert item.question.startswith(("What ", "Why ", "How ")) and item.question.endswith("?")
         assert not re.search(r"\b(?:can|were|try to|attempt to)\?$", item.question)  # "What do bayesian CNNs can?"
-        assert in_text(item.answer, item.citation.text) and len(item.answer.split()) >= 4
+        expansion = item.question.endswith(" stand for?")  # "What does Adam stand for?": a few words
+        assert in_text(item.answer, item.citation.text) and len(item.answer.split()) >= (2 if expansion else 4)
+        assert not expansion or len(item.answer.split()) <= 8  # never a run-on export line
         assert not re.search(r"\b(?:this|it|there|if)\b", item.question.split("?")[0].lower().split(" ", 2)[-1])
+    questions = {i.question: i.answer for i in items}
+    assert questions.get("What does Adam stand for?") == "adaptive moment estimation"
+    assert "encoder and decoder" in questions.get("What does the transformer architecture consist of?", "")
+    assert questions.get("What is DistilBERT?") == "a smaller, faster version of BERT"  # a name written as one
 
 
 def test_questions_come_from_standalone_prose_only(course_index):

@@ -104,7 +104,8 @@ _CAPTION = re.compile(r"^(?:fig(?:ure)?\.?|image|source|table|photo|credit)s?\b|
 _DEFINITION = re.compile(
     r"^(?P<term>(?:(?:the|an?)\s+)?[A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){0,2}?"
     r"(?:\s+of\s+(?:the\s+)?[A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){0,2}?)?)(?:\s+\([^)]{1,60}\))?\s+"
-    r"(?P<verb>is|are|refers to|means|stands for|helps to|help to|helps|is used to|are used to|allows|allow)"
+    r"(?P<verb>is|are|refers to|means|stands for|helps to|help to|helps|is used to|are used to|allows|allow|consists of"
+    r"|consist of|is composed of|are composed of|contains|was used to|were used to|is defined as)"
     r"\s+(?P<rest>.+?)\.?$", re.IGNORECASE
 )
 # a reason given for the clause before it; the clause becomes a "Why ...?" question
@@ -114,6 +115,7 @@ _PLURAL_PRONOUNS = frozenset("we you they".split())
 MAX_SUBJECT_WORDS = 6
 _POINTER = re.compile(r"\b(?:this|these|those|it|that)\b", re.IGNORECASE)  # a question needs its own words
 TOPIC_CHUNKS = 24  # a topic quiz draws on this many chunks the search finds (a summary reads fewer)
+EXPANSION_MAX_WORDS = 8  # what an abbreviation stands for is a few words, not a line of the export run on
 SHORT_WORDS = 60, 5  # a short-answer question may come from a longer or shorter sentence than a cloze
 _LEADING_PHRASE = re.compile(r"^(?:In|For|With|At|During|On|Unlike|Like|After|Before|Typically|Generally|Usually)"
                              r"\b[^,]{0,60},\s+")
@@ -133,7 +135,11 @@ _QUESTION_OF = {"is": "What is {term}?", "are": "What are {term}?", "refers to":
                 "help to": "What do {term} help to do?", "helps": "What does {term} help with?",
                 "is used to": "What is {term} used to do?", "are used to": "What are {term} used to do?",
                 "stands for": "What does {term} stand for?",
-                "allows": "What does {term} allow?", "allow": "What do {term} allow?"}
+                "allows": "What does {term} allow?", "allow": "What do {term} allow?",
+                "consists of": "What does {term} consist of?", "consist of": "What do {term} consist of?",
+                "is composed of": "What is {term} composed of?", "are composed of": "What are {term} composed of?",
+                "contains": "What does {term} contain?", "was used to": "What was {term} used to do?",
+                "were used to": "What were {term} used to do?", "is defined as": "How is {term} defined?"}
 
 
 @dataclass
@@ -667,16 +673,19 @@ def _definition_item(sentence: str, chunk: Chunk, lookup: dict[str, int], notes:
     if not match:
         return None
     term, answer, verb = match.group("term"), match.group("rest").strip(), match.group("verb").lower()
-    question = _QUESTION_OF[verb]
+    question = _QUESTION_OF[" ".join(verb.split())]
     passive = _PASSIVE.match(answer) if verb in ("is", "are") else None
     if verb in ("is", "are") and re.match(r"used (?:to|for) ", answer):  # "X is used to ...": what for
         question, answer = f"What {verb} {{term}} used for?", answer.removeprefix("used ")
     elif passive and passive.group("participle") != "used":  # "X is determined by Y": what by
         question, answer = f"What {verb} {{term}} {passive.group()}".rstrip() + "?", answer[passive.end():]
-    if (not _is_subject(term, lookup, notes) or len(answer.split()) < 4 or not in_text(answer, chunk.text)
+    expansion = verb == "stands for"  # "Adam stands for adaptive moment estimation": a name and a few words
+    sized = 2 <= len(answer.split()) <= EXPANSION_MAX_WORDS if expansion else len(answer.split()) >= 4
+    named = _is_subject(term, lookup, notes) or _is_name(term, notes) or (expansion and _is_word_of(term, notes))
+    if (not named or not sized or not in_text(answer, chunk.text)
             or (verb in ("is", "are") and not passive and not _DEFINES.match(answer))):
         return None
-    question = question.format(term=_mid_sentence(term))
+    question = question.format(term=term if expansion else _mid_sentence(term))  # "What does Adam stand for?"
     return QuizItem(question, answer, "short", Citation.of(1, chunk))
 
 
@@ -736,6 +745,17 @@ def _is_subject(phrase: str, lookup: dict[str, int], notes: NotesWords, pronouns
     named = " ".join(core) in lookup or notes.is_noun_phrase(core) or (names_a_thing(notes, core) and bool(
         notes.uses(core)))
     return named and _is_specific(core, lookup, notes)
+
+
+def _is_name(term: str, notes: NotesWords) -> bool:
+    """Whether ``term`` is one word of the notes written as a name, with capitals inside it ("RoBERTa", "DistilBERT",
+    "GPT")."""
+    return bool(re.fullmatch(r"[A-Z][A-Za-z0-9-]*[A-Z][A-Za-z0-9-]*", term)) and _is_word_of(term, notes)
+
+
+def _is_word_of(term: str, notes: NotesWords) -> bool:
+    """Whether ``term`` is one capitalized word that the notes use ("Adam" in "Adam stands for ...")."""
+    return bool(re.fullmatch(r"[A-Z][A-Za-z0-9-]*", term)) and bool(notes.at.get(term.lower()))
 
 
 def _is_specific(words: tuple[str, ...], lookup: dict[str, int], notes: NotesWords) -> bool:
