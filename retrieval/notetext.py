@@ -105,6 +105,13 @@ _RUN_TOGETHER = re.compile(r"(?<=[a-z0-9)\]])\s+(?=(?:The|This|These|We|It|Here|
                            r"Let's|Let’s)[ ,])")  # "... the image) Here, image patches ...": a sentence starts
 # "(remember heads) the paper ...": a speaker's aside, never "(x, y) are ..." or "(2017)"
 _ASIDE = re.compile(r"^\((?=[^()]*[A-Za-z]{3})[A-Za-z][^(),]{0,40}\)\s+(?=[a-z]+ )")
+# "Here, position embeddings are used ...": a connective that only links to the sentence before; what follows it
+# stands alone unless it points back itself ("However, it ...": still a back-reference)
+_CONNECTIVE = re.compile(r"^(?:here|so|thus|hence|therefore|also|of course|now|well|basically|in addition|additionally"
+                         r"|moreover|furthermore|finally|then|again|in other words|besides|however"
+                         r"|thereby|still|firstly|secondly|thirdly|lastly|next|in fact|indeed|essentially|in general"
+                         r"|generally|in practice|in short|in simple terms|in simpler terms|simply put),\s+(?=[A-Za-z])",
+                         re.IGNORECASE)
 _FOOTNOTE = re.compile(r"\s?\[(?:\d+|ref|reference|source|citation needed)\s*\]", re.IGNORECASE)  # "[125]", "[ref]"
 _CUT_SHORT = re.compile(r"\b(?:e|i|e\.g|i\.e|etc|vs|fig|eq|no|approx)\.$", re.IGNORECASE)  # split at "e.g."
 _NARRATION = re.compile(  # the course's own story, not its subject: "Let's look at ...", "we'll cover this later"
@@ -474,8 +481,8 @@ def sentence_issue(raw: str, text: str, kind: str) -> tuple[str, str]:
 
 
 def tidy(piece: str, case: CaseModel | None) -> str:
-    """The clean text of one sentence: list marks, emphasis, an opening aside, glued headings and a label that the sentence after it
-    restates ("Sparsity: ReLU often results in sparsity", "Pooling the gradients: pool the gradients ...") removed,
+    """The clean text of one sentence: list marks, emphasis, an opening aside or connective ("Here, ..."), glued
+    headings and a label that the sentence after it restates ("Sparsity: ReLU often results in sparsity", "Pooling the gradients: pool the gradients ...") removed,
     words unglued, truecased."""
     text = _ASIDE.sub("", _FOOTNOTE.sub("", _EMPHASIS.sub("", _LIST_ITEM.sub("", piece.strip()))))
     text = " ".join(_GLUED_PUNCTUATION.sub(r"\1 ", text).split()).strip("* ")
@@ -485,4 +492,7 @@ def tidy(piece: str, case: CaseModel | None) -> str:
         text = text[label.start(1):]  # "Pooling the gradients: pool the gradients ..." (truecasing capitalizes it)
     elif label:
         text = _defined(text[:label.start(1) - 2], text[label.start(1):]) or text
+    connective = _CONNECTIVE.match(text)
+    if connective:
+        text = text[connective.end()].upper() + text[connective.end() + 1:]
     return case.truecase(text) if case is not None else text

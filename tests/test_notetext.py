@@ -106,6 +106,16 @@ def test_a_speakers_aside_that_opens_a_sentence_is_dropped(case):
         "(Xception, 2017) is built from depthwise separable convolutions."
 
 
+def test_a_connective_that_only_links_to_the_sentence_before_is_dropped(case):
+    assert tidy("Here, position embeddings are used to retain positional information.", case) == \
+        "Position embeddings are used to retain positional information."
+    assert tidy("thus, the model learns only the residual.", case) == "The model learns only the residual."
+    clean = tidy("However, it does not imply higher accuracy on the validation set.", case)
+    assert clean == "It does not imply higher accuracy on the validation set."
+    assert sentence_issue(clean, clean, "prose") == ("prose", "back-reference")  # "it" still points back
+    assert tidy("Similarly, police tries to detect the fake money.", case).startswith("Similarly, ")  # an analogy
+
+
 def test_words_glued_where_links_were_stripped_are_split(case):
     assert tidy("GoogLeNet used 12x fewer parameters thanResNetused in 2012.", case) == \
         "GoogLeNet used 12x fewer parameters than ResNet used in 2012."
@@ -127,9 +137,11 @@ def test_words_glued_where_links_were_stripped_are_split(case):
     ("from smolagents import CodeAgent, HfApiModel, DuckDuckGoSearchTool", "code", "code"),
     ("Results: parameters: 13.8k best train accuracy: 99.15 best test accuracy: 99.5", "table", "table"),
     ("It keeps the cell state from exploding over long sequences of inputs.", "prose", "back-reference"),
-    ("Here, image patches are treated the same way as the tokens of a sentence.", "prose", "back-reference"),
-    ("Of course, global shutter cameras are complex, expensive and bulky to make.", "prose", "back-reference"),
-    ("Thereby, mixup makes deep CNNs robust to adversarial examples.", "prose", "back-reference"),
+    ("Here the training error of the 20-layer network is lower than that of the 56-layer one.", "prose",
+     "back-reference"),
+    ("Of course global shutter cameras are complex, expensive and bulky to make.", "prose", "back-reference"),
+    ("Thereby mixup makes deep CNNs robust to adversarial examples and stabilizes GAN training.", "prose",
+     "back-reference"),
     ("A residual block is displayed as the following: the residual unit obtains F(x) from x.", "figure", "figure"),
     ("Why do we need an activation function at all in a deep network?", "prose", "question"),
     ("Receptive fields convolution mathematics max pooling max pooling in variances layer count kernels here.",
