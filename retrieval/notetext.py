@@ -122,7 +122,8 @@ _FIRST_PERSON = re.compile(r"\b(?:I|I'm|I’m|I've|I’ve|I'll|I’ll|I'd|[Mm]y|
 _DEIXIS = re.compile(  # "To solve these issues", "he": it needs the sentence before it
     r"\b(?:these|those|this|such|that|the same|the above|the previous) (?:issues?|problems?|concepts?|methods?"
     r"|approach(?:es)?|ideas?|cases?|steps?|results?|techniques?|examples?|papers?|ways?|things?|points?|changes?)\b"
-    r"|\b(?:he|she|his|her|him)\b|\b(?:this|that|these|those|it)\s*[,.;:!?]", re.IGNORECASE)
+    r"|\b(?:he|she|his|her|him)\b|\b(?:this|that|these|those|it)\s*[,.;:!?]"
+    r"|^the (?:paper|authors?|article|researchers|writers?)\b", re.IGNORECASE)  # "The paper address ...": which paper?
 _OPENING_REFERENCE = re.compile(  # "To overcome this trade-off, we ...", "with mentioned approach"
     r"^(?:[\w'’-]+ ){0,4}(?:this|these|those|such) [\w'’-]+(?: [\w'’-]+)?,"
     r"|\b(?:aforementioned|above-mentioned|mentioned (?:above|earlier|before)|(?:with|using|by) (?:the )?mentioned)\b",

@@ -140,6 +140,8 @@ def test_words_glued_where_links_were_stripped_are_split(case):
     ("Here the training error of the 20-layer network is lower than that of the 56-layer one.", "prose",
      "back-reference"),
     ("Of course global shutter cameras are complex, expensive and bulky to make.", "prose", "back-reference"),
+    ("The paper addresses the degradation problem by introducing a deep residual learning framework.", "prose",
+     "back-reference"),  # which paper: the sentence before names it
     ("Thereby mixup makes deep CNNs robust to adversarial examples and stabilizes GAN training.", "prose",
      "back-reference"),
     ("A residual block is displayed as the following: the residual unit obtains F(x) from x.", "figure", "figure"),
