@@ -40,8 +40,8 @@ LABEL_WORD_COUNT = 20_000_000  # a one-word label this common in English labels 
 MIN_GLUED_CHARS = 6  # shorter unknown words are left alone
 _INFLECTIONS = ("s", "es", "ies", "d", "ed", "ing", "er", "or", "ly")
 FUNCTION_WORDS = frozenset("""the an and or but than then that this these those with without from into onto of in on
-at to by for as is are was were be been has have had its their our your it we they not also which where when while
-how what""".split())
+at to by for as is are was were be been has have had its their our your his her my it we they not also which where
+when while how what""".split())
 HEADING_MAX_WORDS = 12  # a heading glued to the start of a sentence has at most this many words (a list of them)
 HEADING_BEFORE_ARTICLE = 4  # ... and at most this many before "the", "a", "an", "in" ("Making commits a commit is")
 HEADING_ECHO_WORDS = 15  # ... and the clause after it names it again within this many words
@@ -112,6 +112,7 @@ _CONNECTIVE = re.compile(r"^(?:here|so|thus|hence|therefore|also|of course|now|w
                          r"|thereby|still|firstly|secondly|thirdly|lastly|next|in fact|indeed|essentially|in general"
                          r"|generally|in practice|in short|in simple terms|in simpler terms|simply put),\s+(?=[A-Za-z])",
                          re.IGNORECASE)
+_CAMEL_GLUE = re.compile(r"([a-z]{4,})([A-Z][A-Za-z0-9]*)")
 _FOOTNOTE = re.compile(r"\s?\[(?:\d+|ref|reference|source|citation needed)\s*\]", re.IGNORECASE)  # "[125]", "[ref]"
 _CUT_SHORT = re.compile(r"\b(?:e|i|e\.g|i\.e|etc|vs|fig|eq|no|approx)\.$", re.IGNORECASE)  # split at "e.g."
 _NARRATION = re.compile(  # the course's own story, not its subject: "Let's look at ...", "we'll cover this later"
@@ -122,7 +123,8 @@ _FIRST_PERSON = re.compile(r"\b(?:I|I'm|I’m|I've|I’ve|I'll|I’ll|I'd|[Mm]y|
 _DEIXIS = re.compile(  # "To solve these issues", "he": it needs the sentence before it
     r"\b(?:these|those|this|such|that|the same|the above|the previous) (?:issues?|problems?|concepts?|methods?"
     r"|approach(?:es)?|ideas?|cases?|steps?|results?|techniques?|examples?|papers?|ways?|things?|points?|changes?)\b"
-    r"|\b(?:he|she|his|her|him)\b|\b(?:this|that|these|those|it)\s*[,.;:!?]"
+    r"|^(?:(?!(?<=\s)(?-i:[A-Z][a-z])).)*?\b(?:he|she|his|her|him)\b"  # "by Ian Goodfellow on his paper": named
+    r"|\b(?:this|that|these|those|it)\s*[,.;:!?]"
     r"|^the (?:paper|authors?|article|researchers|writers?)\b", re.IGNORECASE)  # "The paper address ...": which paper?
 _OPENING_REFERENCE = re.compile(  # "To overcome this trade-off, we ...", "with mentioned approach"
     r"^(?:[\w'’-]+ ){0,4}(?:this|these|those|such) [\w'’-]+(?: [\w'’-]+)?,"
@@ -265,7 +267,15 @@ class CaseModel:
         if len(word) < MIN_GLUED_CHARS or self._known(lower) or any(
                 lower.endswith(end) and self._known(lower[:-len(end)]) for end in _INFLECTIONS):
             return [word]  # a word, or a form of one ("logits", "onwards", "augmentor")
-        best = _segment(lower, self._cost)
+        parts = self._split_at_function_word(word)
+        camel = _CAMEL_GLUE.fullmatch(word)  # "releasedPaLM", "sentenceHello": a link's text glued after a word
+        if len(parts) == 1 and camel and self._known(camel.group(1)):
+            return [camel.group(1), camel.group(2)]
+        return parts
+
+    def _split_at_function_word(self, word: str) -> list[str]:
+        """``word`` cut into two or three known words, one of them a function word; [word] when it is not so."""
+        best = _segment(word.lower(), self._cost)
         if best is None or len(best) < 2 or len(best) > 3 or any(len(p) < 3 and p not in FUNCTION_WORDS for p in best):
             return [word]
         parts, start = [], 0

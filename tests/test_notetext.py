@@ -121,6 +121,10 @@ def test_words_glued_where_links_were_stripped_are_split(case):
         "GoogLeNet used 12x fewer parameters than ResNet used in 2012."
     assert tidy("All layers collapse into onewith linear activations.", case) == \
         "All layers collapse into one with linear activations."
+    assert tidy("As stated by Ian Goodfellow on hispaper, GAN is a framework.", case) == \
+        "As stated by Ian Goodfellow on his paper, GAN is a framework."
+    assert tidy("Google releasedPaLM as a large language model in 2022.", case) == \
+        "Google released PaLM as a large language model in 2022."  # a link's name glued after a known word
     assert tidy("Duplicate this file to your collaboratory and read it.", case) == \
         "Duplicate this file to your collaboratory and read it."  # an unknown word without a function word stays
 
@@ -140,6 +144,8 @@ def test_words_glued_where_links_were_stripped_are_split(case):
     ("Here the training error of the 20-layer network is lower than that of the 56-layer one.", "prose",
      "back-reference"),
     ("Of course global shutter cameras are complex, expensive and bulky to make.", "prose", "back-reference"),
+    ("As stated by Ian Goodfellow in his paper, GAN is a framework for generative models.", "prose", ""),
+    ("He proposed the framework for estimating generative models in 2014.", "prose", "back-reference"),
     ("The paper addresses the degradation problem by introducing a deep residual learning framework.", "prose",
      "back-reference"),  # which paper: the sentence before names it
     ("Thereby mixup makes deep CNNs robust to adversarial examples and stabilizes GAN training.", "prose",
