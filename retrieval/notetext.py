@@ -461,6 +461,8 @@ def sentence_issue(raw: str, text: str, kind: str) -> tuple[str, str]:
             text) and " - " not in text else "list item"
     if _CUT_SHORT.search(text):
         return "prose", "cut short"
+    if re.search(r"\?\s+[A-Z]", text):
+        return "prose", "run-on"  # "Dropout (what gets dropped? How does it help? ) weight penalty ...": lines glued
     if text.endswith("?"):
         return "prose", "question"
     if text.endswith("!"):

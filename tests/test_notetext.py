@@ -152,6 +152,8 @@ def test_words_glued_where_links_were_stripped_are_split(case):
      "back-reference"),
     ("A residual block is displayed as the following: the residual unit obtains F(x) from x.", "figure", "figure"),
     ("Why do we need an activation function at all in a deep network?", "prose", "question"),
+    ("Dropout (what gets dropped? How does it help? ) weight penalty l1 and l2 are the most common.", "prose",
+     "run-on"),
     ("Receptive fields convolution mathematics max pooling max pooling in variances layer count kernels here.",
      "prose", "repeated words"),
     ("Let's check out the library that you'd be using to see why they are useful.", "prose", "narration"),
