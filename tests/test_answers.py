@@ -27,6 +27,7 @@ from coursemate.tools.grounding.questions import analyze
     ("Is batch normalization used in ResNet?", "yesno"),
     ("What batch size were DCGAN models trained with?", "number"),
     ("Which activation does the DCGAN discriminator use?", "other"),
+    ("Who came up with RMSprop?", "person"),
 ])
 def test_the_question_type_comes_from_its_wording(question, kind):
     assert analyze(question).kind == kind
@@ -48,6 +49,21 @@ def test_a_which_question_asks_for_a_kind_of_thing_that_the_answer_names():
 ])
 def test_a_definition_is_the_sentence_that_defines_or_spells_out_the_term(question, sentence, fits):
     assert type_fit(analyze(question), sentence, [], None) == float(fits)
+
+
+def test_a_who_question_is_answered_by_a_sentence_that_names_a_person():
+    asked = analyze("Who designed VGGNet?")
+    assert type_fit(asked, "VGGNet was proposed by Karen Simonyan and Andrew Zisserman in 2014.", [], None) == 1.0
+    assert type_fit(asked, "This was the statement from Yann LeCun regarding GANs.", [], None) == 1.0
+    assert type_fit(asked, "VGGNet uses 3x3 convolutions stacked in blocks.", [], None) == 0.0
+
+
+def test_a_sentence_that_points_back_may_follow_its_antecedent_in_an_answer(extractive):
+    """The quote, then "This was the statement from Yann LeCun ...": about the quote, right after it."""
+    sentences = answer_sentences(extractive.ask(
+        "Who called adversarial nets the most exciting machine learning idea of the past decade?").answer)
+    at = next(i for i, s in enumerate(sentences) if "Yann LeCun" in s)
+    assert at > 0 and "interesting idea" in sentences[at - 1], sentences
 
 
 def test_a_name_is_what_a_question_is_about():

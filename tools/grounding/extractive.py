@@ -4,7 +4,8 @@ Sentences come split, typed and embedded from the index (:meth:`retrieval.NotesI
 choosing them costs a few matrix products, never a model call per sentence. :func:`extractive_answer` reads the
 question's type and focus (:mod:`.questions`), leads with the one standalone sentence that answers that type
 for the focus (a number for "how many", "X is ..." for "what is X", both sides for a comparison, a cause for
-"why"), and adds at most two supporting sentences of the same passage or topic: at most 90 words (a short answer
+"why", a name for "who"), and adds at most two supporting sentences of the same passage or topic (one that points
+back, "It is used in ...", only right after the sentence it points back to): at most 90 words (a short answer
 is not padded: a blind grader reads padding as filler), no table row, code line, figure pointer or sentence over
 60 words, nothing said twice. A list question gets the lead-in with its list.
 :func:`mmr_within_budget` picks relevant, non-redundant sentences within a word budget (summaries, quizzes).
@@ -51,6 +52,9 @@ _MEANS = re.compile(r"\b(?:by|using|uses|use|through|via|first|then|step|steps|a
                     r"adds?|multipl|divid|replac)\w*", re.IGNORECASE)
 _CONTRAST = re.compile(r"\b(?:whereas|while|unlike|compared|than|but|instead|on the other hand|however|differ\w*)\b",
                        re.IGNORECASE)
+# a person named: "proposed by G. Hinton", "from Yann LeCun", "Ian Goodfellow and co-authors introduced it"
+_PERSON_NAMED = re.compile(r"\b(?:by|from)\s+(?:[A-Z]\.\s*)*[A-Z][a-z]+|\b[A-Z][a-z]+ [A-Z][a-zA-Z]+ (?:and|et\b|proposed"
+                           r"|introduced|invented|coined|said|stated|suggested|called)")
 _EXPANSION_ASKED = re.compile(r"\bstands? for\b|\bshort for\b|\babbreviat|\bacronym|\bfull form\b", re.IGNORECASE)
 _NAMED = r"\b(?:called|known as|termed|referred to as)"
 _DEFINES = r"\b(?:is|are|was|were|refers? to|means?|stands? for|is called|are called|is defined as|describes?)\b"
@@ -144,6 +148,8 @@ def type_fit(question: Question, text: str, stems, tokenizer) -> float:
         return 1.0 if _CAUSE.search(text) else 0.0
     if kind == "how":
         return 1.0 if _MEANS.search(text) else 0.0
+    if kind == "person":
+        return 1.0 if _PERSON_NAMED.search(text) else 0.0
     if kind in ("comparison", "choice") and question.sides:
         words = set(tokenizer(text))
         named = sum(bool(side and side <= words) or bool(side & words) for side in stems)
@@ -179,6 +185,10 @@ def extractive_answer(index: NotesIndex, question: str, passages: list[Passage],
     fit = np.array([type_fit(asked, t, sides, index.tokenizer) for t in texts], dtype=np.float32)
     rank_prior = np.array([1.0 / (1 + c.source) for c in candidates], dtype=np.float32)  # passages in search order
     overlap = term_overlap(index, " ".join(asked.focus) or question, texts)  # content terms, not "why", "does"
+    for i, c in enumerate(candidates):  # "This was the statement from Yann LeCun": about what it points back to
+        before = _follows(i, candidates) if c.issue == "back-reference" else None
+        if before is not None:
+            overlap[i] = max(overlap[i], overlap[before])
     fit *= overlap > 0  # a number or a cause answers the question only in a sentence about it
     relevance = vectors @ query + TERM_WEIGHT * overlap + TYPE_WEIGHT * fit + PASSAGE_WEIGHT * rank_prior
     focus = asked.focus_term(lambda w: _corpus_idf(index, w))
@@ -210,8 +220,8 @@ def extractive_answer(index: NotesIndex, question: str, passages: list[Passage],
         floor = OTHER_PASSAGE_RELATIVE if candidates[i].source != candidates[lead].source else SUPPORT_RELATIVE
         if i in chosen or relevance[i] < floor * relevance[lead] or overlap[i] < SUPPORT_MIN_OVERLAP:
             continue
-        if candidates[i].issue:  # a supporting sentence stands alone: no "Similarly, ...", "Thus ..."
-            continue
+        if candidates[i].issue and _follows(i, candidates) not in chosen:  # a supporter stands alone, or follows
+            continue  # the sentence it points back to ("This was the statement from Yann LeCun ..." after the quote)
         extra = word_count(texts[i])
         if words + extra > ANSWER_MAX_WORDS or _repeats([i], chosen, vectors, texts, index.tokenizer):
             continue
@@ -220,7 +230,16 @@ def extractive_answer(index: NotesIndex, question: str, passages: list[Passage],
         supporters += 1
     head = _with_antecedent([lead], candidates)  # the lead (and what it points back to) first
     rest = sorted((i for i in chosen if i not in head), key=lambda i: (candidates[i].source, candidates[i].position))
-    return _render(head + rest, candidates, passages)
+    order = head + [i for i in rest if candidates[i].issue != "back-reference"]
+    for i in (i for i in rest if candidates[i].issue == "back-reference"):  # right after what it points back to
+        order.insert(order.index(_follows(i, candidates)) + 1, i)
+    return _render(order, candidates, passages)
+
+
+def _follows(i: int, candidates: list[Candidate]) -> int | None:
+    """The candidate just before candidate ``i`` in its passage, if it is one."""
+    c = candidates[i]
+    return next((j for j, d in enumerate(candidates) if d.source == c.source and d.position == c.position - 1), None)
 
 
 def _usable(candidates: list[Candidate]) -> list[int]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from coursemate.retrieval.notetext import english_count
 
-QUESTION_TYPES = ("number", "why", "how", "comparison", "choice", "list", "definition", "yesno", "other")
+QUESTION_TYPES = ("number", "why", "how", "comparison", "choice", "list", "person", "definition", "yesno", "other")
 SPECIFIC_MAX_COUNT = 10_000_000  # a term rarer than this in general English can name what a question is about
 FOCUS_MAX_COUNT = 2_000_000  # ... and one rarer than this is the focus an answer's sentences should name
 
@@ -38,6 +38,8 @@ _DEFINITION = re.compile(r"^\W*(?:what(?:'s| is| are| was| were| does| do)|defin
                          r"refers to|defined)\b", re.IGNORECASE)
 _SLOT = re.compile(r"^\W*(?:which|what)\s+((?:[\w-]+\s+){0,2}?[\w-]+)\s+(?:do|does|did|is|are|was|were|can|could|"
                    r"has|have|had|will|would|should|must|may|might)\b", re.IGNORECASE)  # "which activation does"
+_PERSON = re.compile(r"^\W*who\b|\b(?:which|what) (?:person|researchers?|authors?|scientists?|people)\b",
+                     re.IGNORECASE)  # "Who came up with RMSprop?": a name answers it
 _YESNO = re.compile(r"^\W*(?:is|are|does|do|did|can|could|should|will|would|was|were|has|have)\b", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#-]*[A-Za-z0-9+#]|[A-Za-z]")
 _NOT_FOCUS = frozenset("""
@@ -108,7 +110,7 @@ def _is_choice(text: str) -> bool:
 
 
 _KIND_RULES = (("number", _NUMBER.search), ("comparison", _COMPARISON.search), ("why", _WHY.search),
-               ("list", _LIST.search), ("choice", _is_choice), ("how", _HOW.search),
+               ("list", _LIST.search), ("choice", _is_choice), ("how", _HOW.search), ("person", _PERSON.search),
                ("definition", _DEFINITION.search), ("yesno", _YESNO.search))
 
 
