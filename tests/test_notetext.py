@@ -99,6 +99,13 @@ def test_a_label_that_the_sentence_restates_is_dropped(case):
         "Weighing the outputs: multiply the feature maps with the pooled gradients."
 
 
+def test_a_label_that_the_sentence_points_at_becomes_its_subject(case):
+    assert tidy("Git push: this command is used to push local commits to the remote repository.", case) == \
+        "Git push is used to push local commits to the remote repository."
+    assert tidy("This is how we calculate loss: this is the formula for it.", case) == \
+        "This is how we calculate loss: this is the formula for it."  # the label itself points back
+
+
 def test_a_speakers_aside_that_opens_a_sentence_is_dropped(case):
     assert tidy("(remember heads) the paper introduces the transformer, an encoder-decoder model.", case) == \
         "The paper introduces the transformer, an encoder-decoder model."
