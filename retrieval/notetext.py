@@ -73,7 +73,8 @@ _FIGURE = re.compile(
     r"|code|example)s?|(?:figure|image|diagram|picture|chart|graph|table|animation|video|gif) (?:below|above)"
     r"|look at (?:this|these|the (?:image|figure|diagram|picture))|take a look|see (?:the )?(?:figure|image|"
     r"diagram|below|above)|this (?:image|figure|diagram|picture|animation|video|chart)|below is|above is|here is"
-    r"|is given (?:below|by)|given below|like this|as below|as the following|shown here|\bfig\b\.?|source\s*$|click|watch"
+    r"|is given (?:below|by)|given below|like this|as below|as the following|shown here|\bfig\b\.?|source\s*$"
+    r"|click|watch"
     r"|below|above|(?:on|to) the (?:right|left)|right side|left side|mentioned (?:earlier|before|previously)"
     r"|as mentioned|as discussed|as we (?:saw|discussed|have seen)|we saw|earlier|previous (?:section|image|figure"
     r"|example|step|code|lecture|session)|in this (?:post|blog|article|video|session|lecture)|this blog)\b",
@@ -113,7 +114,8 @@ _ASIDE = re.compile(r"^\((?=[^()]*[A-Za-z]{3})[A-Za-z][^(),]{0,40}\)\s+(?=[a-z]+
 _CONNECTIVE = re.compile(r"^(?:here|so|thus|hence|therefore|also|of course|now|well|basically|in addition|additionally"
                          r"|moreover|furthermore|finally|then|again|in other words|besides|however"
                          r"|thereby|still|firstly|secondly|thirdly|lastly|next|in fact|indeed|essentially|in general"
-                         r"|generally|in practice|in short|in simple terms|in simpler terms|simply put),\s+(?=[A-Za-z])",
+                         r"|generally|in practice|in short|in simple terms|in simpler terms|simply put)"
+                         r",\s+(?=[A-Za-z])",
                          re.IGNORECASE)
 _CAMEL_GLUE = re.compile(r"([a-z]{4,})([A-Z][A-Za-z0-9]*)")
 _FOOTNOTE = re.compile(r"\s?\[(?:\d+|ref|reference|source|citation needed)\s*\]", re.IGNORECASE)  # "[125]", "[ref]"
@@ -498,8 +500,9 @@ def sentence_issue(raw: str, text: str, kind: str) -> tuple[str, str]:
 
 def tidy(piece: str, case: CaseModel | None) -> str:
     """The clean text of one sentence: list marks, emphasis, an opening aside or connective ("Here, ..."), glued
-    headings and a label that the sentence after it restates ("Sparsity: ReLU often results in sparsity", "Pooling the gradients: pool the gradients ...") removed,
-    words unglued, truecased."""
+    headings and a label that the sentence after it restates ("Sparsity: ReLU often results in sparsity", "Pooling
+    the gradients: pool the gradients ...") removed, a label it points at made its subject ("Git push: this command
+    is ..."), words unglued, truecased."""
     text = _ASIDE.sub("", _FOOTNOTE.sub("", _EMPHASIS.sub("", _LIST_ITEM.sub("", piece.strip()))))
     text = " ".join(_GLUED_PUNCTUATION.sub(r"\1 ", text).split()).strip("* ")
     text = strip_glued_heading(case.unglue(text), case.outlines) if case is not None else strip_glued_heading(text)

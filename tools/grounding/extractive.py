@@ -53,8 +53,9 @@ _MEANS = re.compile(r"\b(?:by|using|uses|use|through|via|first|then|step|steps|a
 _CONTRAST = re.compile(r"\b(?:whereas|while|unlike|compared|than|but|instead|on the other hand|however|differ\w*)\b",
                        re.IGNORECASE)
 # a person named: "proposed by G. Hinton", "from Yann LeCun", "Ian Goodfellow and co-authors introduced it"
-_PERSON_NAMED = re.compile(r"\b(?:by|from)\s+(?:[A-Z]\.\s*)*[A-Z][a-z]+|\b[A-Z][a-z]+ [A-Z][a-zA-Z]+ (?:and|et\b|proposed"
-                           r"|introduced|invented|coined|said|stated|suggested|called)")
+_PERSON_NAMED = re.compile(r"\b(?:by|from)\s+(?:[A-Z]\.\s*)*[A-Z][a-z]+"
+                           r"|\b[A-Z][a-z]+ [A-Z][a-zA-Z]+ (?:and|et\b|proposed|introduced|invented|coined|said|stated"
+                           r"|suggested|called)")
 _EXPANSION_ASKED = re.compile(r"\bstands? for\b|\bshort for\b|\babbreviat|\bacronym|\bfull form\b", re.IGNORECASE)
 _NAMED = r"\b(?:called|known as|termed|referred to as)"
 _DEFINES = r"\b(?:is|are|was|were|refers? to|means?|stands? for|is called|are called|is defined as|describes?)\b"
