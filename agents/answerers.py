@@ -123,8 +123,8 @@ class ExtractiveAnswerer:
         self.info = info
 
     def answer(self, run: AnswerRun, asked: Retrieved) -> Answering:
-        if not asked.covered:
-            return Draft.not_in_notes(no_model_notice(self.info))
+        if not asked.covered:  # a refusal says nothing of how an answer would have been made
+            return Draft.not_in_notes()
         draft = self.sentences(run, asked, None if self.info.reachable else no_model_notice(self.info))
         yield from run.new_steps()
         return draft
@@ -157,9 +157,9 @@ class PassagesAnswerer:
         self.info = info
 
     def answer(self, run: AnswerRun, asked: Retrieved) -> Answering:
-        notice = no_model_notice(self.info)
         if not asked.covered:
-            return Draft.not_in_notes(notice)
+            return Draft.not_in_notes()
+        notice = no_model_notice(self.info)
         text, citations = passages_answer(run.passages(asked.hits),
                                           lambda text: run.index.snippet(text, asked.wanted, 400))
         run.trace.add("passages", "passages", output=notice, chunk_ids=[c.chunk_id for c in citations])
