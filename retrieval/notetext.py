@@ -104,10 +104,10 @@ _CLAUSE_PUNCTUATION = re.compile(r"[,;:()]")
 # "softargmax[1]", "torchsummary [125]": the page's own footnote or mark, never one of the answer's citations
 _RUN_TOGETHER = re.compile(r"(?<=[a-z0-9)\]])\s+(?=(?:The|This|These|We|It|Here|There|Our|If|When|However|Now|"
                            r"Let's|Let’s)[ ,])")  # "... the image) Here, image patches ...": a sentence starts
-# "(remember heads) the paper ...": a speaker's aside, never "(x, y) are ..." or "(2017)"
 # the subject of what follows a label, pointing at it: "Git push: this command is used to ...", "ReLU: it has ..."
 _LABEL_POINTER = re.compile(r"(?:this|it)(?: [a-z]+)? (?=(?:is|are|was|were|can|could|will|would|has|have|does|do|helps"
                             r"|allows|uses|returns|creates|makes|takes|gives)\b)", re.IGNORECASE)
+# "(remember heads) the paper ...": a speaker's aside, never "(x, y) are ..." or "(2017)"
 _ASIDE = re.compile(r"^\((?=[^()]*[A-Za-z]{3})[A-Za-z][^(),]{0,40}\)\s+(?=[a-z]+ )")
 # "Here, position embeddings are used ...": a connective that only links to the sentence before; what follows it
 # stands alone unless it points back itself ("However, it ...": still a back-reference)
@@ -507,14 +507,16 @@ def tidy(piece: str, case: CaseModel | None) -> str:
     text = " ".join(_GLUED_PUNCTUATION.sub(r"\1 ", text).split()).strip("* ")
     text = strip_glued_heading(case.unglue(text), case.outlines) if case is not None else strip_glued_heading(text)
     label = _LABEL.match(text)
-    named = label and re.fullmatch(r"[A-Za-z]\w*(?: \w+){0,2}", text[:label.start(1) - 2]) and not points_back(text)
-    pointer = _LABEL_POINTER.match(text[label.start(1):]) if named else None
-    if pointer:  # "Git push: this command is used to push ...": "Git push is used to push ..."
-        text = f"{text[:label.start(1) - 2]} {text[label.start(1) + pointer.end():]}"
-    elif label and _restates(text[:label.start(1)], text[label.start(1):]):
-        text = text[label.start(1):]  # "Pooling the gradients: pool the gradients ..." (truecasing capitalizes it)
-    elif label:
-        text = _defined(text[:label.start(1) - 2], text[label.start(1):]) or text
+    if label:
+        name, rest = text[:label.start(1) - 2], text[label.start(1):]
+        named = re.fullmatch(r"[A-Za-z]\w*(?: \w+){0,2}", name) and not points_back(text)
+        pointer = _LABEL_POINTER.match(rest) if named else None
+        if pointer:  # "Git push: this command is used to push ...": "Git push is used to push ..."
+            text = f"{name} {rest[pointer.end():]}"
+        elif _restates(name, rest):
+            text = rest  # "Pooling the gradients: pool the gradients ..." (truecasing capitalizes it)
+        else:
+            text = _defined(name, rest) or text
     connective = _CONNECTIVE.match(text)
     if connective:
         text = text[connective.end()].upper() + text[connective.end() + 1:]

@@ -92,25 +92,25 @@ def test_sentences_run_together_without_a_full_stop_are_split_apart():
         ["We use it. The Matrix is a film about the ReLU unit."]
 
 
-def test_a_label_that_the_sentence_restates_is_dropped(case):
-    assert tidy("pooling the gradients: pool the gradients spatially, by taking the average.", case) == \
-        "Pool the gradients spatially, by taking the average."
-    assert tidy("weighing the outputs: multiply the feature maps with the pooled gradients.", case) == \
-        "Weighing the outputs: multiply the feature maps with the pooled gradients."
-
-
-def test_a_label_that_the_sentence_points_at_becomes_its_subject(case):
-    assert tidy("Git push: this command is used to push local commits to the remote repository.", case) == \
-        "Git push is used to push local commits to the remote repository."
-    assert tidy("This is how we calculate loss: this is the formula for it.", case) == \
-        "This is how we calculate loss: this is the formula for it."  # the label itself points back
-
-
-def test_a_speakers_aside_that_opens_a_sentence_is_dropped(case):
-    assert tidy("(remember heads) the paper introduces the transformer, an encoder-decoder model.", case) == \
-        "The paper introduces the transformer, an encoder-decoder model."
-    assert tidy("(Xception, 2017) is built from depthwise separable convolutions.", case) == \
-        "(Xception, 2017) is built from depthwise separable convolutions."
+@pytest.mark.parametrize("line, sentence", [
+    # a label the sentence restates is dropped; one it does not restate stays
+    ("pooling the gradients: pool the gradients spatially, by taking the average.",
+     "Pool the gradients spatially, by taking the average."),
+    ("weighing the outputs: multiply the feature maps with the pooled gradients.",
+     "Weighing the outputs: multiply the feature maps with the pooled gradients."),
+    # a label the sentence points at becomes its subject, unless the label itself points back
+    ("Git push: this command is used to push local commits to the remote repository.",
+     "Git push is used to push local commits to the remote repository."),
+    ("This is how we calculate loss: this is the formula for it.",
+     "This is how we calculate loss: this is the formula for it."),
+    # a speaker's aside that opens a sentence is dropped; a parenthesis that is the subject stays
+    ("(remember heads) the paper introduces the transformer, an encoder-decoder model.",
+     "The paper introduces the transformer, an encoder-decoder model."),
+    ("(Xception, 2017) is built from depthwise separable convolutions.",
+     "(Xception, 2017) is built from depthwise separable convolutions."),
+])
+def test_labels_and_asides_around_a_sentence(case, line, sentence):
+    assert tidy(line, case) == sentence
 
 
 def test_a_connective_that_only_links_to_the_sentence_before_is_dropped(case):

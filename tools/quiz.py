@@ -673,7 +673,7 @@ def _definition_item(sentence: str, chunk: Chunk, lookup: dict[str, int], notes:
     if not match:
         return None
     term, answer, verb = match.group("term"), match.group("rest").strip(), match.group("verb").lower()
-    question = _QUESTION_OF[" ".join(verb.split())]
+    question = _QUESTION_OF[verb]
     passive = _PASSIVE.match(answer) if verb in ("is", "are") else None
     if verb in ("is", "are") and re.match(r"used (?:to|for) ", answer):  # "X is used to ...": what for
         question, answer = f"What {verb} {{term}} used for?", answer.removeprefix("used ")

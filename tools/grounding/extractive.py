@@ -186,17 +186,17 @@ def extractive_answer(index: NotesIndex, question: str, passages: list[Passage],
     fit = np.array([type_fit(asked, t, sides, index.tokenizer) for t in texts], dtype=np.float32)
     rank_prior = np.array([1.0 / (1 + c.source) for c in candidates], dtype=np.float32)  # passages in search order
     overlap = term_overlap(index, " ".join(asked.focus) or question, texts)  # content terms, not "why", "does"
+    previous = _previous(candidates)
     for i, c in enumerate(candidates):  # "This was the statement from Yann LeCun": about what it points back to
-        before = _follows(i, candidates) if c.issue == "back-reference" else None
-        if before is not None:
-            overlap[i] = max(overlap[i], overlap[before])
+        if c.issue == "back-reference" and previous[i] is not None:
+            overlap[i] = max(overlap[i], overlap[previous[i]])
     fit *= overlap > 0  # a number or a cause answers the question only in a sentence about it
     relevance = vectors @ query + TERM_WEIGHT * overlap + TYPE_WEIGHT * fit + PASSAGE_WEIGHT * rank_prior
     focus = asked.focus_term(lambda w: _corpus_idf(index, w))
     if focus:
         stems = set(index.tokenizer(focus))
         relevance += FOCUS_WEIGHT * np.array([bool(stems & set(index.tokenizer(t))) for t in texts], dtype=np.float32)
-    usable = _usable(candidates)
+    usable = _usable(candidates, previous)
     if said:  # a follow-up says something new when a new sentence answers about as well as a repeated one
         heard = strip_markers(said)
         fresh = [i for i in usable if not comes_from(texts[i], heard)]
@@ -209,10 +209,11 @@ def extractive_answer(index: NotesIndex, question: str, passages: list[Passage],
         if listed:
             return _render(listed, candidates, passages, as_list=True)
     fits = [i for i in usable  # a lead with what it points back to fits the answer's length
-            if sum(word_count(texts[j]) for j in _with_antecedent([i], candidates)) <= ANSWER_MAX_WORDS] or usable
+            if sum(word_count(texts[j]) for j in _with_antecedent([i], candidates, previous)) <= ANSWER_MAX_WORDS
+            ] or usable
     about = [i for i in fits if overlap[i] >= LEAD_MIN_OVERLAP]  # and names what the question asks about
     lead = max(about or fits, key=lambda i: relevance[i])
-    chosen = _with_antecedent([lead], candidates)
+    chosen = _with_antecedent([lead], candidates, previous)
     words = sum(word_count(texts[i]) for i in chosen)
     supporters = 0
     for i in sorted(usable, key=lambda i: -relevance[i]):
@@ -221,7 +222,7 @@ def extractive_answer(index: NotesIndex, question: str, passages: list[Passage],
         floor = OTHER_PASSAGE_RELATIVE if candidates[i].source != candidates[lead].source else SUPPORT_RELATIVE
         if i in chosen or relevance[i] < floor * relevance[lead] or overlap[i] < SUPPORT_MIN_OVERLAP:
             continue
-        if candidates[i].issue and _follows(i, candidates) not in chosen:  # a supporter stands alone, or follows
+        if candidates[i].issue and previous[i] not in chosen:  # a supporter stands alone, or follows
             continue  # the sentence it points back to ("This was the statement from Yann LeCun ..." after the quote)
         extra = word_count(texts[i])
         if words + extra > ANSWER_MAX_WORDS or _repeats([i], chosen, vectors, texts, index.tokenizer):
@@ -229,29 +230,27 @@ def extractive_answer(index: NotesIndex, question: str, passages: list[Passage],
         chosen.append(i)
         words += extra
         supporters += 1
-    head = _with_antecedent([lead], candidates)  # the lead (and what it points back to) first
+    head = _with_antecedent([lead], candidates, previous)  # the lead (and what it points back to) first
     rest = sorted((i for i in chosen if i not in head), key=lambda i: (candidates[i].source, candidates[i].position))
     order = head + [i for i in rest if candidates[i].issue != "back-reference"]
     for i in (i for i in rest if candidates[i].issue == "back-reference"):  # right after what it points back to
-        order.insert(order.index(_follows(i, candidates)) + 1, i)
+        order.insert(order.index(previous[i]) + 1, i)
     return _render(order, candidates, passages)
 
 
-def _follows(i: int, candidates: list[Candidate]) -> int | None:
-    """The candidate just before candidate ``i`` in its passage, if it is one."""
-    c = candidates[i]
-    return next((j for j, d in enumerate(candidates) if d.source == c.source and d.position == c.position - 1), None)
+def _previous(candidates: list[Candidate]) -> list[int | None]:
+    """For each candidate, the candidate just before it in its passage (None when that sentence is no candidate)."""
+    position = {(c.source, c.position): i for i, c in enumerate(candidates)}
+    return [position.get((c.source, c.position - 1)) for c in candidates]
 
 
-def _usable(candidates: list[Candidate]) -> list[int]:
+def _usable(candidates: list[Candidate], previous: list[int | None]) -> list[int]:
     """The candidates an answer may use: clean prose or list items, and a sentence that points back only when the
     sentence before it is usable too."""
-    position = {(c.source, c.position): i for i, c in enumerate(candidates)}
     ok = [c.usable and c.kind in ("prose", "list") for c in candidates]
     for i, c in enumerate(candidates):  # reading order: an antecedent is decided before the sentence after it
         if ok[i] and c.issue == "back-reference":
-            previous = position.get((c.source, c.position - 1))
-            ok[i] = previous is not None and ok[previous]
+            ok[i] = previous[i] is not None and ok[previous[i]]
     return [i for i, good in enumerate(ok) if good]
 
 
@@ -263,19 +262,17 @@ def _corpus_idf(index: NotesIndex, word: str) -> float:
     return max(values, default=0.0)
 
 
-def _with_antecedent(chosen: list[int], candidates: list[Candidate]) -> list[int]:
+def _with_antecedent(chosen: list[int], candidates: list[Candidate], previous: list[int | None]) -> list[int]:
     """``chosen`` with the sentences before each one that points back ("It ...", "This ..."), back to one that
     stands alone, antecedents first."""
-    position = {(c.source, c.position): i for i, c in enumerate(candidates)}
     out: list[int] = []
     for i in chosen:
         chain = [i]
         while candidates[chain[0]].issue == "back-reference":
-            c = candidates[chain[0]]
-            previous = position.get((c.source, c.position - 1))
-            if previous is None or previous in out or not candidates[previous].usable:
+            before = previous[chain[0]]
+            if before is None or before in out or not candidates[before].usable:
                 break
-            chain.insert(0, previous)
+            chain.insert(0, before)
         out += [j for j in chain if j not in out]
     return out
 
