@@ -501,8 +501,8 @@ def sentence_issue(raw: str, text: str, kind: str) -> tuple[str, str]:
 def tidy(piece: str, case: CaseModel | None) -> str:
     """The clean text of one sentence: list marks, emphasis, an opening aside or connective ("Here, ..."), glued
     headings and a label that the sentence after it restates ("Sparsity: ReLU often results in sparsity", "Pooling
-    the gradients: pool the gradients ...") removed, a label it points at made its subject ("Git push: this command
-    is ..."), words unglued, truecased."""
+    the gradients: pool the gradients ...") removed, a label it points at kept ("Git push: This command is ..."),
+    words unglued, truecased."""
     text = _ASIDE.sub("", _FOOTNOTE.sub("", _EMPHASIS.sub("", _LIST_ITEM.sub("", piece.strip()))))
     text = " ".join(_GLUED_PUNCTUATION.sub(r"\1 ", text).split()).strip("* ")
     text = strip_glued_heading(case.unglue(text), case.outlines) if case is not None else strip_glued_heading(text)
@@ -511,8 +511,8 @@ def tidy(piece: str, case: CaseModel | None) -> str:
         name, rest = text[:label.start(1) - 2], text[label.start(1):]
         named = re.fullmatch(r"[A-Za-z]\w*(?: \w+){0,2}", name) and not points_back(text)
         pointer = _LABEL_POINTER.match(rest) if named else None
-        if pointer:  # "Git push: this command is used to push ...": "Git push is used to push ..."
-            text = f"{name} {rest[pointer.end():]}"
+        if pointer:  # "Git push: this command is used to ...": the label stays, it is what "this command" names
+            text = f"{name}: {rest[:1].upper()}{rest[1:]}"
         elif _restates(name, rest):
             text = rest  # "Pooling the gradients: pool the gradients ..." (truecasing capitalizes it)
         else:

@@ -98,9 +98,9 @@ def test_sentences_run_together_without_a_full_stop_are_split_apart():
      "Pool the gradients spatially, by taking the average."),
     ("weighing the outputs: multiply the feature maps with the pooled gradients.",
      "Weighing the outputs: multiply the feature maps with the pooled gradients."),
-    # a label the sentence points at becomes its subject, unless the label itself points back
+    # a label the sentence points at stays with it (it is what "this command" names), unless it points back itself
     ("Git push: this command is used to push local commits to the remote repository.",
-     "Git push is used to push local commits to the remote repository."),
+     "Git push: This command is used to push local commits to the remote repository."),
     ("This is how we calculate loss: this is the formula for it.",
      "This is how we calculate loss: this is the formula for it."),
     # a speaker's aside that opens a sentence is dropped; a parenthesis that is the subject stays
