@@ -84,6 +84,7 @@ def extractive(course_settings, course_index):
     "What is the BM25 ranking function?",
     "How does RICAP build a new training image?",
     "What is a saddle point?",
+    "What does git push do?",  # "Git push: This command is used to ...": the label kept, the quote literal
 ])
 def test_an_answer_reads_like_a_tutor_and_quotes_what_it_cites(extractive, question):
     answer = extractive.ask(question)
