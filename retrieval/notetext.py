@@ -117,6 +117,9 @@ _CONNECTIVE = re.compile(r"^(?:here|so|thus|hence|therefore|also|of course|now|w
                          r"|generally|in practice|in short|in simple terms|in simpler terms|simply put)"
                          r",\s+(?=[A-Za-z])",
                          re.IGNORECASE)
+_CONCLUSION = re.compile(  # "This also means that two layers of 3x3 ...": the conclusion reads alone
+    r"^(?:this|that) (?:also |then |simply )?(?:means|implies)(?: that)?\s+(?=[A-Za-z])",
+    re.IGNORECASE)
 _CAMEL_GLUE = re.compile(r"([a-z]{4,})([A-Z][A-Za-z0-9]*)")
 _FOOTNOTE = re.compile(r"\s?\[(?:\d+|ref|reference|source|citation needed)\s*\]", re.IGNORECASE)  # "[125]", "[ref]"
 _CUT_SHORT = re.compile(r"\b(?:e|i|e\.g|i\.e|etc|vs|fig|eq|no|approx)\.$", re.IGNORECASE)  # split at "e.g."
@@ -499,7 +502,7 @@ def sentence_issue(raw: str, text: str, kind: str) -> tuple[str, str]:
 
 
 def tidy(piece: str, case: CaseModel | None) -> str:
-    """The clean text of one sentence: list marks, emphasis, an opening aside or connective ("Here, ..."), glued
+    """The clean text of one sentence: list marks, emphasis, an opening aside, connective or restatement ("Here, ...", "This means that ..."), glued
     headings and a label that the sentence after it restates ("Sparsity: ReLU often results in sparsity", "Pooling
     the gradients: pool the gradients ...") removed, a label it points at kept ("Git push: This command is ..."),
     words unglued, truecased."""
@@ -517,7 +520,7 @@ def tidy(piece: str, case: CaseModel | None) -> str:
             text = rest  # "Pooling the gradients: pool the gradients ..." (truecasing capitalizes it)
         else:
             text = _defined(name, rest) or text
-    connective = _CONNECTIVE.match(text)
+    connective = _CONNECTIVE.match(text) or _CONCLUSION.match(text)
     if connective:
         text = text[connective.end()].upper() + text[connective.end() + 1:]
     return case.truecase(text) if case is not None else text

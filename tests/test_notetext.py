@@ -123,6 +123,12 @@ def test_a_connective_that_only_links_to_the_sentence_before_is_dropped(case):
     assert tidy("Similarly, police tries to detect the fake money.", case).startswith("Similarly, ")  # an analogy
 
 
+def test_a_restated_conclusion_reads_alone_but_an_inference_keeps_its_evidence(case):
+    assert tidy("This also means that two layers of 3x3 have a receptive field of 5x5.", case) == \
+        "Two layers of 3x3 have a receptive field of 5x5."
+    assert tidy("This suggests that large receptive fields help.", case).startswith("This suggests")
+
+
 def test_words_glued_where_links_were_stripped_are_split(case):
     assert tidy("GoogLeNet used 12x fewer parameters thanResNetused in 2012.", case) == \
         "GoogLeNet used 12x fewer parameters than ResNet used in 2012."
