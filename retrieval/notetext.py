@@ -502,10 +502,10 @@ def sentence_issue(raw: str, text: str, kind: str) -> tuple[str, str]:
 
 
 def tidy(piece: str, case: CaseModel | None) -> str:
-    """The clean text of one sentence: list marks, emphasis, an opening aside, connective or restatement ("Here, ...", "This means that ..."), glued
-    headings and a label that the sentence after it restates ("Sparsity: ReLU often results in sparsity", "Pooling
-    the gradients: pool the gradients ...") removed, a label it points at kept ("Git push: This command is ..."),
-    words unglued, truecased."""
+    """The clean text of one sentence: list marks, emphasis, an opening aside, connective or restatement ("Here,
+    ...", "This means that ..."), glued headings and a label that the sentence after it restates ("Sparsity: ReLU
+    often results in sparsity", "Pooling the gradients: pool the gradients ...") removed, a label it points at kept
+    ("Git push: This command is ..."), words unglued, truecased."""
     text = _ASIDE.sub("", _FOOTNOTE.sub("", _EMPHASIS.sub("", _LIST_ITEM.sub("", piece.strip()))))
     text = " ".join(_GLUED_PUNCTUATION.sub(r"\1 ", text).split()).strip("* ")
     text = strip_glued_heading(case.unglue(text), case.outlines) if case is not None else strip_glued_heading(text)
