@@ -28,6 +28,8 @@ from coursemate.tools.grounding.questions import analyze
     ("What batch size were DCGAN models trained with?", "number"),
     ("Which activation does the DCGAN discriminator use?", "other"),
     ("Who came up with RMSprop?", "person"),
+    ("and how big are the patches?", "number"),  # a follow-up's opening "and" does not hide its type
+    ("What are dilated convolutions used for?", "why"),
 ])
 def test_the_question_type_comes_from_its_wording(question, kind):
     assert analyze(question).kind == kind
@@ -36,6 +38,7 @@ def test_the_question_type_comes_from_its_wording(question, kind):
 def test_a_which_question_asks_for_a_kind_of_thing_that_the_answer_names():
     asked = analyze("Which activation does the DCGAN discriminator use?")
     assert asked.slot == ("activation",)
+    assert analyze("Which network uses depthwise separable convolutions?").slot == ("network",)
     tokenizer = str.split
     assert type_fit(asked, "leakyrelu activation is used in the discriminator", [], tokenizer) == 1.0
     assert type_fit(asked, "dcgan uses convolutional layers in its design", [], tokenizer) == 0.0

@@ -24,7 +24,7 @@ _NUMBER = re.compile(
     r"accuracy|size|percentage)\b|^\W*(?:which|what) (?:[\w-]+ ){0,2}(?:value|size|rate|accuracy|percentage|count|"
     r"ratio|budget|dimension)s? (?:do|does|did|is|are|was|were|can|should|would)\b", re.IGNORECASE)
 _WHY = re.compile(r"^\W*(?:why|what (?:is|was) the (?:reason|purpose|point|motivation)|what for|for what reason)\b"
-                  r"|\b(?:why|reason|purpose)\b", re.IGNORECASE)
+                  r"|\b(?:why|reason|purpose)\b|\b(?:used|useful|good|needed) for\W*$", re.IGNORECASE)
 _HOW = re.compile(r"^\W*(?:how (?:do|does|did|is|are|was|were|can|should|to|would)|what happens|in what way)\b",
                   re.IGNORECASE)
 _COMPARISON = re.compile(r"\b(?:difference|differences|differ|differs|compare[ds]?|comparison|versus|vs\.?|"
@@ -37,7 +37,8 @@ _DEFINITION = re.compile(r"^\W*(?:what(?:'s| is| are| was| were| does| do)|defin
                          r"what do you mean|who (?:is|was)|explain)\b|\b(?:stand for|stands for|mean by|refer to|"
                          r"refers to|defined)\b", re.IGNORECASE)
 _SLOT = re.compile(r"^\W*(?:which|what)\s+((?:[\w-]+\s+){0,2}?[\w-]+)\s+(?:do|does|did|is|are|was|were|can|could|"
-                   r"has|have|had|will|would|should|must|may|might)\b", re.IGNORECASE)  # "which activation does"
+                   r"has|have|had|will|would|should|must|may|might|uses|used)\b", re.IGNORECASE)  # "which activation does"
+_LEAD_IN = re.compile(r"^\W*(?:(?:and|so|but|also|then|ok|okay|now)\b[\s,]*)+", re.IGNORECASE)  # "and how big ...?"
 _PERSON = re.compile(r"^\W*who\b|\b(?:which|what) (?:person|researchers?|authors?|scientists?|people)\b",
                      re.IGNORECASE)  # "Who came up with RMSprop?": a name answers it
 _YESNO = re.compile(r"^\W*(?:is|are|does|do|did|can|could|should|will|would|was|were|has|have)\b", re.IGNORECASE)
@@ -88,7 +89,7 @@ class Question:
 
 def analyze(question: str) -> Question:
     """The type, focus and sides of ``question``."""
-    text = " ".join(question.split())
+    text = _LEAD_IN.sub("", " ".join(question.split()))
     words = [w for w in _WORD.findall(text) if w.lower() not in _NOT_FOCUS]
     focus = tuple(dict.fromkeys(w.lower() for w in words))
     names = {m.group().lower() for m in _WORD.finditer(text) if m.group().lower() in focus and (
