@@ -36,8 +36,9 @@ _LIST = re.compile(r"^\W*(?:list|name|enumerate)\b|\b(?:what|which) (?:are|were)
 _DEFINITION = re.compile(r"^\W*(?:what(?:'s| is| are| was| were| does| do)|define|definition of|meaning of|"
                          r"what do you mean|who (?:is|was)|explain)\b|\b(?:stand for|stands for|mean by|refer to|"
                          r"refers to|defined)\b", re.IGNORECASE)
+# "which activation does", "which network uses": the kind of thing the answer names
 _SLOT = re.compile(r"^\W*(?:which|what)\s+((?:[\w-]+\s+){0,2}?[\w-]+)\s+(?:do|does|did|is|are|was|were|can|could|"
-                   r"has|have|had|will|would|should|must|may|might|uses|used)\b", re.IGNORECASE)  # "which activation does"
+                   r"has|have|had|will|would|should|must|may|might|uses|used)\b", re.IGNORECASE)
 _LEAD_IN = re.compile(r"^\W*(?:(?:and|so|but|also|then|ok|okay|now)\b[\s,]*)+", re.IGNORECASE)  # "and how big ...?"
 _PERSON = re.compile(r"^\W*who\b|\b(?:which|what) (?:person|researchers?|authors?|scientists?|people)\b",
                      re.IGNORECASE)  # "Who came up with RMSprop?": a name answers it
