@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from coursemate.config import Settings
-from coursemate.eval.datasets import COURSE_QUESTIONS, EvalQuery, load_dataset, normalize
+from coursemate.eval.datasets import COURSE_QUESTIONS, EvalQuery, load_dataset
 from coursemate.eval.runner import open_index
 from coursemate.io import atomic_write_jsonl, read_jsonl
 from coursemate.retrieval.notetext import (
@@ -64,9 +64,14 @@ MODE_SETTINGS = {"extractive": {"llm": "extractive"}, "passages": {"llm": "none"
 
 
 def answer_states_evidence(query: EvalQuery, answer: str) -> bool:
-    """Whether the answer text itself states the gold evidence (markers removed, case and spaces ignored)."""
-    text = normalize(strip_markers(answer))
-    return any(normalize(e) in text for _, e in query.evidence)
+    """Whether the answer text itself states the gold evidence: its words in order (markers removed; case, spaces
+    and punctuation ignored, so "MobileNetV3-Small prioritizes ..." states "MobileNetV3-Small: Prioritizes ...")."""
+    text = _words(strip_markers(answer))
+    return any(_words(e) in text for _, e in query.evidence)
+
+
+def _words(text: str) -> str:
+    return " " + " ".join(re.findall(r"[a-z0-9]+", text.lower())) + " "
 
 
 READABILITY_CHECKS = ("ends_colon", "pointer", "code_or_table", "lowercase_start", "over_60_words", "glued_heading")

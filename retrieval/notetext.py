@@ -107,6 +107,9 @@ _RUN_TOGETHER = re.compile(r"(?<=[a-z0-9)\]])\s+(?=(?:The|This|These|We|It|Here|
 # the subject of what follows a label, pointing at it: "Git push: this command is used to ...", "ReLU: it has ..."
 _LABEL_POINTER = re.compile(r"(?:this|it)(?: [a-z]+)? (?=(?:is|are|was|were|can|could|will|would|has|have|does|do|helps"
                             r"|allows|uses|returns|creates|makes|takes|gives)\b)", re.IGNORECASE)
+# a label that names a model or method ("MobileNetV3-Small", "Leaky ReLU", "(ELU)") and a verb it is the subject of
+_NAME_LABEL = re.compile(r"\b[A-Za-z]+[A-Z0-9][\w-]*|\([A-Z]{2,}\)")
+_SUBJECT_VERB = re.compile(r"[A-Z][a-z]{2,}(?<![su]s)(?<!is)s (?=[a-z])(?!(?:is|are|was|were|can|will|have|has)\b)")
 # "(remember heads) the paper ...": a speaker's aside, never "(x, y) are ..." or "(2017)"
 _ASIDE = re.compile(r"^\((?=[^()]*[A-Za-z]{3})[A-Za-z][^(),]{0,40}\)\s+(?=[a-z]+ )")
 # "Here, position embeddings are used ...": a connective that only links to the sentence before; what follows it
@@ -141,7 +144,7 @@ _OPENING_REFERENCE = re.compile(  # "To overcome this trade-off, we ...", "with 
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*")
 _ALPHA = re.compile(r"[A-Za-z]+")
 _WORDLIKE = re.compile(r"[A-Za-z0-9]")
-_SENTENCE_OPENING = re.compile(r"(?:^|[.!?]\s+|^\s*(?:[-*•]|\d+[.)])\s+|\n\s*)$")
+_SENTENCE_OPENING = re.compile(r"(?:^|[.!?:]\s+|^\s*(?:[-*•]|\d+[.)])\s+|\n\s*)$")
 
 
 @dataclass(frozen=True)
@@ -516,6 +519,8 @@ def tidy(piece: str, case: CaseModel | None) -> str:
         pointer = _LABEL_POINTER.match(rest) if named else None
         if pointer:  # "Git push: this command is used to ...": the label stays, it is what "this command" names
             text = f"{name}: {rest[:1].upper()}{rest[1:]}"
+        elif _NAME_LABEL.search(name) and _SUBJECT_VERB.match(rest):  # "MobileNetV3-Small: Prioritizes low ..."
+            text = f"{name} {rest[:1].lower()}{rest[1:]}"
         elif _restates(name, rest):
             text = rest  # "Pooling the gradients: pool the gradients ..." (truecasing capitalizes it)
         else:

@@ -103,6 +103,13 @@ def test_sentences_run_together_without_a_full_stop_are_split_apart():
      "Git push: This command is used to push local commits to the remote repository."),
     ("This is how we calculate loss: this is the formula for it.",
      "This is how we calculate loss: this is the formula for it."),
+    # a label that names a model is the subject of the verb after it; a domain or plain noun label stays a label
+    ("MobileNetV3-Small: Prioritizes low latency and efficiency.",
+     "MobileNetV3-Small prioritizes low latency and efficiency."),
+    ("Exponential Linear Unit (ELU): Smoothens the output.", "Exponential Linear Unit (ELU) smoothens the output."),
+    ("Healthcare: Analyzes medical records for insights.", "Healthcare: Analyzes medical records for insights."),
+    ("Inverted Residuals: Channels are expanded and then reduced.",
+     "Inverted Residuals: Channels are expanded and then reduced."),
     # a speaker's aside that opens a sentence is dropped; a parenthesis that is the subject stays
     ("(remember heads) the paper introduces the transformer, an encoder-decoder model.",
      "The paper introduces the transformer, an encoder-decoder model."),
