@@ -125,14 +125,15 @@ class ExtractiveAnswerer:
     def answer(self, run: AnswerRun, asked: Retrieved) -> Answering:
         if not asked.covered:  # a refusal says nothing of how an answer would have been made
             return Draft.not_in_notes()
-        draft = self.sentences(run, asked, None if self.info.reachable else no_model_notice(self.info))
+        draft = self.sentences(run, asked, None if self.info.reachable else no_model_reason(self.info))
         yield from run.new_steps()
         return draft
 
     @staticmethod
-    def sentences(run: AnswerRun, asked: Retrieved, notice: str | None, renumber: bool = True) -> Draft:
+    def sentences(run: AnswerRun, asked: Retrieved, why: str | None, renumber: bool = True) -> Draft:
         """The extractive answer (numbered 1, 2, ... in the order it cites, unless ``renumber`` is false: beside
-        another answer, it shares that answer's numbers); the refusal when no sentence answers."""
+        another answer, it shares that answer's numbers); the refusal when no sentence answers. ``why``: the reason
+        no model writes the answer (it failed, none is reachable), which the notice gives."""
         t = time.perf_counter()
         text, citations = extractive_answer(run.index, asked.wanted, run.passages(asked.hits), said=asked.said)
         if renumber:
@@ -141,9 +142,10 @@ class ExtractiveAnswerer:
             citations = sorted((dataclasses.replace(c, n=order[c.n]) for c in citations), key=lambda c: c.n)
         run.trace.add("extractive", "select_sentences", started=t, output=text,
                       chunk_ids=[c.chunk_id for c in citations])
-        if not text:
-            return Draft.not_in_notes(notice)
-        return Draft(text, citations, ExtractiveAnswerer.mode, notice)
+        if not text:  # the reason alone: a refusal quotes nothing from the notes
+            return Draft.not_in_notes(f"{why}." if why else None)
+        return Draft(text, citations, ExtractiveAnswerer.mode, f"{why}; answering with sentences from the notes."
+                     if why else None)
 
 
 class PassagesAnswerer:
@@ -159,7 +161,7 @@ class PassagesAnswerer:
     def answer(self, run: AnswerRun, asked: Retrieved) -> Answering:
         if not asked.covered:
             return Draft.not_in_notes()
-        notice = no_model_notice(self.info)
+        notice = f"{no_model_reason(self.info)}; showing the most relevant passages from the notes."
         text, citations = passages_answer(run.passages(asked.hits),
                                           lambda text: run.index.snippet(text, asked.wanted, 400))
         run.trace.add("passages", "passages", output=notice, chunk_ids=[c.chunk_id for c in citations])
@@ -202,7 +204,7 @@ class GroundedAnswerer:
                 yield TokenEvent(pieces[-1])
         except Exception as exc:  # noqa: BLE001 - a model failure must become a notice, never a stack trace
             run.trace.add("generation", model_label(self.info), started=t, error=f"{type(exc).__name__}: {exc}")
-            return ExtractiveAnswerer.sentences(run, asked, failure_notice(self.info, exc))
+            return ExtractiveAnswerer.sentences(run, asked, failure_reason(self.info, exc))
         raw = "".join(pieces).strip()
         run.trace.add("generation", model_label(self.info), started=t, output=raw,
                       chunk_ids=[p.chunk.chunk_id for p in passages])
@@ -241,9 +243,9 @@ class AgentTeam:
         except Exception as exc:  # noqa: BLE001 - model down or slow, agent interrupted: cited passages + notice
             timed_out = time.time() > deadline
             run.trace.add("agent_error", type(exc).__name__, error=str(exc)[:500])
-            notice = (f"The agents took longer than {settings.llm_timeout:g} s ({model_label(self.info)}); "
-                      "here is what the notes say instead." if timed_out else failure_notice(self.info, exc))
-            return ExtractiveAnswerer.sentences(run, asked, notice) if asked.covered else Draft.not_in_notes(notice)
+            why = (f"The agents took longer than {settings.llm_timeout:g} s ({model_label(self.info)})" if timed_out
+                   else failure_reason(self.info, exc))
+            return ExtractiveAnswerer.sentences(run, asked, why) if asked.covered else Draft.not_in_notes(f"{why}.")
         raw = str(final or "").strip()
         notice = None
         if recorder.max_steps_reached:
@@ -299,12 +301,10 @@ def model_label(info: LLMInfo) -> str:
     return f"{info.model or info.kind} ({info.kind}{', ' + info.url if info.url else ''})"
 
 
-def no_model_notice(info: LLMInfo) -> str:
-    shown = "showing the most relevant passages" if info.kind == "none" else "answering with sentences"
-    return f"No language model is available ({info.detail}); {shown} from the notes."
+def no_model_reason(info: LLMInfo) -> str:
+    return f"No language model is available ({info.detail})"
 
 
-def failure_notice(info: LLMInfo, exc: Exception) -> str:
+def failure_reason(info: LLMInfo, exc: Exception) -> str:
     reason = " ".join(str(exc).split())[:200] or type(exc).__name__
-    return (f"The language model {info.model or ''} at {info.url or info.kind} failed ({reason}); "
-            "answering with sentences from the notes.")
+    return f"The language model {info.model or ''} at {info.url or info.kind} failed ({reason})"

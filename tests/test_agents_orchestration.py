@@ -184,6 +184,10 @@ def test_a_server_that_goes_down_gives_an_extractive_answer_and_a_notice(setting
     assert "failed" in answer.notice and "Connection refused" in answer.notice
     assert answer.citations and answer.citations[0].doc_id == "post-lstm-one-pager"
     assert "[1]" in answer.answer
+    refused = CourseAssistant(settings, index=small_notes_index, llm=DownModel()).ask(
+        "What is DDIM sampling in diffusion models?")
+    assert refused.mode == "not_in_notes" and "failed" in refused.notice
+    assert "from the notes" not in refused.notice  # a refusal quotes nothing: the notice does not say it does
 
 
 def test_grounded_answer_keeps_only_valid_citations_and_streams_tokens(settings, small_notes_index):
