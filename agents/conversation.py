@@ -32,6 +32,12 @@ _CLAUSE_SUBJECT = re.compile(r"\b(?:so|so that|because|when|if|until|while|since
 _ABOUT = re.compile(r"^\W*(?:and |but )?(?:what|how) about (.+?)\W*$", re.I)
 _DEFINITE = re.compile(r"\b(?:the|we|our)\b", re.I)  # "what is the margin for?", "why do we pool the gradients?"
 _STEM = 5  # words compared by their first letters ("gradients" names "gradient")
+_ARTICLE = re.compile(r"\b(an?) $", re.I)  # the article right before a topic: "What does an |LSTM cell do?"
+_PLURAL = re.compile(r"(?<![siu])s$")  # "GRUs", "transformers"; not "loss", "focus", "analysis"
+_HAS_ARTICLE = re.compile(r"^(?:an?|the)\s", re.I)
+_VOWEL_SOUND = re.compile(r"[aeiou]|[AEFHILMNORSX](?:[A-Z]|\b)")  # "an encoder", "an LSTM", "an RNN"; "a GRU"
+_SINGULAR_VERB = re.compile(r"\b(does|is|was|has)\b(?=(?: an?)? ?$)", re.I)
+_PLURAL_OF = {"does": "do", "is": "are", "was": "were", "has": "have"}
 _POINTER_WORD = re.compile(r"\b(?:it|its|itself|they|them|their)\b", re.I)
 _DEMONSTRATIVE = re.compile(
     r"\b(that|this|these|those|the same)\s+(?!is\b|was\b|are\b|were\b|does\b|do\b|did\b|has\b|have\b|can\b|will\b"
@@ -127,8 +133,8 @@ def resolve_follow_up(question: str, conversation: Conversation) -> str:
 
     "why are they needed?" after "What do the gates of an LSTM do?" becomes "why are the gates of an LSTM needed?";
     "what value is used for that small slope?" after "What is leaky ReLU?" becomes "what value is used for the
-    small slope of leaky ReLU?"; "what about GRUs?" after "What does an LSTM cell do?" becomes "What does an
-    GRUs do?". A follow-up with nothing to replace gets the topic in parentheses.
+    small slope of leaky ReLU?"; "what about GRUs?" after "What does an LSTM cell do?" becomes "What do GRUs do?".
+    A follow-up with nothing to replace gets the topic in parentheses.
     """
     if not conversation.turns:
         return question
@@ -141,7 +147,7 @@ def resolve_follow_up(question: str, conversation: Conversation) -> str:
         return f"{question.rstrip()} ({topic})" if continues else question
     about = _ABOUT.match(question)
     if about and topic in previous:
-        return previous.replace(topic, about.group(1).strip(), 1)
+        return _swap_topic(previous, topic, about.group(1).strip())
     pointer = _POINTER_WORD.search(question)
     if pointer:
         word = pointer.group(0).lower()
@@ -153,6 +159,24 @@ def resolve_follow_up(question: str, conversation: Conversation) -> str:
         phrase_end = _phrase_end(question, end)
         return f"{question[:start]}the{question[end:phrase_end]} of {topic}{question[phrase_end:]}"
     return f"{question.rstrip()} ({topic})"
+
+
+def _swap_topic(question: str, topic: str, other: str) -> str:
+    """``question`` asked of ``other`` instead of ``topic``, its article and verb made to fit: "What does an LSTM
+    cell do?" asked of "GRUs" is "What do GRUs do?", of "a GRU" "What does a GRU do?"."""
+    start = question.index(topic)
+    before, after = question[:start], question[start + len(topic):]
+    plural = bool(_PLURAL.search(other))
+    article = _ARTICLE.search(before)
+    if article:
+        fitting = "" if plural or _HAS_ARTICLE.match(other) else ("an " if _VOWEL_SOUND.match(other) else "a ")
+        before = before[:article.start(1)] + (fitting if article.group(1).islower() else fitting.capitalize())
+    verb = _SINGULAR_VERB.search(before)
+    if verb and plural:
+        word = _PLURAL_OF[verb.group(1).lower()]
+        word = word if verb.group(1).islower() else word.capitalize()
+        before = before[:verb.start(1)] + word + before[verb.end(1):]
+    return before + other + after
 
 
 def _continues_topic(question: str, previous: Turn, topic: str) -> bool:

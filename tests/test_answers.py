@@ -131,6 +131,13 @@ def test_a_follow_up_names_the_topic_it_points_back_to(extractive):
     assert any("relu" in c.text.lower() for c in answer.citations)
 
 
+def test_what_about_asks_the_last_question_of_the_new_topic_in_good_grammar(extractive):
+    extractive.ask("What does an LSTM cell do?", conversation_id="about")
+    answer = extractive.ask("what about GRUs?", conversation_id="about")
+    assert answer.trace.resolved_question == "What do GRUs do?"
+    assert any("gru" in c.text.lower() for c in answer.citations)
+
+
 def test_a_pronoun_whose_noun_the_question_names_itself_is_no_follow_up(extractive):
     extractive.ask("What does the width multiplier do in MobileNet?", conversation_id="own-noun")
     answer = extractive.ask("how do I train a CNN so it stops overfitting?", conversation_id="own-noun")
