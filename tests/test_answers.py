@@ -39,6 +39,8 @@ def test_a_which_question_asks_for_a_kind_of_thing_that_the_answer_names():
     asked = analyze("Which activation does the DCGAN discriminator use?")
     assert asked.slot == ("activation",)
     assert analyze("Which network uses depthwise separable convolutions?").slot == ("network",)
+    focus = analyze("Why are 1x1 convolutions used after 512 channels?").focus
+    assert focus == ("1x1", "convolutions", "512", "channels")  # "1x1" and "512" name what is asked too
     tokenizer = str.split
     assert type_fit(asked, "leakyrelu activation is used in the discriminator", [], tokenizer) == 1.0
     assert type_fit(asked, "dcgan uses convolutional layers in its design", [], tokenizer) == 0.0

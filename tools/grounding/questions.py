@@ -43,7 +43,8 @@ _LEAD_IN = re.compile(r"^\W*(?:(?:and|so|but|also|then|ok|okay|now)\b[\s,]*)+", 
 _PERSON = re.compile(r"^\W*who\b|\b(?:which|what) (?:person|researchers?|authors?|scientists?|people)\b",
                      re.IGNORECASE)  # "Who came up with RMSprop?": a name answers it
 _YESNO = re.compile(r"^\W*(?:is|are|does|do|did|can|could|should|will|would|was|were|has|have)\b", re.IGNORECASE)
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#-]*[A-Za-z0-9+#]|[A-Za-z]")
+# a word, a term that opens with a digit ("1x1", "3d") or a number of two digits or more ("512", "2014")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#-]*[A-Za-z0-9+#]|[A-Za-z]|\b\d+[A-Za-z][A-Za-z0-9]*|\b\d{2,}\b")
 _NOT_FOCUS = frozenset("""
 what which who whom whose when where why how is are was were be been being do does did done doing can could should
 would will shall may might must have has had having a an the this that these those it its they them their there here
