@@ -71,7 +71,7 @@ def answer_states_evidence(query: EvalQuery, answer: str) -> bool:
 
 
 def _words(text: str) -> str:
-    return " " + " ".join(re.findall(r"[a-z0-9]+", text.lower())) + " "
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
 READABILITY_CHECKS = ("ends_colon", "pointer", "code_or_table", "lowercase_start", "over_60_words", "glued_heading")
