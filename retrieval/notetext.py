@@ -109,7 +109,7 @@ _LABEL_POINTER = re.compile(r"(?:this|it)(?: [a-z]+)? (?=(?:is|are|was|were|can|
                             r"|allows|uses|returns|creates|makes|takes|gives)\b)", re.IGNORECASE)
 # a label that names a model or method ("MobileNetV3-Small", "Leaky ReLU", "(ELU)") and a verb it is the subject of
 _NAME_LABEL = re.compile(r"\b[A-Za-z]+[A-Z0-9][\w-]*|\([A-Z]{2,}\)")
-_SUBJECT_VERB = re.compile(r"[A-Z][a-z]{2,}(?<![su]s)(?<!is)s (?=[a-z])(?!(?:is|are|was|were|can|will|have|has)\b)")
+_SUBJECT_VERB = re.compile(r"[A-Z][a-z]{2,}(?<![siu])s (?=[a-z])(?!(?:is|are|was|were|can|will|have|has)\b)")
 # "(remember heads) the paper ...": a speaker's aside, never "(x, y) are ..." or "(2017)"
 _ASIDE = re.compile(r"^\((?=[^()]*[A-Za-z]{3})[A-Za-z][^(),]{0,40}\)\s+(?=[a-z]+ )")
 # "Here, position embeddings are used ...": a connective that only links to the sentence before; what follows it

@@ -108,6 +108,7 @@ def test_sentences_run_together_without_a_full_stop_are_split_apart():
      "MobileNetV3-Small prioritizes low latency and efficiency."),
     ("Exponential Linear Unit (ELU): Smoothens the output.", "Exponential Linear Unit (ELU) smoothens the output."),
     ("Healthcare: Analyzes medical records for insights.", "Healthcare: Analyzes medical records for insights."),
+    ("GAN: Loss drops as training goes on.", "GAN: Loss drops as training goes on."),  # "Loss" is no verb
     ("Inverted Residuals: Channels are expanded and then reduced.",
      "Inverted Residuals: Channels are expanded and then reduced."),
     # a speaker's aside that opens a sentence is dropped; a parenthesis that is the subject stays
