@@ -36,7 +36,7 @@ _ARTICLE = re.compile(r"\b(an?) $", re.I)  # the article right before a topic: "
 _PLURAL = re.compile(r"(?<![siu])s$")  # "GRUs", "transformers"; not "loss", "focus", "analysis"
 _HAS_ARTICLE = re.compile(r"^(?:an?|the)\s", re.I)
 _VOWEL_SOUND = re.compile(r"[aeiou]|[AEFHILMNORSX](?:[A-Z]|\b)")  # "an encoder", "an LSTM", "an RNN"; "a GRU"
-_SINGULAR_VERB = re.compile(r"\b(does|is|was|has)\b(?=(?: an?)? ?$)", re.I)
+_SINGULAR_VERB = re.compile(r"\b(does|is|was|has) $", re.I)  # right before a plural topic, its article dropped
 _PLURAL_OF = {"does": "do", "is": "are", "was": "were", "has": "have"}
 _POINTER_WORD = re.compile(r"\b(?:it|its|itself|they|them|their)\b", re.I)
 _DEMONSTRATIVE = re.compile(
